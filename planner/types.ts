@@ -1,0 +1,140 @@
+// Core data types shared by every part of the planner: profiles, placements, workloads and
+// simulation results. Plain data only (no classes), so they serialise to JSON / msgpack as is.
+// Units: seconds for time, bytes for memory.
+
+/** A mesh group's parallel config: `pp` pipeline stages (inter-op) × `op` devices per stage (intra-op). */
+export interface ParallelConfig {
+  readonly pp: number;
+  readonly op: number;
+}
+
+/** Stable key of a config inside a profile's table, e.g. "pp2-op1". */
+export function configKey(c: ParallelConfig): string {
+  return `pp${c.pp}-op${c.op}`;
+}
+
+/** Where a number came from: measured by our profiler, synthesised from the paper's shapes, or a labelled estimate. */
+export type ProfileSource = 'measured' | 'synthesised' | 'estimated';
+
+/** A model's latency and memory under one parallel config. */
+export interface ConfigProfile {
+  readonly pp: number;
+  readonly op: number;
+  /** Latency of each pipeline stage at batch 1, seconds; length = pp. */
+  readonly stageLatency: readonly number[];
+  /** Weight bytes each device of stage k holds; length = pp. */
+  readonly stageWeightBytes: readonly number[];
+}
+
+export interface ModelProfile {
+  readonly name: string;
+  /** Latency on one device (config pp1-op1), seconds; the SLO scale is relative to this. */
+  readonly singleDeviceLatency: number;
+  /** Total weight bytes of the model. */
+  readonly weightBytes: number;
+  /** Per-config tables keyed by configKey(). A config missing here cannot host the model. */
+  readonly configs: Readonly<Record<string, ConfigProfile>>;
+  readonly source: ProfileSource;
+  /** Free text: how the numbers were obtained (which figures were synthesised or estimated). */
+  readonly notes?: string;
+}
+
+/** One mesh group of a placement. */
+export interface GroupSpec {
+  /** Devices in the group; must equal config.pp * config.op. */
+  readonly devices: number;
+  readonly config: ParallelConfig;
+  /** Names of the models this group hosts (each uses all the group's devices). */
+  readonly models: readonly string[];
+}
+
+/** A placement: how the cluster is split into groups, and what each group hosts. */
+export interface Placement {
+  readonly groups: readonly GroupSpec[];
+}
+
+export interface ClusterSpec {
+  readonly devices: number;
+  /** Weight-memory budget per device, bytes. */
+  readonly memoryPerDevice: number;
+}
+
+/**
+ * A workload in columnar form, sorted by arrival time. Index i is one request.
+ * Typed arrays keep the simulator's hot loop free of per-request objects.
+ */
+export interface Workload {
+  /** Model names; `model[i]` indexes into this list. */
+  readonly modelNames: readonly string[];
+  /** Arrival time of each request, seconds, non-decreasing. */
+  readonly arrival: Float64Array;
+  /** Model index of each request. */
+  readonly model: Int32Array;
+  /** SLO of each request, seconds (Infinity = none). */
+  readonly slo: Float64Array;
+  /** Span of the workload, seconds (at least the last arrival). */
+  readonly duration: number;
+}
+
+/**
+ * How a request picks among the groups hosting its model.
+ * - earliest-finish: compute the tentative finish on every hosting group, take the minimum (ours).
+ * - last-stage-clock: the group whose last stage frees first (the reference's simulator).
+ * - fewest-inflight: the group with the fewest unfinished requests (the reference's runtime).
+ */
+export type DispatchPolicy = 'earliest-finish' | 'last-stage-clock' | 'fewest-inflight';
+
+export interface SimOptions {
+  readonly policy?: DispatchPolicy;
+  /** Pipeline penalty per stage: stage latency × (1 + stagePenalty·pp). Reference: 0.009. */
+  readonly stagePenalty?: number;
+  /** Fixed per-request overhead added to every finish time, seconds. Reference: 0.011. */
+  readonly overhead?: number;
+  /** Keep per-request records (costs memory proportional to the number of requests). */
+  readonly records?: boolean;
+  /** Drop requests arriving in the first/last `trim` seconds from the reported statistics. */
+  readonly trim?: number;
+}
+
+export interface LatencySummary {
+  readonly mean: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+}
+
+export interface ModelResult {
+  readonly name: string;
+  readonly requests: number;
+  readonly good: number;
+  readonly rejected: number;
+  readonly attainment: number;
+}
+
+/** Per-request outcome, only when SimOptions.records is set. */
+export interface RequestRecords {
+  /** Group index that served the request, or -1 when rejected / unplaceable. */
+  readonly group: Int32Array;
+  /** Start of its first stage, seconds (NaN when rejected). */
+  readonly start: Float64Array;
+  /** Finish time including the overhead, seconds (NaN when rejected). */
+  readonly finish: Float64Array;
+  /** 1 when it met its SLO. */
+  readonly good: Uint8Array;
+}
+
+export interface SimResult {
+  readonly requests: number;
+  readonly good: number;
+  readonly rejected: number;
+  /** good / requests (rejected requests count as misses). */
+  readonly attainment: number;
+  /** Good requests per second of workload duration. */
+  readonly goodput: number;
+  /** Latency of the accepted (served) requests. */
+  readonly latency: LatencySummary;
+  readonly perModel: readonly ModelResult[];
+  /** Busy fraction of each group over the workload duration (mean over its stages). */
+  readonly groupUtilisation: readonly number[];
+  readonly records?: RequestRecords;
+}
