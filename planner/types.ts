@@ -94,6 +94,8 @@ export interface SimOptions {
   readonly records?: boolean;
   /** Drop requests arriving in the first/last `trim` seconds from the reported statistics. */
   readonly trim?: number;
+  /** Admission margin, seconds: reject when finish + margin − arrival > SLO (the reference runtime uses 0.005). Default 0. */
+  readonly admissionMargin?: number;
 }
 
 export interface LatencySummary {
@@ -126,7 +128,12 @@ export interface RequestRecords {
 export interface SimResult {
   readonly requests: number;
   readonly good: number;
+  /** Requests turned away: SLO early rejections plus requests whose model no group hosts. */
   readonly rejected: number;
+  /** Requests whose model no group hosts (included in `rejected`). */
+  readonly unplaced: number;
+  /** Requests accepted and run (requests − rejected). */
+  readonly served: number;
   /** good / requests (rejected requests count as misses). */
   readonly attainment: number;
   /** Good requests per second of workload duration. */
@@ -136,5 +143,9 @@ export interface SimResult {
   readonly perModel: readonly ModelResult[];
   /** Busy fraction of each group over the workload duration (mean over its stages). */
   readonly groupUtilisation: readonly number[];
+  /** Requests the dispatch policy sent to each group (accepted or rejected there). */
+  readonly groupRouted: readonly number[];
+  /** Requests each group accepted and ran. */
+  readonly groupServed: readonly number[];
   readonly records?: RequestRecords;
 }

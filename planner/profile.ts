@@ -1,0 +1,108 @@
+// Model profile helpers: lookups by config, the memory-fit rule (facts §1), and JSON load/save
+// with validation, so profiles measured by our profiler load the same way as the zoo.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { configKey, type ClusterSpec, type ConfigProfile, type GroupSpec, type ModelProfile, type ParallelConfig } from './types.js';
+
+/** Profiles as callers tend to hold them: a map by name, a record by name, or a list. */
+export type Profiles = ReadonlyMap<string, ModelProfile> | Readonly<Record<string, ModelProfile>> | readonly ModelProfile[];
+
+/** Normalises any Profiles shape to a map by model name. */
+export function profileMap(profiles: Profiles): ReadonlyMap<string, ModelProfile> {
+  if (profiles instanceof Map) return profiles;
+  if (Array.isArray(profiles)) return new Map(profiles.map((p: ModelProfile) => [p.name, p]));
+  return new Map(Object.entries(profiles as Readonly<Record<string, ModelProfile>>));
+}
+
+/** The model's table for a config, or undefined when the model cannot run under it. */
+export function configProfile(profile: ModelProfile, config: ParallelConfig): ConfigProfile | undefined {
+  return profile.configs[configKey(config)];
+}
+
+/** Weight bytes the busiest device of a config holds (what the memory check uses). */
+export function maxStageWeightBytes(config: ConfigProfile): number {
+  let max = 0;
+  for (const w of config.stageWeightBytes) if (w > max) max = w;
+  return max;
+}
+
+/** Per-device weight bytes a group needs: Σ over its models of max-stage weight. Infinity if a model has no profile for the config. */
+export function groupWeightBytes(group: Pick<GroupSpec, 'config' | 'models'>, profiles: ReadonlyMap<string, ModelProfile>): number {
+  let total = 0;
+  for (const name of group.models) {
+    const p = profiles.get(name);
+    const c = p && configProfile(p, group.config);
+    if (!c) return Infinity;
+    total += maxStageWeightBytes(c);
+  }
+  return total;
+}
+
+/** Whether a group's models fit the per-device budget (facts §1). */
+export function groupFits(group: Pick<GroupSpec, 'config' | 'models'>, profiles: ReadonlyMap<string, ModelProfile>, cluster: Pick<ClusterSpec, 'memoryPerDevice'>): boolean {
+  return groupWeightBytes(group, profiles) <= cluster.memoryPerDevice;
+}
+
+/** Total latency of a config with no queueing (sum of its stages, no penalty, no overhead). */
+export function configLatency(config: ConfigProfile): number {
+  let s = 0;
+  for (const l of config.stageLatency) s += l;
+  return s;
+}
+
+const positive = z.number().finite().positive();
+const nonNegative = z.number().finite().nonnegative();
+
+const configProfileSchema = z
+  .object({
+    pp: z.number().int().positive(),
+    op: z.number().int().positive(),
+    stageLatency: z.array(positive),
+    stageWeightBytes: z.array(nonNegative),
+  })
+  .refine((c) => c.stageLatency.length === c.pp && c.stageWeightBytes.length === c.pp, {
+    message: 'stageLatency and stageWeightBytes must each have pp entries',
+  });
+
+export const modelProfileSchema = z
+  .object({
+    name: z.string().min(1),
+    singleDeviceLatency: positive,
+    weightBytes: nonNegative,
+    configs: z.record(z.string(), configProfileSchema),
+    source: z.enum(['measured', 'synthesised', 'estimated']),
+    notes: z.string().optional(),
+  })
+  .superRefine((p, ctx) => {
+    for (const [key, c] of Object.entries(p.configs)) {
+      if (key !== configKey(c)) ctx.addIssue({ code: 'custom', path: ['configs', key], message: `key must be "${configKey(c)}" for pp ${c.pp}, op ${c.op}` });
+    }
+  });
+
+export const profileFileSchema = z.union([z.array(modelProfileSchema), z.object({ profiles: z.array(modelProfileSchema) })]);
+
+/** Formats a zod error as "path: message" lines. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
+}
+
+/** Validates profiles from parsed JSON (an array, or { profiles: [...] }); throws a readable error. */
+export function parseProfiles(json: unknown, what = 'profiles'): ModelProfile[] {
+  const r = profileFileSchema.safeParse(json);
+  if (!r.success) throw new Error(`invalid ${what}:\n${formatIssues(r.error)}`);
+  return Array.isArray(r.data) ? r.data : r.data.profiles;
+}
+
+export function loadProfilesFile(path: string): ModelProfile[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read profiles ${path}: ${(e as Error).message}`);
+  }
+  return parseProfiles(json, `profiles in ${path}`);
+}
+
+export function saveProfilesFile(path: string, profiles: readonly ModelProfile[]): void {
+  writeFileSync(path, JSON.stringify({ profiles }, null, 2) + '\n');
+}

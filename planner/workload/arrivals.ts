@@ -1,0 +1,76 @@
+// Arrival processes (facts §5): i.i.d. inter-arrival gaps drawn from Gamma(shape 1/cv², scale
+// cv²/rate), so the process has the given mean rate and coefficient of variation of the gaps;
+// cv = 1 is Poisson (exponential gaps, sampled directly).
+import type { Rng } from '../rng.js';
+
+export interface ArrivalProcess {
+  /** Mean arrivals per second. */
+  readonly rate: number;
+  /** Coefficient of variation of the gaps (1 = Poisson). */
+  readonly cv: number;
+}
+
+/** An append-only Float64Array that doubles its capacity as needed. */
+export class Float64Builder {
+  private buf: Float64Array;
+  length = 0;
+
+  constructor(capacity = 1024) {
+    this.buf = new Float64Array(Math.max(1, capacity));
+  }
+
+  push(x: number): void {
+    if (this.length === this.buf.length) {
+      const bigger = new Float64Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.length++] = x;
+  }
+
+  /** A right-sized copy. */
+  toArray(): Float64Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+export function checkProcess({ rate, cv }: ArrivalProcess): void {
+  if (!(rate >= 0) || !Number.isFinite(rate)) throw new Error(`arrival rate must be a finite number ≥ 0, got ${rate}`);
+  if (!(cv > 0) || !Number.isFinite(cv)) throw new Error(`arrival CV must be a finite number > 0, got ${cv}`);
+}
+
+/**
+ * Appends the arrivals of one process in [start, end) to `out` (the first gap is measured from
+ * `start`). Returns how many were added.
+ */
+export function appendArrivals(rng: Rng, process: ArrivalProcess, start: number, end: number, out: Float64Builder): number {
+  checkProcess(process);
+  const { rate, cv } = process;
+  if (rate === 0 || !(end > start)) return 0;
+  const before = out.length;
+  let t = start;
+  if (cv === 1) {
+    const mean = 1 / rate;
+    for (;;) {
+      t += rng.exponential() * mean;
+      if (t >= end) break;
+      out.push(t);
+    }
+  } else {
+    const shape = 1 / (cv * cv);
+    const scale = (cv * cv) / rate;
+    for (;;) {
+      t += rng.gamma(shape) * scale;
+      if (t >= end) break;
+      out.push(t);
+    }
+  }
+  return out.length - before;
+}
+
+/** Arrival times of one process over [start, end). */
+export function arrivals(rng: Rng, process: ArrivalProcess, start: number, end: number): Float64Array {
+  const out = new Float64Builder(Math.min(1 << 24, Math.ceil(process.rate * Math.max(0, end - start) * 1.1) + 16));
+  appendArrivals(rng, process, start, end, out);
+  return out.toArray();
+}
