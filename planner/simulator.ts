@@ -25,6 +25,8 @@ interface CompiledPlacement {
   readonly hostGroup: Int32Array;
   readonly hostClockAt: Int32Array;
   readonly hostPp: Int32Array;
+  /** Index of the host group's last-stage clock. */
+  readonly hostLastClock: Int32Array;
   readonly hostStageAt: Int32Array;
   /** Σ penalised stage latencies of each host: the device-time one request occupies per stage row. */
   readonly hostBusy: Float64Array;
@@ -75,6 +77,7 @@ function compilePlacement(
   const hostGroup = new Int32Array(hosts);
   const hostClockAt = new Int32Array(hosts);
   const hostPp = new Int32Array(hosts);
+  const hostLastClock = new Int32Array(hosts);
   const hostStageAt = new Int32Array(hosts);
   const hostBusy = new Float64Array(hosts);
   const stages = new Float64Array(stageCount);
@@ -86,6 +89,7 @@ function compilePlacement(
       hostGroup[h] = host.group;
       hostClockAt[h] = groupClockAt[host.group];
       hostPp[h] = host.stages.length;
+      hostLastClock[h] = hostClockAt[h] + host.stages.length - 1;
       hostStageAt[h] = s;
       stages.set(host.stages, s);
       let busy = 0;
@@ -96,7 +100,7 @@ function compilePlacement(
     }
   }
   hostStart[models] = h;
-  return { groups, groupPp, clockCount, hostStart, hostGroup, hostClockAt, hostPp, hostStageAt, hostBusy, stages };
+  return { groups, groupPp, clockCount, hostStart, hostGroup, hostClockAt, hostPp, hostLastClock, hostStageAt, hostBusy, stages };
 }
 
 /** Per-run counters; the hot loops call its small methods (inlined by V8). */
@@ -198,7 +202,7 @@ interface LoopArgs {
 
 function runLastStageClock({ workload, p, clocks, overhead, margin, tally }: LoopArgs): void {
   const { arrival, model, slo } = workload;
-  const { hostStart, hostGroup, hostClockAt, hostPp, hostStageAt, hostBusy, stages } = p;
+  const { hostStart, hostGroup, hostClockAt, hostPp, hostLastClock, hostStageAt, hostBusy, stages } = p;
   const n = arrival.length;
   for (let i = 0; i < n; i++) {
     const m = model[i];
@@ -207,9 +211,9 @@ function runLastStageClock({ workload, p, clocks, overhead, margin, tally }: Loo
     const end = hostStart[m + 1];
     if (first === end) { tally.unhosted(i, m); continue; }
     let h = first;
-    let best = clocks[hostClockAt[first] + hostPp[first] - 1];
+    let best = clocks[hostLastClock[first]];
     for (let c = first + 1; c < end; c++) {
-      const last = clocks[hostClockAt[c] + hostPp[c] - 1];
+      const last = clocks[hostLastClock[c]];
       if (last < best) { best = last; h = c; }
     }
     const at = hostClockAt[h];

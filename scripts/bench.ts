@@ -4,7 +4,9 @@
 import { Command } from 'commander';
 
 type Suite = { description: string; load: () => Promise<{ run: (args: string[]) => Promise<void> }> };
-const suites: Record<string, Suite> = {};
+const suites: Record<string, Suite> = {
+  simulator: { description: 'discrete-event simulator speed (req/s per dispatch policy) and memory on the reference scenario', load: () => import('./bench/simulator.js') },
+};
 
 const program = new Command()
   .name('bench')

@@ -1,0 +1,24 @@
+// Cutting workloads: the first n requests, or the requests arriving in a time window.
+import type { Workload } from '../types.js';
+
+/** The first n requests (views on the same buffers, no copy). */
+export function takeRequests(w: Workload, n: number): Workload {
+  const k = Math.max(0, Math.min(n, w.arrival.length));
+  const arrival = w.arrival.subarray(0, k);
+  return { modelNames: w.modelNames, arrival, model: w.model.subarray(0, k), slo: w.slo.subarray(0, k), duration: k ? arrival[k - 1] : 0 };
+}
+
+/** Requests arriving in [start, end), with arrivals shifted so the window starts at 0 (copies). */
+export function timeWindow(w: Workload, start: number, end: number): Workload {
+  let lo = 0;
+  while (lo < w.arrival.length && w.arrival[lo] < start) lo++;
+  let hi = lo;
+  while (hi < w.arrival.length && w.arrival[hi] < end) hi++;
+  return {
+    modelNames: w.modelNames,
+    arrival: w.arrival.slice(lo, hi).map((t) => t - start),
+    model: w.model.slice(lo, hi),
+    slo: w.slo.slice(lo, hi),
+    duration: Math.max(0, end - start),
+  };
+}
