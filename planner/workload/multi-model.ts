@@ -4,7 +4,7 @@
 // and CV; the SLO is absolute or a scale of each model's single-device latency.
 import { Rng } from '../rng.js';
 import type { ModelProfile, Workload } from '../types.js';
-import { arrivals } from './arrivals.js';
+import { appendArrivals, arrivals, Float64Builder } from './arrivals.js';
 
 /** How the total rate is split: evenly, by λ_i ∝ (i+1)^−exponent, or by explicit weights. */
 export type RateSplit = 'uniform' | 'power-law' | readonly number[];
@@ -112,4 +112,27 @@ export function multiModelWorkload(spec: MultiModelSpec): Workload {
   const root = new Rng(spec.seed);
   const streams = rates.map((rate, m) => arrivals(root.fork(m), { rate, cv }, 0, spec.duration));
   return mergeStreams(spec.models, streams, slos, spec.duration);
+}
+
+/** One time window of a piecewise-stationary workload: each model's rate and CV inside [start, end). */
+export interface RateWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly rates: readonly number[];
+  readonly cvs: readonly number[];
+}
+
+/**
+ * A workload whose per-model Gamma processes change rate and CV at window boundaries (trace
+ * replay). Each model draws from its own seeded stream across all windows.
+ */
+export function windowedWorkload(models: readonly string[], windows: readonly RateWindow[], seed: number, slos: readonly number[], duration: number): Workload {
+  const root = new Rng(seed);
+  const rngs = models.map((_, m) => root.fork(m));
+  const builders = models.map(() => new Float64Builder());
+  for (const w of windows) {
+    if (w.rates.length !== models.length || w.cvs.length !== models.length) throw new Error('windowedWorkload: a window needs one rate and one CV per model');
+    models.forEach((_, m) => appendArrivals(rngs[m], { rate: w.rates[m], cv: w.cvs[m] }, w.start, w.end, builders[m]));
+  }
+  return mergeStreams(models, builders.map((b) => b.toArray()), slos, duration);
 }
