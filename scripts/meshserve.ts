@@ -2,6 +2,7 @@
 // The one `meshserve` command. Each subcommand lives in scripts/commands/<name>.ts and
 // exports `register(program)`; this file only wires them together.
 import { Command } from 'commander';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 
 const program = new Command();
@@ -16,5 +17,6 @@ program
   });
 
 registerStart(program);
+registerSimulate(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,190 @@
+// Scenario files for `meshserve simulate`: a cluster, the models (zoo names or inline / file
+// profiles), the groups of a placement, the workload (synthetic, our trace format, or an Azure
+// trace replay, real or synthetic) and the SLO. Validated with zod; errors name the field.
+// The format is documented in README ("Planner: profiles, workloads, simulator").
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { formatIssues, groupWeightBytes, loadProfilesFile, modelProfileSchema, profileMap } from './profile.js';
+import { DISPATCH_POLICIES } from './simulator.js';
+import type { ClusterSpec, DispatchPolicy, GroupSpec, ModelProfile, Placement, SimOptions, Workload } from './types.js';
+import { parseMaf1Csv, parseMaf2Csv, replayMaf1, replayMaf2, syntheticMaf1, syntheticMaf2 } from './workload/azure.js';
+import { multiModelWorkload } from './workload/multi-model.js';
+import { readTraceFile } from './workload/trace.js';
+import { zooProfile, ZOO_NAMES } from './zoo.js';
+
+const GIB = 2 ** 30;
+const pos = z.number().finite().positive();
+const config = z.object({ pp: z.number().int().positive(), op: z.number().int().positive() });
+
+const modelEntry = z.union([
+  z.object({ zoo: z.string(), name: z.string().min(1).optional(), count: z.number().int().positive().optional() }).strict(),
+  z.object({ profile: modelProfileSchema }).strict(),
+  z.object({ profilesFile: z.string().min(1) }).strict(),
+]);
+
+const synthetic = z
+  .object({
+    process: z.enum(['gamma', 'poisson']).default('gamma'),
+    totalRate: z.number().finite().nonnegative(),
+    cv: pos.optional(),
+    duration: pos,
+    seed: z.number().int().default(0),
+    split: z.union([z.enum(['power-law', 'uniform']), z.array(z.number().nonnegative())]).default('power-law'),
+    rateScale: pos.default(1),
+    cvScale: pos.default(1),
+  })
+  .strict()
+  .refine((w) => w.process === 'poisson' || w.cv !== undefined, { message: 'a gamma process needs "cv" (use process "poisson" for CV 1)' });
+
+const trace = z.object({ trace: z.string().min(1) }).strict();
+
+const azure = z
+  .object({
+    azure: z.enum(['maf1', 'maf2']),
+    file: z.string().min(1).optional(),
+    synthetic: z
+      .object({ functions: z.number().int().positive().optional(), minutes: z.number().int().positive().optional(), duration: pos.optional(), totalRate: pos.optional(), phase: pos.optional(), zipf: pos.optional(), seed: z.number().int().default(0) })
+      .strict()
+      .optional(),
+    rateScale: pos,
+    cvScale: pos,
+    window: pos.optional(),
+    start: z.number().nonnegative().optional(),
+    duration: pos.optional(),
+    seed: z.number().int().default(0),
+  })
+  .strict()
+  .refine((a) => (a.file === undefined) !== (a.synthetic === undefined), { message: 'give exactly one of "file" (a real trace) or "synthetic" (generator options)' });
+
+export const scenarioSchema = z
+  .object({
+    cluster: z
+      .object({ devices: z.number().int().positive(), memoryPerDeviceGiB: pos.optional(), memoryPerDevice: pos.optional() })
+      .strict()
+      .refine((c) => (c.memoryPerDeviceGiB === undefined) !== (c.memoryPerDevice === undefined), { message: 'give exactly one of "memoryPerDeviceGiB" or "memoryPerDevice" (bytes)' }),
+    models: z.array(modelEntry).min(1),
+    groups: z.array(z.object({ config, models: z.array(z.string().min(1)), devices: z.number().int().positive().optional(), count: z.number().int().positive().optional() }).strict()).min(1),
+    workload: z.union([synthetic, trace, azure]),
+    slo: z.union([z.object({ scale: pos }).strict(), z.object({ seconds: pos }).strict(), z.object({ none: z.literal(true) }).strict()]).optional(),
+    sim: z
+      .object({
+        policy: z.enum(DISPATCH_POLICIES as [DispatchPolicy, ...DispatchPolicy[]]).optional(),
+        stagePenalty: z.number().nonnegative().optional(),
+        overhead: z.number().nonnegative().optional(),
+        admissionMargin: z.number().nonnegative().optional(),
+        trim: z.number().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type ScenarioFile = z.input<typeof scenarioSchema>;
+
+export interface Scenario {
+  readonly cluster: ClusterSpec;
+  readonly profiles: readonly ModelProfile[];
+  readonly placement: Placement;
+  readonly workload: Workload;
+  readonly options: SimOptions;
+}
+
+function expandModels(entries: z.infer<typeof modelEntry>[], baseDir: string): ModelProfile[] {
+  const out: ModelProfile[] = [];
+  for (const e of entries) {
+    if ('zoo' in e) {
+      if (!ZOO_NAMES.includes(e.zoo)) throw new Error(`models: unknown zoo model "${e.zoo}"; known: ${ZOO_NAMES.join(', ')}`);
+      if (e.count === undefined) out.push(zooProfile(e.zoo, e.name ?? e.zoo));
+      else for (let k = 0; k < e.count; k++) out.push(zooProfile(e.zoo, `${e.name ?? e.zoo}-${k}`));
+    } else if ('profile' in e) out.push(e.profile);
+    else out.push(...loadProfilesFile(resolve(baseDir, e.profilesFile)));
+  }
+  const seen = new Set<string>();
+  for (const p of out) {
+    if (seen.has(p.name)) throw new Error(`models: "${p.name}" is defined twice`);
+    seen.add(p.name);
+  }
+  return out;
+}
+
+function buildWorkload(spec: z.infer<typeof scenarioSchema>['workload'], models: string[], slos: number[] | undefined, baseDir: string): Workload {
+  if ('trace' in spec) {
+    const w = readTraceFile(resolve(baseDir, spec.trace));
+    if (!slos) return w;
+    // The scenario's SLO overrides the trace's, per model.
+    const byName = new Map(models.map((m, i) => [m, slos[i]]));
+    const perTraceModel = w.modelNames.map((m) => byName.get(m) ?? Infinity);
+    return { ...w, slo: Float64Array.from(w.model, (m) => perTraceModel[m]) };
+  }
+  const slo = slos ?? Infinity;
+  if ('azure' in spec) {
+    const opts = { models, rateScale: spec.rateScale, cvScale: spec.cvScale, window: spec.window, start: spec.start, duration: spec.duration, seed: spec.seed, slo };
+    const read = (file: string) => {
+      try {
+        return readFileSync(resolve(baseDir, file), 'utf8');
+      } catch (e) {
+        throw new Error(`workload.file: ${(e as Error).message}`);
+      }
+    };
+    if (spec.azure === 'maf1') {
+      const counts = spec.file ? parseMaf1Csv(read(spec.file), spec.file) : syntheticMaf1({ ...spec.synthetic!, seed: spec.synthetic!.seed });
+      return replayMaf1(counts, opts);
+    }
+    const inv = spec.file ? parseMaf2Csv(read(spec.file), spec.file) : syntheticMaf2({ ...spec.synthetic!, seed: spec.synthetic!.seed });
+    return replayMaf2(inv, opts);
+  }
+  return multiModelWorkload({
+    models,
+    totalRate: spec.totalRate,
+    cv: spec.process === 'poisson' ? 1 : spec.cv!,
+    duration: spec.duration,
+    seed: spec.seed,
+    split: spec.split,
+    rateScale: spec.rateScale,
+    cvScale: spec.cvScale,
+    slo,
+  });
+}
+
+/** Validates a parsed scenario and builds everything `simulate` needs. Relative paths resolve against baseDir. */
+export function buildScenario(json: unknown, baseDir = '.', source = 'scenario'): Scenario {
+  const r = scenarioSchema.safeParse(json);
+  if (!r.success) throw new Error(`invalid ${source}:\n${formatIssues(r.error)}`);
+  const s = r.data;
+  const cluster: ClusterSpec = { devices: s.cluster.devices, memoryPerDevice: s.cluster.memoryPerDeviceGiB !== undefined ? s.cluster.memoryPerDeviceGiB * GIB : s.cluster.memoryPerDevice! };
+  const profiles = expandModels(s.models, baseDir);
+  const byName = profileMap(profiles);
+  const groups: GroupSpec[] = [];
+  s.groups.forEach((g, gi) => {
+    const devices = g.config.pp * g.config.op;
+    if (g.devices !== undefined && g.devices !== devices) throw new Error(`groups.${gi}: devices ${g.devices} but config pp ${g.config.pp} × op ${g.config.op} = ${devices}`);
+    for (const m of g.models) {
+      const p = byName.get(m);
+      if (!p) throw new Error(`groups.${gi}: unknown model "${m}" (define it under "models")`);
+      if (!p.configs[`pp${g.config.pp}-op${g.config.op}`]) throw new Error(`groups.${gi}: model "${m}" has no profile for pp ${g.config.pp}, op ${g.config.op}`);
+    }
+    const need = groupWeightBytes(g, byName);
+    if (need > cluster.memoryPerDevice) {
+      throw new Error(`groups.${gi}: models need ${(need / GIB).toFixed(2)} GiB per device, over the ${(cluster.memoryPerDevice / GIB).toFixed(2)} GiB budget`);
+    }
+    for (let k = 0; k < (g.count ?? 1); k++) groups.push({ devices, config: g.config, models: g.models });
+  });
+  const used = groups.reduce((n, g) => n + g.devices, 0);
+  if (used > cluster.devices) throw new Error(`groups use ${used} devices but the cluster has ${cluster.devices}`);
+  const names = profiles.map((p) => p.name);
+  const slos = s.slo === undefined || 'none' in s.slo ? undefined : 'seconds' in s.slo ? names.map(() => (s.slo as { seconds: number }).seconds) : profiles.map((p) => (s.slo as { scale: number }).scale * p.singleDeviceLatency);
+  const workload = buildWorkload(s.workload, names, slos, baseDir);
+  return { cluster, profiles, placement: { groups }, workload, options: { ...(s.sim ?? {}) } };
+}
+
+/** Reads and builds a scenario file. */
+export function loadScenarioFile(path: string): Scenario {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read scenario ${path}: ${(e as Error).message}`);
+  }
+  return buildScenario(json, dirname(resolve(path)), `scenario ${path}`);
+}
