@@ -26,15 +26,19 @@ const modelEntry = z.union([
 const synthetic = z
   .object({
     process: z.enum(['gamma', 'poisson']).default('gamma'),
-    totalRate: z.number().finite().nonnegative(),
+    totalRate: z.number().finite().nonnegative().optional(),
+    /** Explicit per-model rates (req/s, in model order) instead of totalRate + split. */
+    rates: z.array(z.number().finite().nonnegative()).optional(),
     cv: pos.optional(),
     duration: pos,
     seed: z.number().int().default(0),
-    split: z.union([z.enum(['power-law', 'uniform']), z.array(z.number().nonnegative())]).default('power-law'),
+    split: z.union([z.enum(['power-law', 'uniform']), z.array(z.number().nonnegative())]).optional(),
     rateScale: pos.default(1),
     cvScale: pos.default(1),
   })
   .strict()
+  .refine((w) => (w.totalRate === undefined) !== (w.rates === undefined), { message: 'give exactly one of "totalRate" (with an optional "split") or "rates" (one per model)' })
+  .refine((w) => w.rates === undefined || w.split === undefined, { message: '"split" applies to "totalRate", not to explicit "rates"' })
   .refine((w) => w.process === 'poisson' || w.cv !== undefined, { message: 'a gamma process needs "cv" (use process "poisson" for CV 1)' });
 
 const trace = z.object({ trace: z.string().min(1) }).strict();
@@ -134,13 +138,14 @@ function buildWorkload(spec: z.infer<typeof scenarioSchema>['workload'], models:
     const inv = spec.file ? parseMaf2Csv(read(spec.file), spec.file) : syntheticMaf2({ ...spec.synthetic!, seed: spec.synthetic!.seed });
     return replayMaf2(inv, opts);
   }
+  if (spec.rates && spec.rates.length !== models.length) throw new Error(`workload.rates: ${spec.rates.length} rates for ${models.length} models`);
   return multiModelWorkload({
     models,
-    totalRate: spec.totalRate,
+    totalRate: spec.rates ? spec.rates.reduce((a, b) => a + b, 0) : spec.totalRate!,
     cv: spec.process === 'poisson' ? 1 : spec.cv!,
     duration: spec.duration,
     seed: spec.seed,
-    split: spec.split,
+    split: spec.rates ?? spec.split ?? 'power-law',
     rateScale: spec.rateScale,
     cvScale: spec.cvScale,
     slo,

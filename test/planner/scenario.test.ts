@@ -37,6 +37,8 @@ test('scenario validation errors name the problem', () => {
     [(s) => { s.cluster.memoryPerDevice = 5; }, /exactly one of "memoryPerDeviceGiB" or "memoryPerDevice"/],
     [(s) => { s.slo = { scale: -1 }; }, /slo\.scale/],
     [(s) => { s.sim.policy = 'x'; }, /sim\.policy/],
+    [(s) => { s.workload.rates = [1, 2]; }, /exactly one of "totalRate".*or "rates"/],
+    [(s) => { delete s.workload.totalRate; delete s.workload.split; s.workload.rates = [1, 2]; }, /workload\.rates: 2 rates for 6 models/],
     [(s) => { s.groups[0].devices = 3; }, /groups\.0: devices 3 but config pp 4 × op 1 = 4/],
     [(s) => { s.models.push({ zoo: 'bert-1.3b', name: 'bert-1.3b', count: 4 }); }, /"bert-1\.3b-0" is defined twice/],
   ];
