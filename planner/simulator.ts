@@ -233,7 +233,7 @@ function runLastStageClock({ workload, p, clocks, overhead, margin, tally }: Loo
 
 function runEarliestFinish({ workload, p, clocks, overhead, margin, tally }: LoopArgs): void {
   const { arrival, model, slo } = workload;
-  const { hostStart, hostGroup, hostClockAt, hostPp, hostStageAt, hostBusy, stages } = p;
+  const { hostStart, hostGroup, hostClockAt, hostPp, hostLastClock, hostStageAt, hostBusy, stages } = p;
   const n = arrival.length;
   for (let i = 0; i < n; i++) {
     const m = model[i];
@@ -244,6 +244,8 @@ function runEarliestFinish({ workload, p, clocks, overhead, margin, tally }: Loo
     let h = first;
     let best = tentativeExit(clocks, hostClockAt[first], stages, hostStageAt[first], hostPp[first], t);
     for (let c = first + 1; c < end; c++) {
+      // The exit is at least the last stage's clock plus its latency: skip hosts that cannot win.
+      if (clocks[hostLastClock[c]] + stages[hostStageAt[c] + hostPp[c] - 1] >= best) continue;
       const exit = tentativeExit(clocks, hostClockAt[c], stages, hostStageAt[c], hostPp[c], t);
       if (exit < best) { best = exit; h = c; }
     }
