@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadScenarioFile } from '../../planner/scenario.js';
 import { DISPATCH_POLICIES, simulate } from '../../planner/simulator.js';
+import { recordsToCsv } from '../../planner/records.js';
 import type { DispatchPolicy, SimResult } from '../../planner/types.js';
 
 function parsePolicy(v: string): DispatchPolicy {
@@ -28,11 +30,13 @@ export function registerSimulate(program: Command): void {
     .argument('<scenario>', 'scenario JSON file (e.g. examples/scenario.json)')
     .option('--json', 'print the result as JSON')
     .option('--policy <policy>', `dispatch policy, overriding the scenario's (${DISPATCH_POLICIES.join(', ')})`, parsePolicy)
-    .action((file: string, opts: { json?: boolean; policy?: DispatchPolicy }) => {
+    .option('--records <file>', 'also write one CSV line per request (arrival, model, slo, group, start, finish, good)')
+    .action((file: string, opts: { json?: boolean; policy?: DispatchPolicy; records?: string }) => {
       try {
         const s = loadScenarioFile(file);
-        const options = { ...s.options, ...(opts.policy ? { policy: opts.policy } : {}) };
-        const result = simulate(s.placement, s.profiles, s.workload, options);
+        const options = { ...s.options, ...(opts.policy ? { policy: opts.policy } : {}), records: Boolean(opts.records) };
+        const { records, ...result } = simulate(s.placement, s.profiles, s.workload, options);
+        if (opts.records && records) writeFileSync(opts.records, recordsToCsv(s.workload, records));
         if (opts.json) console.log(JSON.stringify({ policy: options.policy ?? 'earliest-finish', ...result }, null, 2));
         else printHuman(result, options.policy ?? 'earliest-finish');
       } catch (e) {
