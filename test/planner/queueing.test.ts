@@ -115,3 +115,26 @@ test('a prepared Simulator gives the same result as simulate() and can be re-run
   assert.deepEqual(simulate(p2, [a], w), x2);
   assert.notEqual(x1.good, x2.good);
 });
+
+test('facts §6: a shared 2-stage pipeline halves the queueing delay of two dedicated devices', () => {
+  const D = 0.1;
+  const a = toyProfile('a', { 'pp1-op1': [D], 'pp2-op1': [D / 2, D / 2] });
+  const b = toyProfile('b', { 'pp1-op1': [D], 'pp2-op1': [D / 2, D / 2] });
+  const dedicated: Placement = {
+    groups: [
+      { devices: 1, config: { pp: 1, op: 1 }, models: ['a'] },
+      { devices: 1, config: { pp: 1, op: 1 }, models: ['b'] },
+    ],
+  };
+  const pipeline: Placement = { groups: [{ devices: 2, config: { pp: 2, op: 1 }, models: ['a', 'b'] }] };
+  const rate = 10; // r = λD = 1.0 in the paper's table
+  const w = multiModelWorkload({ models: ['a', 'b'], totalRate: rate, cv: 1, duration: 200_000 / rate, seed: 21, split: 'uniform' });
+  const waitDedicated = simulate(dedicated, [a, b], w, pure).latency.mean - D;
+  const waitPipeline = simulate(pipeline, [a, b], w, pure).latency.mean - D;
+  const ratio = waitPipeline / waitDedicated;
+  assert.ok(Math.abs(ratio - 0.5) < 0.03, `pipeline/dedicated queueing delay ratio ${ratio.toFixed(3)}`);
+  // and each matches its M/D/1 value: dedicated λ/2 with D; pipeline λ with D/2
+  const md1 = (l: number, d: number) => (l * d * d) / (2 * (1 - l * d));
+  assert.ok(Math.abs(waitDedicated / md1(rate / 2, D) - 1) < 0.05);
+  assert.ok(Math.abs(waitPipeline / md1(rate, D / 2) - 1) < 0.05);
+});
