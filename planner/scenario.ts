@@ -9,7 +9,7 @@ import { formatIssues, groupWeightBytes, loadProfilesFile, modelProfileSchema, p
 import { DISPATCH_POLICIES } from './simulator.js';
 import type { ClusterSpec, DispatchPolicy, GroupSpec, ModelProfile, Placement, SimOptions, Workload } from './types.js';
 import { parseMaf1Csv, parseMaf2Csv, replayMaf1, replayMaf2, syntheticMaf1, syntheticMaf2 } from './workload/azure.js';
-import { multiModelWorkload } from './workload/multi-model.js';
+import { multiModelWorkload, slosFromScale } from './workload/multi-model.js';
 import { readTraceFile } from './workload/trace.js';
 import { zooProfile, ZOO_NAMES } from './zoo.js';
 
@@ -178,7 +178,7 @@ export function buildScenario(json: unknown, baseDir = '.', source = 'scenario')
   const used = groups.reduce((n, g) => n + g.devices, 0);
   if (used > cluster.devices) throw new Error(`groups use ${used} devices but the cluster has ${cluster.devices}`);
   const names = profiles.map((p) => p.name);
-  const slos = s.slo === undefined || 'none' in s.slo ? undefined : 'seconds' in s.slo ? names.map(() => (s.slo as { seconds: number }).seconds) : profiles.map((p) => (s.slo as { scale: number }).scale * p.singleDeviceLatency);
+  const slos = s.slo === undefined || 'none' in s.slo ? undefined : 'seconds' in s.slo ? names.map(() => (s.slo as { seconds: number }).seconds) : slosFromScale(names, byName, s.slo.scale);
   const workload = buildWorkload(s.workload, names, slos, baseDir);
   return { cluster, profiles, placement: { groups }, workload, options: { ...(s.sim ?? {}) } };
 }

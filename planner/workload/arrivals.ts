@@ -34,7 +34,7 @@ export class Float64Builder {
   }
 }
 
-export function checkProcess({ rate, cv }: ArrivalProcess): void {
+function checkProcess({ rate, cv }: ArrivalProcess): void {
   if (!(rate >= 0) || !Number.isFinite(rate)) throw new Error(`arrival rate must be a finite number ≥ 0, got ${rate}`);
   if (!(cv > 0) || !Number.isFinite(cv)) throw new Error(`arrival CV must be a finite number > 0, got ${cv}`);
 }

@@ -69,3 +69,15 @@ test('multi-model workloads: seeded, sorted, rates follow the split, knobs scale
   const fromMulti = w1.arrival.filter((_, i) => w1.model[i] === 0);
   assert.deepEqual(alone.arrival, fromMulti);
 });
+
+test('workload slices: first n requests, and a time window shifted to 0', async () => {
+  const { takeRequests, timeWindow } = await import('../../planner/workload/slice.js');
+  const w = multiModelWorkload({ models: ['a', 'b'], totalRate: 10, cv: 1, duration: 100, seed: 2 });
+  const head = takeRequests(w, 5);
+  assert.equal(head.arrival.length, 5);
+  assert.equal(head.duration, w.arrival[4]);
+  const win = timeWindow(w, 20, 40);
+  assert.equal(win.duration, 20);
+  const inside = w.arrival.filter((t) => t >= 20 && t < 40);
+  assert.deepEqual(Array.from(win.arrival), Array.from(inside, (t) => t - 20));
+});
