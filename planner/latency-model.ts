@@ -7,7 +7,8 @@
 //     applied at pp = 1 as well.
 // The functions work on flat arrays with offsets so the simulator's hot loop can use them on its
 // packed buffers (V8 inlines them); `GroupClocks` wraps them for one group, one request at a time.
-import type { ConfigProfile } from './types.js';
+import { configProfile, profileMap, type Profiles } from './profile.js';
+import type { ConfigProfile, GroupSpec } from './types.js';
 
 /** The reference's calibrated pipeline penalty per stage. */
 export const REFERENCE_STAGE_PENALTY = 0.009;
@@ -114,5 +115,45 @@ export class GroupClocks {
 
   private checkStages(stages: ArrayLike<number>): void {
     if (stages.length !== this.pp) throw new Error(`expected ${this.pp} stage latencies, got ${stages.length}`);
+  }
+}
+
+/**
+ * A group's clocks plus the penalised stage latencies of every model it hosts: what the runtime
+ * dispatcher keeps per mesh group to estimate finish times by model name.
+ */
+export class GroupLatencyModel {
+  readonly clocks: GroupClocks;
+  private readonly stagesByModel = new Map<string, Float64Array>();
+
+  constructor(group: Pick<GroupSpec, 'config' | 'models'>, profiles: Profiles, params: LatencyParams = {}) {
+    this.clocks = new GroupClocks(group.config.pp, params);
+    const byName = profileMap(profiles);
+    for (const name of group.models) {
+      const p = byName.get(name);
+      const c = p && configProfile(p, group.config);
+      if (!c) throw new Error(`model "${name}" has no profile for pp ${group.config.pp}, op ${group.config.op}`);
+      this.stagesByModel.set(name, penalisedStages(c, params.stagePenalty ?? REFERENCE_STAGE_PENALTY));
+    }
+  }
+
+  hosts(model: string): boolean {
+    return this.stagesByModel.has(model);
+  }
+
+  /** Estimated finish (including the overhead) of `model` arriving at t; changes nothing. */
+  tentativeFinish(model: string, t: number): number {
+    return this.clocks.tentativeFinish(this.stages(model), t);
+  }
+
+  /** Books `model` arriving at t on this group; returns its estimated finish. */
+  commit(model: string, t: number): number {
+    return this.clocks.commit(this.stages(model), t);
+  }
+
+  private stages(model: string): Float64Array {
+    const s = this.stagesByModel.get(model);
+    if (!s) throw new Error(`this group does not host model "${model}"`);
+    return s;
   }
 }

@@ -93,3 +93,20 @@ test('GroupClocks: incremental use of the shared latency model', () => {
   assert.equal(g.lastStageFree, 0.3);
   assert.throws(() => g.tentativeFinish([0.1], 0), /expected 2 stage latencies/);
 });
+
+test('GroupLatencyModel: per-model estimates for the dispatcher match the simulator', async () => {
+  const { GroupLatencyModel } = await import('../../planner/latency-model.js');
+  const { simulate } = await import('../../planner/simulator.js');
+  const profiles = [zooProfile('bert-1.3b', 'a'), zooProfile('bert-2.6b', 'b')];
+  const group = { devices: 2, config: { pp: 2, op: 1 }, models: ['a', 'b'] };
+  const g = new GroupLatencyModel(group, profiles);
+  assert.ok(g.hosts('a') && !g.hosts('c'));
+  const fa = g.commit('a', 0);
+  const fb = g.commit('b', 0.01);
+  const r = simulate({ groups: [group] }, profiles, {
+    modelNames: ['a', 'b'], arrival: Float64Array.of(0, 0.01), model: Int32Array.of(0, 1), slo: Float64Array.of(Infinity, Infinity), duration: 1,
+  }, { records: true });
+  assert.deepEqual([...r.records!.finish], [fa, fb]);
+  assert.throws(() => g.tentativeFinish('c', 0), /does not host model "c"/);
+  assert.throws(() => new GroupLatencyModel({ config: { pp: 3, op: 1 }, models: ['a'] }, profiles), /no profile for pp 3/);
+});
