@@ -268,44 +268,52 @@ function runEarliestFinish({ workload, p, clocks, overhead, margin, tally }: Loo
  * before), so retiring from the head is exact. Grows only with the peak in-flight count.
  */
 class InflightQueues {
-  private rings: Float64Array[];
+  /** Group g's ring occupies ring[g·capacity .. (g+1)·capacity); capacity is a power of two. */
+  private ring: Float64Array;
+  private capacity = 64;
   private readonly head: Int32Array;
   private readonly tail: Int32Array;
 
-  constructor(groups: number) {
-    this.rings = Array.from({ length: groups }, () => new Float64Array(64));
+  constructor(private readonly groups: number) {
+    this.ring = new Float64Array(groups * this.capacity);
     this.head = new Int32Array(groups);
     this.tail = new Int32Array(groups);
   }
 
   /** Requests on group g still unfinished at time t (retiring those finished by t). */
   inflight(g: number, t: number): number {
-    const ring = this.rings[g];
-    const mask = ring.length - 1;
+    const ring = this.ring;
+    const mask = this.capacity - 1;
+    const base = g * this.capacity;
     let head = this.head[g];
     const tail = this.tail[g];
-    while (head !== tail && ring[head & mask] <= t) head++;
+    while (head !== tail && ring[base + (head & mask)] <= t) head++;
     this.head[g] = head;
     return tail - head;
   }
 
   push(g: number, finish: number): void {
-    let ring = this.rings[g];
-    const head = this.head[g];
+    if (this.tail[g] - this.head[g] === this.capacity) this.grow();
     const tail = this.tail[g];
-    if (tail - head === ring.length) ring = this.grow(g, ring, head, tail);
-    ring[tail & (ring.length - 1)] = finish;
+    this.ring[g * this.capacity + (tail & (this.capacity - 1))] = finish;
     this.tail[g] = tail + 1;
   }
 
-  private grow(g: number, ring: Float64Array, head: number, tail: number): Float64Array {
-    const bigger = new Float64Array(ring.length * 2);
-    const mask = ring.length - 1;
-    for (let k = head; k !== tail; k++) bigger[k - head] = ring[k & mask];
-    this.rings[g] = bigger;
-    this.head[g] = 0;
-    this.tail[g] = tail - head;
-    return bigger;
+  /** Doubles every group's ring, unwrapping each queue to the start of its new region. */
+  private grow(): void {
+    const old = this.ring;
+    const oldCap = this.capacity;
+    const cap = oldCap * 2;
+    const ring = new Float64Array(this.groups * cap);
+    for (let g = 0; g < this.groups; g++) {
+      const head = this.head[g];
+      const tail = this.tail[g];
+      for (let k = head; k !== tail; k++) ring[g * cap + (k - head)] = old[g * oldCap + (k & (oldCap - 1))];
+      this.head[g] = 0;
+      this.tail[g] = tail - head;
+    }
+    this.ring = ring;
+    this.capacity = cap;
   }
 }
 

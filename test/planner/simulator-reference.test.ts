@@ -143,3 +143,22 @@ test('invalid placements fail with a clear message', () => {
   assert.throws(() => simulate({ groups: [{ devices: 2, config: { pp: 2, op: 1 }, models: ['a'] }] }, [a], w), /no profile for pp 2, op 1/);
   assert.throws(() => simulate({ groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: ['zz'] }] }, [a], w), /no profile for model "zz"/);
 });
+
+test('fewest-inflight keeps exact counts past its initial ring capacity', () => {
+  const a = toyProfile('a', { 'pp1-op1': [1] });
+  const p: Placement = {
+    groups: [
+      { devices: 1, config: { pp: 1, op: 1 }, models: ['a'] },
+      { devices: 1, config: { pp: 1, op: 1 }, models: ['a'] },
+      { devices: 1, config: { pp: 1, op: 1 }, models: ['a'] },
+    ],
+  };
+  // 600 requests at once: round robin over the three groups (counts tie → first), 200 deep each;
+  // then one request at t = 150.5 finds 50 / 50 / 50 left and goes to group 0.
+  const burst: [number, number, number][] = Array.from({ length: 600 }, () => [0, 0, Infinity]);
+  burst.push([150.5, 0, Infinity]);
+  const r = simulate(p, [a], rows(['a'], burst), { policy: 'fewest-inflight', stagePenalty: 0, overhead: 0, records: true });
+  for (let i = 0; i < 600; i++) assert.equal(r.records!.group[i], i % 3);
+  assert.equal(r.records!.group[600], 0);
+  assert.equal(r.records!.finish[600], 201);
+});
