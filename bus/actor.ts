@@ -201,54 +201,93 @@ export class LocalActor<A extends object = object> {
     this.onState(this);
   }
 
-  /** One message: decode, check, run the method, reply. Never throws. */
-  private async handle(msg: Msg): Promise<void> {
+  /**
+   * One message: decode, check, run the method, reply. Never throws. Synchronous unless the
+   * method returns a Promise (then the returned promise settles after the reply).
+   */
+  private handle(msg: Msg): Promise<void> | undefined {
     const method = methodOf(msg.subject);
     const entry = this.methods.get(method);
     let encoding: Encoding = 'msgpack';
-    const started = performance.now();
     try {
       encoding = encodingOf(msg.headers);
       if (!entry) {
-        return this.fail(msg, encoding, undefined, {
+        this.fail(msg, encoding, undefined, {
           name: 'UnknownMethodError',
           message: `actor "${this.name}" (${this.kind}) has no method "${method}"; it has: ${this.methodList}`,
           code: ErrorCodes.unknownMethod,
         });
+        return undefined;
       }
-      let args: unknown[];
+      const args = this.argsOf(msg, encoding, entry);
+      if (!args) return undefined;
+      const started = performance.now();
+      let value: unknown;
       try {
-        const envelope = decode(msg.data, encoding) as { args?: unknown } | undefined;
-        if (!envelope || !Array.isArray(envelope.args)) throw new Error('expected a call envelope { args: [...] }');
-        args = envelope.args;
+        value = entry.fn.apply(this.instance, args);
       } catch (err) {
-        return this.fail(msg, encoding, entry, {
-          name: 'BadRequestError',
-          message: `malformed ${encoding} payload for ${this.name}.${method}: ${(err as Error).message}`,
-          code: ErrorCodes.badRequest,
-        });
+        this.handlerFailed(msg, encoding, entry, started, err);
+        return undefined;
       }
-      if (entry.schema) {
-        const checked = entry.schema.safeParse(args);
-        if (!checked.success) {
-          return this.fail(msg, encoding, entry, {
-            name: 'ValidationError',
-            message: `invalid arguments for ${this.name}.${method}: ${formatIssues(checked.error)}`,
-            code: ErrorCodes.invalidArgs,
-          });
-        }
-        args = checked.data;
+      if (value instanceof Promise) {
+        return value.then(
+          (result: unknown) => this.succeed(msg, encoding, entry, started, result),
+          (err: unknown) => this.handlerFailed(msg, encoding, entry, started, err),
+        );
       }
-      let value = entry.fn.apply(this.instance, args);
-      if (value instanceof Promise) value = await value;
-      entry.stats.numRequests++;
-      entry.stats.processingNs += Math.round((performance.now() - started) * 1e6);
-      if (msg.reply) msg.respond(encode({ ok: true, value }, encoding), { headers: headersFor(encoding) });
+      this.succeed(msg, encoding, entry, started, value);
     } catch (err) {
-      const { name, message, code } = describeError(err);
-      if (entry) entry.stats.processingNs += Math.round((performance.now() - started) * 1e6);
-      this.fail(msg, encoding, entry, { name, message, code: code ?? ErrorCodes.handlerError });
+      // Only reachable through a bug or an unencodable error; never let it reach the mailbox.
+      this.log.error({ err, subject: msg.subject }, 'message handling failed');
     }
+    return undefined;
+  }
+
+  /** The call's arguments, or undefined after an error reply for a malformed payload / invalid args. */
+  private argsOf(msg: Msg, encoding: Encoding, entry: MethodEntry): unknown[] | undefined {
+    let args: unknown[];
+    try {
+      // A cheap structural check: the envelope is one field; zod would only add cost here.
+      const envelope = decode(msg.data, encoding) as { args?: unknown } | undefined;
+      if (!envelope || !Array.isArray(envelope.args)) throw new Error('expected a call envelope { args: [...] }');
+      args = envelope.args;
+    } catch (err) {
+      this.fail(msg, encoding, entry, {
+        name: 'BadRequestError',
+        message: `malformed ${encoding} payload for ${this.name}.${entry.name}: ${(err as Error).message}`,
+        code: ErrorCodes.badRequest,
+      });
+      return undefined;
+    }
+    if (!entry.schema) return args;
+    const checked = entry.schema.safeParse(args);
+    if (checked.success) return checked.data;
+    this.fail(msg, encoding, entry, {
+      name: 'ValidationError',
+      message: `invalid arguments for ${this.name}.${entry.name}: ${formatIssues(checked.error)}`,
+      code: ErrorCodes.invalidArgs,
+    });
+    return undefined;
+  }
+
+  private succeed(msg: Msg, encoding: Encoding, entry: MethodEntry, started: number, value: unknown): void {
+    entry.stats.numRequests++;
+    entry.stats.processingNs += Math.round((performance.now() - started) * 1e6);
+    if (!msg.reply) return;
+    let data: Uint8Array;
+    try {
+      data = encode({ ok: true, value }, encoding);
+    } catch (err) {
+      this.fail(msg, encoding, entry, { name: 'EncodeError', message: `result of ${this.name}.${entry.name} is not encodable as ${encoding}: ${(err as Error).message}`, code: ErrorCodes.handlerError });
+      return;
+    }
+    msg.respond(data, { headers: headersFor(encoding) });
+  }
+
+  private handlerFailed(msg: Msg, encoding: Encoding, entry: MethodEntry, started: number, err: unknown): void {
+    entry.stats.processingNs += Math.round((performance.now() - started) * 1e6);
+    const { name, message, code } = describeError(err);
+    this.fail(msg, encoding, entry, { name, message, code: code ?? ErrorCodes.handlerError });
   }
 
   /** Answers with an error (or logs it for a tell) and counts it. */

@@ -1,8 +1,8 @@
-// Handles: how any process calls an actor by name. A handle is a few strings and a
-// connection; creating one costs nothing and needs no round trip.
-import { errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
+// Handles: how any process calls an actor by name. A handle is a few strings and a shared
+// requester; creating one costs nothing and needs no round trip.
 import { decode, encode, encodingOf, headersFor } from './codec.js';
-import { CallTimeoutError, NoRespondersError, RemoteError, ValidationError } from './errors.js';
+import { BusError, CallTimeoutError, NoRespondersError, RemoteError, ValidationError } from './errors.js';
+import type { Requester, RequestFailure } from './requester.js';
 import { ReplyEnvelope, formatIssues } from './schemas.js';
 import { assertToken, type Subjects } from './subjects.js';
 import type { ActorArgs, ActorMethodName, ActorProxy, ActorResult, CallOptions } from './types.js';
@@ -12,7 +12,7 @@ export class ActorHandle<A> {
   private proxyCache: ActorProxy<A> | undefined;
 
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly requester: Requester,
     private readonly subjects: Subjects,
     readonly name: string,
     private readonly options: Required<CallOptions>,
@@ -22,7 +22,7 @@ export class ActorHandle<A> {
 
   /** A handle with other defaults for its calls, e.g. `h.withOptions({ timeoutMs: 100 }).call(...)`. */
   withOptions(options: CallOptions): ActorHandle<A> {
-    return new ActorHandle<A>(this.nc, this.subjects, this.name, { ...this.options, ...options });
+    return new ActorHandle<A>(this.requester, this.subjects, this.name, { ...this.options, ...options });
   }
 
   /** Request/reply: resolves with the method's result or rejects with a typed error. */
@@ -31,7 +31,7 @@ export class ActorHandle<A> {
     const data = encode({ args }, encoding);
     let reply;
     try {
-      reply = await this.nc.request(this.subject(method), data, { timeout: timeoutMs, headers: headersFor(encoding) });
+      reply = await this.requester.request(this.subject(method), data, headersFor(encoding), timeoutMs);
     } catch (err) {
       throw this.translate(err, method);
     }
@@ -47,7 +47,7 @@ export class ActorHandle<A> {
   /** Fire-and-forget: no reply, no delivery guarantee beyond NATS core's at-most-once. */
   tell<M extends ActorMethodName<A>>(method: M, ...args: ActorArgs<A, M>): void {
     const { encoding } = this.options;
-    this.nc.publish(this.subject(method), encode({ args }, encoding), { headers: headersFor(encoding) });
+    this.requester.nc.publish(this.subject(method), encode({ args }, encoding), { headers: headersFor(encoding) });
   }
 
   /** `handle.proxy.inc(1)` is `handle.call('inc', 1)`. */
@@ -68,7 +68,13 @@ export class ActorHandle<A> {
     const r = envelope as ReplyEnvelope | undefined;
     if (r && r.ok === true) return r.value;
     if (r && r.ok === false && r.error && typeof r.error.message === 'string') {
-      return this.throwRemote(r.error, method);
+      throw new RemoteError(
+        this.name,
+        method,
+        typeof r.error.name === 'string' ? r.error.name : 'Error',
+        r.error.message,
+        typeof r.error.code === 'string' ? r.error.code : 'HANDLER_ERROR',
+      );
     }
     const parsed = ReplyEnvelope.safeParse(envelope);
     throw new ValidationError(
@@ -76,25 +82,14 @@ export class ActorHandle<A> {
     );
   }
 
-  private throwRemote(error: { name?: unknown; message: string; code?: unknown }, method: string): never {
-    throw new RemoteError(
-      this.name,
-      method,
-      typeof error.name === 'string' ? error.name : 'Error',
-      error.message,
-      typeof error.code === 'string' ? error.code : 'HANDLER_ERROR',
-    );
-  }
-
   private translate(err: unknown, method: string): Error {
-    if (err instanceof natsErrors.TimeoutError) return new CallTimeoutError(this.name, method, this.options.timeoutMs);
-    if (err instanceof natsErrors.NoRespondersError) return new NoRespondersError(this.name, method);
-    // nats.js wraps request failures in RequestError with the reason as cause.
-    if (err instanceof natsErrors.RequestError) {
-      const cause = (err as Error & { cause?: unknown }).cause;
-      if (cause instanceof natsErrors.NoRespondersError) return new NoRespondersError(this.name, method);
-      if (cause instanceof natsErrors.TimeoutError) return new CallTimeoutError(this.name, method, this.options.timeoutMs);
-      if (err.isNoResponders()) return new NoRespondersError(this.name, method);
+    switch (err as RequestFailure) {
+      case 'timeout':
+        return new CallTimeoutError(this.name, method, this.options.timeoutMs);
+      case 'no-responders':
+        return new NoRespondersError(this.name, method);
+      case 'closed':
+        return new BusError(`connection closed before ${this.name}.${method} answered`);
     }
     return err instanceof Error ? err : new Error(String(err));
   }

@@ -48,7 +48,10 @@ export class Mailbox<T> {
     let next: T | undefined = item;
     while (next !== undefined) {
       try {
-        await this.handler(next);
+        // Only await real async work: a handler that finished synchronously goes straight on to
+        // the next message in the same tick, so replies to a burst leave in one socket write.
+        const pending = this.handler(next);
+        if (pending) await pending;
       } catch {
         // The handler owns error reporting (it replies with the error); a throw here must
         // not stop the mailbox.

@@ -9,6 +9,7 @@ import { serveDiscovery } from './discovery.js';
 import { ActorStateError } from './errors.js';
 import { ActorHandle } from './handle.js';
 import { rootLogger, type Logger } from './log.js';
+import { Requester } from './requester.js';
 import { Registry, decodeActorEvent, type RegistryOptions } from './registry.js';
 import type { ActorEvent, ActorEventKind, ActorState, RegistryEntry } from './schemas.js';
 import { Subjects } from './subjects.js';
@@ -45,6 +46,7 @@ export class ActorSystem {
   readonly events = new EventEmitter();
   private readonly actors = new Map<string, LocalActor>();
   private readonly callDefaults: Required<CallOptions>;
+  private readonly requester: Requester;
   private readonly discovery: Subscription;
   private readonly stopWatcher: (() => void) | undefined;
   private readonly heartbeatTimer: NodeJS.Timeout | undefined;
@@ -59,6 +61,7 @@ export class ActorSystem {
     this.subjects = new Subjects(options.prefix);
     this.log = rootLogger().child({ system: options.name ?? 'meshserve' });
     this.callDefaults = { timeoutMs: options.defaultTimeoutMs ?? 5_000, encoding: 'msgpack' };
+    this.requester = new Requester(nats);
     this.discovery = serveDiscovery(nats, () => this.readyActors());
     if (registry) {
       this.heartbeatTimer = setInterval(() => this.heartbeat(), registry.heartbeatIntervalMs);
@@ -108,7 +111,7 @@ export class ActorSystem {
 
   /** A typed handle to the actor `name`, wherever it runs. */
   actor<A>(name: string, options: CallOptions = {}): ActorHandle<A> {
-    return new ActorHandle<A>(this.nats, this.subjects, name, { ...this.callDefaults, ...options });
+    return new ActorHandle<A>(this.requester, this.subjects, name, { ...this.callDefaults, ...options });
   }
 
   /** The actor `name` if it runs in this process. */

@@ -4,7 +4,9 @@
 import { Command } from 'commander';
 
 type Suite = { description: string; load: () => Promise<{ run: (args: string[]) => Promise<void> }> };
-const suites: Record<string, Suite> = {};
+const suites: Record<string, Suite> = {
+  bus: { description: 'actor call round trips vs raw NATS request/reply', load: () => import('./bench/bus.js') },
+};
 
 const program = new Command()
   .name('bench')
