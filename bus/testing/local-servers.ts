@@ -208,3 +208,28 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   await server.start();
   return server;
 }
+
+export interface LocalInfrastructure {
+  natsUrl: string;
+  redisUrl: string;
+  /** Servers started here (empty when both URLs were given). */
+  started: LocalServer[];
+  /** Stops the servers started here; leaves given ones alone. */
+  close(): Promise<void>;
+}
+
+/**
+ * Uses the given URLs, and starts a private nats-server / redis-server for each one missing
+ * (free ports). What `meshserve start` runs on when NATS_URL / REDIS_URL are not set.
+ */
+export async function startLocalInfrastructure(urls: { natsUrl?: string; redisUrl?: string } = {}): Promise<LocalInfrastructure> {
+  const started: LocalServer[] = [];
+  try {
+    const natsUrl = urls.natsUrl ?? started[started.push(await startNatsServer({ jetstream: true })) - 1].url;
+    const redisUrl = urls.redisUrl ?? started[started.push(await startRedisServer()) - 1].url;
+    return { natsUrl, redisUrl, started, close: async () => void (await Promise.all(started.map((s) => s.close()))) };
+  } catch (err) {
+    await Promise.all(started.map((s) => s.close()));
+    throw err;
+  }
+}
