@@ -99,7 +99,7 @@ describe('actor calls', () => {
 
   it('malformed payloads get a BAD_REQUEST reply and never crash the actor', async () => {
     const subject = system.subjects.actorMethod('counter', 'inc');
-    const garbage = [new Uint8Array([0xc1]), encode({ notArgs: 1 }), encode([1, 2]), encode('hello'), new Uint8Array()];
+    const garbage = [new Uint8Array([0xc1]), new Uint8Array([0x92, 0x01]), encode({ notArgs: 1 }), encode([1, 2]), encode('hello'), new Uint8Array()];
     for (const payload of garbage) {
       const reply = decode((await system.nats.request(subject, payload, { timeout: 1_000 })).data) as {
         ok: boolean;

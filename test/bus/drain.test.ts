@@ -65,3 +65,21 @@ describe('graceful drain', () => {
     assert.ok(host.nats.isClosed());
   });
 });
+
+describe('calls after close', () => {
+  it('fail with a clear error instead of hanging', async () => {
+    const servers = await startServers({ nats: true });
+    try {
+      const system = await ActorSystem.connect({ natsUrl: servers.natsUrl, registry: false });
+      await system.spawn('c', new Counter());
+      const handle = system.actor<Counter>('c', { timeoutMs: 5_000 });
+      assert.equal(await handle.call('inc', 1), 1);
+      await system.close();
+      const started = Date.now();
+      await assert.rejects(handle.call('inc', 1), /closed/);
+      assert.ok(Date.now() - started < 1_000);
+    } finally {
+      await servers.close();
+    }
+  });
+});
