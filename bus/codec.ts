@@ -4,7 +4,7 @@
 // JSON when the message carries the header `content-type: application/json`, so a client with
 // only a JSON library (nats CLI, curl-ish tools, Python) can call actors. Replies use the
 // encoding of the request.
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { Match, headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { Packr } from 'msgpackr';
 
 export type Encoding = 'msgpack' | 'json';
@@ -19,7 +19,8 @@ const textDecoder = new TextDecoder();
 /** The encoding a message declares: JSON only when its content-type says so. */
 export function encodingOf(headers: MsgHdrs | undefined): Encoding {
   if (!headers) return 'msgpack';
-  const contentType = headers.get(CONTENT_TYPE_HEADER);
+  // Header names are case-insensitive in practice (other clients send `Content-Type`).
+  const contentType = headers.get(CONTENT_TYPE_HEADER, Match.IgnoreCase);
   return contentType.startsWith(JSON_CONTENT_TYPE) ? 'json' : 'msgpack';
 }
 

@@ -1,6 +1,7 @@
 // Codec, subjects and schemas: the pure parts of the bus.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Packr } from 'msgpackr';
 import {
   ActorEvent,
@@ -30,6 +31,9 @@ describe('codec', () => {
     assert.equal(encodingOf(undefined), 'msgpack');
     assert.equal(encodingOf(headersFor('json')), 'json');
     assert.equal(headersFor('msgpack'), undefined);
+    const mixedCase = natsHeaders();
+    mixedCase.set('Content-Type', 'application/json; charset=utf-8');
+    assert.equal(encodingOf(mixedCase), 'json');
     const bytes = encode({ a: 1 }, 'json');
     assert.equal(new TextDecoder().decode(bytes), '{"a":1}');
     assert.deepEqual(decode(bytes, 'json'), { a: 1 });
