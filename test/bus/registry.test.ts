@@ -72,16 +72,17 @@ describe('registry', () => {
 
   it('a graceful stop deregisters and publishes actor.stopped, not actor.dead', async () => {
     const h = await host();
-    const actor = await h.spawn('reg-b', new Counter());
     const kinds: string[] = [];
+    // subscribed (and flushed) before the spawn: both events come from h's connection, in order
     const off = observer.onEvent('actor.*', (e) => {
-      if (e.actor.id === actor.id) kinds.push(e.kind);
+      if (e.actor.name === 'reg-b') kinds.push(e.kind);
     });
     await observer.nats.flush();
+    const actor = await h.spawn('reg-b', new Counter());
     await h.close();
     await new Promise((r) => setTimeout(r, 2 * heartbeat.heartbeatTtlMs));
     off();
-    assert.deepEqual(kinds, ['actor.stopped']);
+    assert.deepEqual(kinds, ['actor.started', 'actor.stopped']);
     assert.deepEqual(await observer.list({ name: 'reg-b' }), []);
     assert.equal((await observer.registry!.get(actor.id))?.state, 'stopped');
   });
