@@ -224,10 +224,19 @@ export interface LocalInfrastructure {
  */
 export async function startLocalInfrastructure(urls: { natsUrl?: string; redisUrl?: string } = {}): Promise<LocalInfrastructure> {
   const started: LocalServer[] = [];
+  const startIfMissing = async (url: string | undefined, start: () => Promise<LocalServer>): Promise<string> => {
+    if (url) return url;
+    const server = await start();
+    started.push(server);
+    return server.url;
+  };
   try {
-    const natsUrl = urls.natsUrl ?? started[started.push(await startNatsServer({ jetstream: true })) - 1].url;
-    const redisUrl = urls.redisUrl ?? started[started.push(await startRedisServer()) - 1].url;
-    return { natsUrl, redisUrl, started, close: async () => void (await Promise.all(started.map((s) => s.close()))) };
+    const natsUrl = await startIfMissing(urls.natsUrl, () => startNatsServer({ jetstream: true }));
+    const redisUrl = await startIfMissing(urls.redisUrl, () => startRedisServer());
+    const close = async (): Promise<void> => {
+      await Promise.all(started.map((s) => s.close()));
+    };
+    return { natsUrl, redisUrl, started, close };
   } catch (err) {
     await Promise.all(started.map((s) => s.close()));
     throw err;
