@@ -87,11 +87,16 @@ describe('supervisor', () => {
     await assert.rejects(child.ready(), /gave up/);
   });
 
-  it('stop() drains the process (SIGTERM) and does not restart it', async () => {
+  it('stop() drains the process (SIGTERM): in-flight calls answered, no restart', async () => {
     const child = start('calm', 3);
     await child.ready();
+    const handle = system.actor<Crashy>('calm', { timeoutMs: 5_000 });
+    const calls = Array.from({ length: 10 }, (_, i) => handle.call('nap', 10, i));
+    // once the server has the requests it has routed them to the child, ahead of the child's UNSUB
+    await system.nats.flush();
     const exit = once(supervisor, 'exit');
     await child.stop();
+    assert.deepEqual(await Promise.all(calls), [...Array(10).keys()]);
     const [, code] = await exit;
     assert.equal(code, 0);
     assert.equal(child.state, 'stopped');
