@@ -186,7 +186,9 @@ export class LocalActor<A extends object = object> {
       if (this.sub && !this.nc.isClosed()) await this.sub.drain();
       await this.mailbox.idle();
       await (this.instance as ActorHooks).onStop?.();
-      if (!this.nc.isClosed()) await this.nc.flush();
+      // Push the replies out. While disconnected this fails at the next reconnect attempt; the
+      // replies then die with the connection, which no stop can prevent.
+      if (!this.nc.isClosed()) await this.nc.flush().catch((err: unknown) => this.log.warn({ err }, 'could not flush replies'));
     } catch (err) {
       this.log.error({ err }, 'error while stopping');
       this.setState('failed');

@@ -1,6 +1,7 @@
 // Connections to NATS and Redis with the bus's defaults in one place.
 import { connect as natsConnect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
+import { rootLogger } from './log.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -62,6 +63,17 @@ export async function connectRedis(options: RedisConnectOptions = {}): Promise<R
     lazyConnect: true,
     maxRetriesPerRequest: 3,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
+  });
+  // Without a listener ioredis prints every failed reconnect attempt; log one warning per outage.
+  let warned = false;
+  redis.on('error', (err: Error) => {
+    if (warned) return;
+    warned = true;
+    rootLogger().warn({ err: err.message, url: redisUrlFrom(options.url) }, 'redis connection error; retrying');
+  });
+  redis.on('ready', () => {
+    if (warned) rootLogger().info('redis connection restored');
+    warned = false;
   });
   await redis.connect();
   return redis;

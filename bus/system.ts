@@ -160,7 +160,13 @@ export class ActorSystem {
     this.stopWatcher?.();
     await Promise.all([...this.actors.keys()].map((name) => this.stop(name)));
     this.discovery.unsubscribe();
-    if (!this.nats.isClosed()) await this.nats.drain();
+    if (!this.nats.isClosed()) {
+      // drain() fails when the server is unreachable; closing is all that is left then.
+      await this.nats.drain().catch(async (err: unknown) => {
+        this.log.warn({ err }, 'nats drain failed; closing');
+        await this.nats.close();
+      });
+    }
     if (this.redis) await this.redis.quit().catch(() => this.redis?.disconnect());
   }
 

@@ -83,3 +83,20 @@ describe('calls after close', () => {
     }
   });
 });
+
+describe('close with the servers gone', () => {
+  it('completes instead of hanging or rejecting', async () => {
+    const servers = await startServers({ nats: true, redis: true });
+    try {
+      const system = await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl });
+      await system.spawn('c', new Counter());
+      await Promise.all([servers.nats.kill(), servers.redis.kill()]);
+      const started = Date.now();
+      await system.close();
+      assert.ok(Date.now() - started < 5_000);
+      assert.ok(system.nats.isClosed());
+    } finally {
+      await servers.close();
+    }
+  });
+});
