@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   ActorSystem,
+  type ActorContext,
   CallTimeoutError,
   ErrorCodes,
   NoRespondersError,
@@ -132,6 +133,49 @@ describe('actor calls', () => {
     assert.equal(err.code, ErrorCodes.invalidArgs);
     assert.match(err.remoteMessage, /invalid arguments for strict-counter\.inc: 0:/);
     await system.stop('strict-counter');
+  });
+
+  it('actors reach other actors through their context', async () => {
+    class Front {
+      private ctx!: ActorContext;
+      onStart(ctx: ActorContext): void {
+        this.ctx = ctx;
+      }
+      async incTwice(by: number): Promise<number> {
+        const counter = this.ctx.system.actor<Counter>('counter');
+        await counter.call('inc', by);
+        return counter.call('inc', by);
+      }
+      whoami(): { name: string; id: string; kind: string } {
+        return { name: this.ctx.name, id: this.ctx.id, kind: this.ctx.kind };
+      }
+    }
+    const front = await system.spawn('front', new Front());
+    const before = await system.actor<Counter>('counter').call('get');
+    assert.equal(await system.actor<Front>('front').call('incTwice', 5), before + 10);
+    assert.deepEqual(await system.actor<Front>('front').call('whoami'), { name: 'front', id: front.id, kind: 'Front' });
+    await system.stop('front');
+  });
+
+  it('a failing onStart fails the spawn and frees the name', async () => {
+    class Broken {
+      onStart(): void {
+        throw new Error('no config');
+      }
+      ping(): string {
+        return 'pong';
+      }
+    }
+    await assert.rejects(system.spawn('broken', new Broken()), /no config/);
+    assert.equal(system.local('broken'), undefined);
+    await assert.rejects(system.actor<Broken>('broken').call('ping'), NoRespondersError);
+    class Fixed extends Broken {
+      override onStart(): void {}
+    }
+    const fixed = await system.spawn('broken', new Fixed());
+    assert.equal(fixed.state, 'ready');
+    assert.equal(await system.actor<Fixed>('broken').call('ping'), 'pong');
+    await system.stop('broken');
   });
 
   it('rejects names that are not subject tokens', async () => {
