@@ -10,6 +10,8 @@ import type { ActorArgs, ActorMethodName, ActorProxy, ActorResult, CallOptions }
 export class ActorHandle<A> {
   private readonly base: string;
   private proxyCache: ActorProxy<A> | undefined;
+  /** Validated call subjects by method: no regex or concatenation per call. */
+  private readonly subjectCache = new Map<string, string>();
 
   constructor(
     private readonly requester: Requester,
@@ -60,7 +62,12 @@ export class ActorHandle<A> {
   }
 
   private subject(method: string): string {
-    return this.base + assertToken(method, 'method name');
+    let subject = this.subjectCache.get(method);
+    if (subject === undefined) {
+      subject = this.base + assertToken(method, 'method name');
+      this.subjectCache.set(method, subject);
+    }
+    return subject;
   }
 
   private unwrap(envelope: unknown, method: string): unknown {
