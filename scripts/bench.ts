@@ -5,6 +5,7 @@ import { Command } from 'commander';
 
 type Suite = { description: string; load: () => Promise<{ run: (args: string[]) => Promise<void> }> };
 const suites: Record<string, Suite> = {
+  bus: { description: 'actor call round trips vs raw NATS request/reply', load: () => import('./bench/bus.js') },
   simulator: { description: 'discrete-event simulator speed (req/s per dispatch policy) and memory on the reference scenario', load: () => import('./bench/simulator.js') },
 };
 

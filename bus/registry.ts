@@ -1,0 +1,185 @@
+// The actor registry in Redis, with heartbeats and dead detection.
+//
+// Keys (prefix = the subject prefix, default `ms`):
+//   <prefix>:actors            SET of ids of actors believed alive
+//   <prefix>:actor:<id>        HASH: id, name, kind, host, pid, startedAt, state
+//   <prefix>:actor:<id>:hb     heartbeat, SET with PX = heartbeat TTL, refreshed every interval
+//
+// An actor whose heartbeat key expired is dead. Any process may run the dead watcher, and
+// several may at once: the watcher that removes the id from the set (SREM returns 1) is the
+// only one that marks it dead and publishes `<prefix>.events.actor.dead`.
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Redis } from 'ioredis';
+import { decode, encode } from './codec.js';
+import type { Logger } from './log.js';
+import { ActorEvent, RegistryEntry, parseOrThrow, type ActorEventKind, type ActorState } from './schemas.js';
+import type { Subjects } from './subjects.js';
+
+export interface RegistryOptions {
+  /** How often each actor refreshes its heartbeat (ms). Default 1000. */
+  heartbeatIntervalMs?: number;
+  /** Heartbeat lifetime (ms): an actor silent this long is dead. Default 3 × interval. */
+  heartbeatTtlMs?: number;
+  /** How long the hash of a stopped or dead actor is kept for inspection (ms). Default 1 hour. */
+  keepGoneMs?: number;
+}
+
+export class Registry {
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTtlMs: number;
+  private readonly keepGoneMs: number;
+  private readonly keyPrefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    private readonly log: Logger,
+    options: RegistryOptions = {},
+  ) {
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1_000;
+    this.heartbeatTtlMs = options.heartbeatTtlMs ?? 3 * this.heartbeatIntervalMs;
+    this.keepGoneMs = options.keepGoneMs ?? 3_600_000;
+    if (this.heartbeatTtlMs <= this.heartbeatIntervalMs) {
+      throw new RangeError(`heartbeat TTL (${this.heartbeatTtlMs} ms) must exceed the interval (${this.heartbeatIntervalMs} ms)`);
+    }
+    this.keyPrefix = subjects.prefix;
+  }
+
+  get setKey(): string {
+    return `${this.keyPrefix}:actors`;
+  }
+
+  entryKey(id: string): string {
+    return `${this.keyPrefix}:actor:${id}`;
+  }
+
+  heartbeatKey(id: string): string {
+    return `${this.keyPrefix}:actor:${id}:hb`;
+  }
+
+  /** Writes the entry, its heartbeat and set membership atomically, then announces it. */
+  async register(entry: RegistryEntry): Promise<void> {
+    await this.writeAlive([entry]);
+    this.publish('actor.started', entry);
+  }
+
+  /**
+   * Refreshes heartbeats of the given actors. Rewrites the entry and set membership too, so the
+   * registry heals itself after a Redis restart (the test servers keep nothing on disk).
+   */
+  async heartbeat(entries: RegistryEntry[]): Promise<void> {
+    if (entries.length) await this.writeAlive(entries);
+  }
+
+  async setState(id: string, state: ActorState): Promise<void> {
+    await this.redis.hset(this.entryKey(id), 'state', state);
+  }
+
+  /** Graceful removal: marks the entry stopped and publishes `actor.stopped`. */
+  async deregister(entry: RegistryEntry): Promise<void> {
+    const results = await this.redis
+      .multi()
+      .srem(this.setKey, entry.id)
+      .del(this.heartbeatKey(entry.id))
+      .hset(this.entryKey(entry.id), { ...entry, state: 'stopped' })
+      .pexpire(this.entryKey(entry.id), this.keepGoneMs)
+      .exec();
+    if (results?.[0]?.[1] === 1) this.publish('actor.stopped', { ...entry, state: 'stopped' });
+  }
+
+  /** Live actors: in the set and with a heartbeat. Optionally only those with a given name. */
+  async list(filter: { name?: string } = {}): Promise<RegistryEntry[]> {
+    const ids = await this.redis.smembers(this.setKey);
+    if (!ids.length) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.entryKey(id)).exists(this.heartbeatKey(id));
+    const results = (await pipe.exec()) ?? [];
+    const live: RegistryEntry[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const hash = results[2 * i]?.[1] as Record<string, string> | undefined;
+      const alive = results[2 * i + 1]?.[1] === 1;
+      if (!alive || !hash || !hash.id) continue;
+      const entry = RegistryEntry.safeParse(hash);
+      if (!entry.success) {
+        this.log.warn({ id: ids[i], hash }, 'ignoring malformed registry entry');
+        continue;
+      }
+      if (!filter.name || entry.data.name === filter.name) live.push(entry.data);
+    }
+    return live.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));
+  }
+
+  /** The entry of one actor, alive or not (stopped/dead entries are kept for `keepGoneMs`). */
+  async get(id: string): Promise<RegistryEntry | undefined> {
+    const hash = await this.redis.hgetall(this.entryKey(id));
+    return hash.id ? parseOrThrow(RegistryEntry, hash, `registry entry ${id}`) : undefined;
+  }
+
+  /**
+   * One dead-detection pass: every id in the set whose heartbeat key is gone is removed, marked
+   * dead and announced. Returns the actors this call declared dead.
+   */
+  async sweepDead(): Promise<RegistryEntry[]> {
+    const ids = await this.redis.smembers(this.setKey);
+    if (!ids.length) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.exists(this.heartbeatKey(id));
+    const results = (await pipe.exec()) ?? [];
+    const dead: RegistryEntry[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      if (results[i]?.[1] !== 0) continue;
+      const id = ids[i];
+      // Only the watcher whose SREM removed the id goes on: exactly one dead event per death.
+      if ((await this.redis.srem(this.setKey, id)) !== 1) continue;
+      const hash = await this.redis.hgetall(this.entryKey(id));
+      await this.redis.multi().hset(this.entryKey(id), 'state', 'dead').pexpire(this.entryKey(id), this.keepGoneMs).exec();
+      const parsed = RegistryEntry.safeParse({ ...hash, state: 'dead' });
+      if (!parsed.success) {
+        this.log.warn({ id, hash }, 'dead actor had a malformed registry entry');
+        continue;
+      }
+      this.log.warn({ actor: parsed.data.name, actorId: id }, 'actor heartbeat expired: marked dead');
+      this.publish('actor.dead', parsed.data);
+      dead.push(parsed.data);
+    }
+    return dead;
+  }
+
+  /** Runs sweepDead every `intervalMs` (default: half the heartbeat TTL). Returns a stop function. */
+  watchDead(intervalMs: number = Math.max(10, Math.floor(this.heartbeatTtlMs / 2))): () => void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.sweepDead()
+        .catch((err: unknown) => this.log.warn({ err }, 'dead-actor sweep failed'))
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private async writeAlive(entries: RegistryEntry[]): Promise<void> {
+    const tx = this.redis.multi();
+    for (const entry of entries) {
+      tx.hset(this.entryKey(entry.id), entry)
+        .persist(this.entryKey(entry.id))
+        .sadd(this.setKey, entry.id)
+        .set(this.heartbeatKey(entry.id), entry.state, 'PX', this.heartbeatTtlMs);
+    }
+    await tx.exec();
+  }
+
+  private publish(kind: ActorEventKind, actor: RegistryEntry): void {
+    const event: ActorEvent = { kind, actor, at: new Date().toISOString() };
+    if (!this.nc.isClosed()) this.nc.publish(this.subjects.event(kind), encode(event));
+  }
+}
+
+/** Decodes and validates an actor event received on `<prefix>.events.actor.*`. */
+export function decodeActorEvent(data: Uint8Array): ActorEvent {
+  return parseOrThrow(ActorEvent, decode(data), 'actor event');
+}

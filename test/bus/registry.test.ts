@@ -1,0 +1,134 @@
+// Registry in Redis: entries, heartbeats, list(), graceful deregistration and dead detection.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { ActorSystem, type ActorEvent } from '../../bus/index.js';
+import { startServers, type TestServers } from '../helpers/servers.js';
+import { Counter } from './fixtures/actors.js';
+
+process.env.LOG_LEVEL ??= 'silent';
+
+const heartbeat = { heartbeatIntervalMs: 50, heartbeatTtlMs: 200 };
+
+function waitFor<T>(what: string, ms: number, register: (resolve: (v: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+    register((v) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+}
+
+describe('registry', () => {
+  let servers: TestServers;
+  let redis: Redis;
+  let observer: ActorSystem;
+
+  before(async () => {
+    servers = await startServers({ nats: true, redis: true });
+    redis = new Redis(servers.redisUrl);
+    // The observer runs the dead watcher; actor hosts below do not (watchDead: false) unless said.
+    observer = await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat });
+  });
+  after(async () => {
+    await observer?.close();
+    redis?.disconnect();
+    await servers?.close();
+  });
+
+  const host = () => ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat, watchDead: false });
+
+  it('registers kind, id, host, pid and start time; list() shows live actors', async () => {
+    const h = await host();
+    const started = waitFor<ActorEvent>('started event', 2_000, (done) => {
+      const off = observer.onEvent('actor.started', (e) => {
+        if (e.actor.name === 'reg-a') {
+          off();
+          done(e);
+        }
+      });
+    });
+    await observer.nats.flush();
+    const actor = await h.spawn('reg-a', new Counter());
+    const event = await started;
+    assert.equal(event.actor.id, actor.id);
+    const listed = await observer.list({ name: 'reg-a' });
+    assert.equal(listed.length, 1);
+    const [entry] = listed;
+    assert.equal(entry.id, actor.id);
+    assert.match(entry.id, /^[0-9A-HJKMNP-TV-Z]{26}$/); // ULID
+    assert.equal(entry.kind, 'Counter');
+    assert.equal(entry.pid, process.pid);
+    assert.equal(entry.state, 'ready');
+    assert.ok(Date.parse(entry.startedAt) <= Date.now());
+    const ttl = await redis.pttl(`ms:actor:${actor.id}:hb`);
+    assert.ok(ttl > 0 && ttl <= heartbeat.heartbeatTtlMs, `ttl ${ttl}`);
+    // heartbeats keep it alive well past one TTL
+    await new Promise((r) => setTimeout(r, 3 * heartbeat.heartbeatTtlMs));
+    assert.deepEqual((await observer.list({ name: 'reg-a' })).map((e) => e.id), [actor.id]);
+    await h.close();
+  });
+
+  it('a graceful stop deregisters and publishes actor.stopped, not actor.dead', async () => {
+    const h = await host();
+    const kinds: string[] = [];
+    // subscribed (and flushed) before the spawn: both events come from h's connection, in order
+    const off = observer.onEvent('actor.*', (e) => {
+      if (e.actor.name === 'reg-b') kinds.push(e.kind);
+    });
+    await observer.nats.flush();
+    const actor = await h.spawn('reg-b', new Counter());
+    await h.close();
+    await new Promise((r) => setTimeout(r, 2 * heartbeat.heartbeatTtlMs));
+    off();
+    assert.deepEqual(kinds, ['actor.started', 'actor.stopped']);
+    assert.deepEqual(await observer.list({ name: 'reg-b' }), []);
+    assert.equal((await observer.registry!.get(actor.id))?.state, 'stopped');
+  });
+
+  it('an expired heartbeat marks the actor dead and publishes exactly one dead event', async () => {
+    // Two extra watchers race the observer's: still one event.
+    const watchers = [await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat }), await host()];
+    const stopExtra = watchers[1].registry!.watchDead(20);
+    const h = await host();
+    const actor = await h.spawn('reg-c', new Counter());
+    const deadEvents: ActorEvent[] = [];
+    const off = observer.onEvent('actor.dead', (e) => {
+      if (e.actor.id === actor.id) deadEvents.push(e);
+    });
+    await observer.nats.flush();
+    // Simulate a hung/killed process: its connections vanish without a goodbye.
+    const killedAt = Date.now();
+    h.redis!.disconnect();
+    await h.nats.close();
+    const deadline = Date.now() + 3_000;
+    while (deadEvents.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const detectedAfter = Date.now() - killedAt;
+    await new Promise((r) => setTimeout(r, 300)); // room for a duplicate to show up
+    off();
+    stopExtra();
+    assert.equal(deadEvents.length, 1);
+    assert.equal(deadEvents[0].actor.name, 'reg-c');
+    assert.equal(deadEvents[0].actor.state, 'dead');
+    assert.ok(detectedAfter >= heartbeat.heartbeatTtlMs - heartbeat.heartbeatIntervalMs, `detected after ${detectedAfter} ms`);
+    assert.deepEqual(await observer.list({ name: 'reg-c' }), []);
+    assert.equal((await observer.registry!.get(actor.id))?.state, 'dead');
+    await Promise.all(watchers.map((w) => w.close()));
+  });
+
+  it('re-registers itself after Redis restarts empty', async () => {
+    const h = await host();
+    const actor = await h.spawn('reg-d', new Counter());
+    await servers.redis.restart();
+    const deadline = Date.now() + 5_000;
+    let listed: string[] = [];
+    while (Date.now() < deadline) {
+      listed = (await observer.list({ name: 'reg-d' }).catch(() => [])).map((e) => e.id);
+      if (listed.length) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(listed, [actor.id]);
+    await h.close();
+  });
+});
