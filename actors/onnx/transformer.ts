@@ -77,6 +77,33 @@ export function transformerLayers(spec: TransformerSpec): Layer[] {
   return layers;
 }
 
+/**
+ * Parameters held by shard `shard` of a layer: its slices, the replicated LayerNorm, and (on
+ * shard 0) the biases added after the reduction.
+ */
+export function layerShardParams(spec: TransformerSpec, layer: Layer, shard: ShardIndex): number {
+  const { inputDim: I, hidden: H, heads, ffn: F, outputDim: O } = spec;
+  const first = shard.index === 0;
+  const width = (total: number): number => {
+    const [a, b] = splitRange(total, shard.count, shard.index);
+    return b - a;
+  };
+  switch (layer.kind) {
+    case 'input_proj':
+      return width(I) * H + (first ? H : 0);
+    case 'attn': {
+      const w = width(heads) * (H / heads);
+      return 2 * H + 3 * (H * w + w) + w * H + (first ? H : 0);
+    }
+    case 'mlp': {
+      const f = width(F);
+      return 2 * H + H * f + f + f * H + (first ? H : 0);
+    }
+    case 'head':
+      return 2 * H + width(H) * O + (first ? O : 0);
+  }
+}
+
 /** Shape of the tensor a layer reads. */
 export function layerInput(spec: TransformerSpec, layer: Layer): Dim[] {
   return layer.kind === 'input_proj' ? ['batch', spec.seq, spec.inputDim] : ['batch', spec.seq, spec.hidden];
