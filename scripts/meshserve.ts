@@ -3,6 +3,7 @@
 // exports `register(program)`; this file only wires them together.
 import { Command } from 'commander';
 import { registerStart } from './commands/start.js';
+import { registerMakeModels } from './commands/make-models.js';
 
 const program = new Command();
 program
@@ -16,5 +17,6 @@ program
   });
 
 registerStart(program);
+registerMakeModels(program);
 
 await program.parseAsync(process.argv);
