@@ -113,10 +113,10 @@ export class GraphBuilder {
     return output;
   }
 
-  /** Number of float parameters held in initializers. */
+  /** Number of float parameters held in initializers (scalar constants are not parameters). */
   parameterCount(): number {
     return this.initializers
-      .filter((i) => i.dataType === TENSOR_FLOAT)
+      .filter((i) => i.dataType === TENSOR_FLOAT && i.dims.length > 0)
       .reduce((sum, i) => sum + i.dims.reduce((a, b) => a * b, 1), 0);
   }
 
