@@ -45,7 +45,10 @@ export function wireTensor(values: Float32Array, shape: number[]): WireTensor {
 export function float32Values(t: WireTensor): Float32Array {
   const { data } = t;
   if (data.byteOffset % 4 === 0) return new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
-  return new Float32Array(data.slice().buffer);
+  // Copy explicitly: Buffer#slice (what msgpack decoders hand over) is a view, not a copy.
+  const copy = new Uint8Array(data.byteLength);
+  copy.set(data);
+  return new Float32Array(copy.buffer);
 }
 
 /**
