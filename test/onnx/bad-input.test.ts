@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Packr } from 'msgpackr';
-import { OnnxExecutor, ortProviderFromEnv } from '../../actors/onnx/executor.js';
+import { OnnxExecutor, ortProviderFromEnv, ortThreadsFromEnv } from '../../actors/onnx/executor.js';
 import { parseWireTensor, TensorError, wireTensor, float32Values, type WireTensor } from '../../actors/onnx/tensor.js';
 import { modelIO, transformerSpec } from '../../actors/onnx/transformer.js';
 import { loadFullModel, randomInput } from './helpers.js';
@@ -90,9 +90,12 @@ test('executor misuse gives clear errors', async () => {
   );
 });
 
-test('the execution provider comes from MESHSERVE_ORT_PROVIDER, default cpu', async () => {
+test('provider and threads come from MESHSERVE_ORT_PROVIDER (default cpu) and MESHSERVE_ORT_THREADS', async () => {
   assert.equal(ortProviderFromEnv({}), 'cpu');
   assert.equal(ortProviderFromEnv({ MESHSERVE_ORT_PROVIDER: ' cuda ' }), 'cuda');
+  assert.equal(ortThreadsFromEnv({}), undefined);
+  assert.equal(ortThreadsFromEnv({ MESHSERVE_ORT_THREADS: '1' }), 1);
+  assert.throws(() => ortThreadsFromEnv({ MESHSERVE_ORT_THREADS: 'two' }), /MESHSERVE_ORT_THREADS must be a positive integer, got "two"/);
   // This build has no CUDA provider: loading must fail with a clear message, not crash.
   const cuda = new OnnxExecutor({ provider: 'cuda' });
   await assert.rejects(
