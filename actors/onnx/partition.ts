@@ -21,14 +21,10 @@ import {
 } from './transformer.js';
 import { balancedSplit } from './balanced-split.js';
 import type { TensorSpec } from './tensor-spec.js';
+import type { ParallelConfig } from '../../planner/types.js';
 import type { StageShardSpec } from './executor.js';
 
-export interface ParallelConfig {
-  /** Pipeline (inter-operator) stages. */
-  pp: number;
-  /** Shards per stage (intra-operator degree). */
-  op: number;
-}
+export type { ParallelConfig };
 
 /** One ONNX graph that one shard actor loads. */
 export interface GraphSpec {
