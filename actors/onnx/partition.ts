@@ -117,8 +117,8 @@ export function planPartition(spec: TransformerSpec, config: ParallelConfig): Pa
     const groups = op === 1 ? [layers] : layers.map((l) => [l]);
     const segments = groups.map((group, s): SegmentPlan => {
       const segInput = s === 0 ? input : { name: 'hidden', shape: layerInput(spec, group[0]) };
-      const segOutput =
-        op > 1 ? { name: 'partial', shape: layerOutput(spec, group[group.length - 1]) } : s === groups.length - 1 ? output : { name: 'hidden_out', shape: layerOutput(spec, group[group.length - 1]) };
+      // With op = 1 the stage is this one segment; with op > 1 each shard writes a partial sum.
+      const segOutput = op > 1 ? { name: 'partial', shape: layerOutput(spec, group[0]) } : output;
       return {
         index: s,
         layers: group.map((l) => l.id),

@@ -14,6 +14,7 @@ export function registerMakeModels(program: Command): void {
       const seed = Number(opts.seed);
       try {
         if (sizes.length === 0) throw new Error('--sizes lists no size');
+        if (!/^\d+$/.test(opts.seed.trim())) throw new Error(`--seed must be a 32-bit unsigned integer, got "${opts.seed}"`);
         for (const size of sizes) transformerSpec(size, seed);
       } catch (err) {
         console.error(`error: ${(err as Error).message}`);
