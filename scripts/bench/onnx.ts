@@ -1,6 +1,8 @@
-// `npm run bench -- onnx [--runs N] [--threads N] [--sizes tiny,small,base] [--profile-sizes small,base]`
+// `npm run bench -- onnx [--runs N] [--threads N] [--sizes tiny,small,base] [--profile-sizes small,base] [--profile-out file.json]`
 // Generated model sizes, single-graph latency per size, and the per-stage latency of a
 // 2-stage, a 2-shard and a 2×2 split, all through onnxruntime-node in this process.
+import { writeFile } from 'node:fs/promises';
+import type { ModelProfile } from '../../planner/types.js';
 import { OnnxExecutor } from '../../actors/onnx/executor.js';
 import { median, profileLocally } from '../../actors/onnx/local-profile.js';
 import { uniformFloats } from '../../actors/onnx/seeded-random.js';
@@ -44,10 +46,12 @@ export async function run(args: string[]): Promise<void> {
     console.log(`| ${spec.name} | ${params.toLocaleString('en-US')} | ${bytes.byteLength.toLocaleString('en-US')} | ${ms(loadMs)} | ${ms(median(times))} |`);
   }
 
+  const profiles: ModelProfile[] = [];
   for (const size of profileSizes) {
     const spec = transformerSpec(size);
     const configs = [{ pp: 2, op: 1 }, { pp: 1, op: 2 }, { pp: 2, op: 2 }];
-    const { measurements } = await profileLocally(spec, configs, { runs, warmup: WARMUP, executor: executorOptions });
+    const { profile, measurements } = await profileLocally(spec, configs, { runs, warmup: WARMUP, executor: executorOptions });
+    profiles.push(profile);
     console.log(`\nper-stage profile of ${spec.name} (activation between stages and per all-reduce: ${(4 * spec.seq * spec.hidden).toLocaleString('en-US')} bytes at batch 1)`);
     console.log('\n| config | stage | units | all-reduces | stage median ms (shards in parallel) | reduce median ms | end-to-end median ms (here, shards in turn) |');
     console.log('|---|---:|---|---:|---:|---:|---:|');
@@ -57,5 +61,10 @@ export async function run(args: string[]): Promise<void> {
         console.log(`| pp=${m.config.pp} op=${m.config.op} | ${k} | ${m.units[k].join(' ')} | ${m.reducesPerStage[k]} | ${ms(stage.parallelMs)} | ${ms(stage.reduceMs)} | ${e2e} |`);
       });
     }
+  }
+  const out = option(args, 'profile-out', '');
+  if (out) {
+    await writeFile(out, `${JSON.stringify(profiles, null, 2)}\n`);
+    console.log(`\nwrote ${profiles.length} ModelProfile(s) (planner format, source "measured") to ${out}`);
   }
 }

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { MANIFEST_FILE, writeModels, type ModelManifest } from '../../actors/onnx/model-files.js';
-import { transformerLayers, transformerSpec } from '../../actors/onnx/transformer.js';
+import { buildFullModel, transformerLayers, transformerSpec } from '../../actors/onnx/transformer.js';
+import { createHash } from 'node:crypto';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../../scripts/meshserve.js', import.meta.url));
@@ -42,6 +43,9 @@ test('meshserve make-models: success exit 0, unknown size exit 2 with a clear me
     const ok = await run(process.execPath, [cli, 'make-models', '--out', dir, '--sizes', 'tiny']);
     const params = transformerLayers(transformerSpec('tiny')).reduce((s, l) => s + l.params, 0).toLocaleString('en-US');
     assert.ok(ok.stdout.includes(`transformer-tiny.onnx: ${params} params`), ok.stdout);
+    // Another process, the same bytes as this one builds.
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as ModelManifest;
+    assert.equal(manifest.models[0].sha256, createHash('sha256').update(buildFullModel(transformerSpec('tiny')).bytes).digest('hex'));
     assert.match(ok.stdout, /wrote 1 model\(s\) and manifest\.json/);
     await assert.rejects(run(process.execPath, [cli, 'make-models', '--out', dir, '--sizes', 'tiny,huge']), (err: { code: number; stderr: string }) => {
       assert.equal(err.code, 2);
