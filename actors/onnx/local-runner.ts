@@ -2,8 +2,7 @@
 // turn, partial sums reduced here in JS. It is the reference for the distributed runtime
 // (same plan, same graphs, the reduction done over NATS instead) and the tests' proof that
 // pipelined and sharded execution equals the single graph.
-import type { Executor } from './executor.js';
-import { OnnxExecutor, type OnnxExecutorOptions } from './executor.js';
+import { OnnxExecutor, type Executor, type OnnxExecutorOptions } from './executor.js';
 import { stageShardSpec, type PartitionPlan } from './partition.js';
 import { float32Values, wireTensor, type WireTensor } from './tensor.js';
 import type { TransformerWeights } from './transformer.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalPlanRunner } from '../../actors/onnx/local-runner.js';
+import { LocalPlanRunner, sumPartials } from '../../actors/onnx/local-runner.js';
 import { planPartition } from '../../actors/onnx/partition.js';
-import { float32Values } from '../../actors/onnx/tensor.js';
+import { float32Values, wireTensor } from '../../actors/onnx/tensor.js';
 import { transformerSpec, TransformerWeights } from '../../actors/onnx/transformer.js';
 import { compare, loadFullModel, randomInput, runValues } from './helpers.js';
 
@@ -60,4 +60,15 @@ test('a wrong shard graph is caught: dropping one shard changes the output', asy
   } finally {
     await runner.close();
   }
+});
+
+test('sumPartials adds element-wise and refuses partials of different shapes', () => {
+  const a = wireTensor(Float32Array.from([1, 2, 3, 4]), [1, 2, 2]);
+  const b = wireTensor(Float32Array.from([0.5, -2, 1, 0]), [1, 2, 2]);
+  const sum = sumPartials([a, b]);
+  assert.deepEqual(sum.shape, [1, 2, 2]);
+  assert.deepEqual(Array.from(float32Values(sum)), [1.5, 0, 4, 4]);
+  assert.deepEqual(Array.from(float32Values(a)), [1, 2, 3, 4], 'inputs are left untouched');
+  assert.throws(() => sumPartials([a, wireTensor(new Float32Array(4), [1, 4])]), /partial sums disagree in shape/);
+  assert.throws(() => sumPartials([]), /no partial sums to reduce/);
 });
