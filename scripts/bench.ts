@@ -7,6 +7,7 @@ type Suite = { description: string; load: () => Promise<{ run: (args: string[]) 
 const suites: Record<string, Suite> = {
   bus: { description: 'actor call round trips vs raw NATS request/reply', load: () => import('./bench/bus.js') },
   simulator: { description: 'discrete-event simulator speed (req/s per dispatch policy) and memory on the reference scenario', load: () => import('./bench/simulator.js') },
+  onnx: { description: 'generated ONNX models: sizes, single-graph latency, 2-stage and 2-shard per-stage latency', load: () => import('./bench/onnx.js') },
 };
 
 const program = new Command()
@@ -15,8 +16,11 @@ const program = new Command()
   .argument('[suites...]', `suites to run: ${Object.keys(suites).join(', ') || '(none yet)'}`)
   .allowUnknownOption(true)
   .action(async (names: string[]) => {
-    const chosen = names.filter((n) => !n.startsWith('-'));
-    const extra = names.filter((n) => n.startsWith('-'));
+    // Suite names come first; everything from the first option on is passed to the suites
+    // (so option values such as `--runs 30` are not taken for suite names).
+    const firstOption = names.findIndex((n) => n.startsWith('-'));
+    const chosen = firstOption < 0 ? names : names.slice(0, firstOption);
+    const extra = firstOption < 0 ? [] : names.slice(firstOption);
     const run = chosen.length ? chosen : Object.keys(suites);
     for (const name of run) {
       const suite = suites[name];

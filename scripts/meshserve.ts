@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
+import { registerMakeModels } from './commands/make-models.js';
 
 const program = new Command();
 program
@@ -18,5 +19,6 @@ program
 
 registerStart(program);
 registerSimulate(program);
+registerMakeModels(program);
 
 await program.parseAsync(process.argv);
