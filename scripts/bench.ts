@@ -7,6 +7,8 @@ type Suite = { description: string; load: () => Promise<{ run: (args: string[]) 
 const suites: Record<string, Suite> = {
   bus: { description: 'actor call round trips vs raw NATS request/reply', load: () => import('./bench/bus.js') },
   simulator: { description: 'discrete-event simulator speed (req/s per dispatch policy) and memory on the reference scenario', load: () => import('./bench/simulator.js') },
+  dispatcher: { description: 'requests/s the serving dispatcher routes with zero-time devices and the latency it adds, vs raw NATS request/reply', load: () => import('./bench/dispatcher.js') },
+  placement: { description: 'placement search time and attainment: 32 models on 64 devices, SR vs AlpaServe fast greedy vs beam search', load: () => import('./bench/placement.js') },
   onnx: { description: 'generated ONNX models: sizes, single-graph latency, 2-stage and 2-shard per-stage latency', load: () => import('./bench/onnx.js') },
 };
 

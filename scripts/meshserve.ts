@@ -5,6 +5,13 @@ import { Command } from 'commander';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 import { registerMakeModels } from './commands/make-models.js';
+import { registerWorker } from './commands/worker.js';
+import { registerDispatcher } from './commands/dispatcher.js';
+import { registerPlanner } from './commands/planner.js';
+import { registerReplay } from './commands/replay.js';
+import { registerExperiment } from './commands/experiment.js';
+import { registerRepl } from './commands/repl.js';
+import { registerStatus } from './commands/status.js';
 
 const program = new Command();
 program
@@ -20,5 +27,12 @@ program
 registerStart(program);
 registerSimulate(program);
 registerMakeModels(program);
+registerWorker(program);
+registerDispatcher(program);
+registerPlanner(program);
+registerReplay(program);
+registerExperiment(program);
+registerRepl(program);
+registerStatus(program);
 
 await program.parseAsync(process.argv);

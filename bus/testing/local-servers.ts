@@ -34,11 +34,17 @@ export interface NatsServerOptions {
   jetstream?: boolean;
   /** Path of the binary; found on PATH or in /usr/sbin otherwise. */
   binary?: string;
+  /** A nats-server config file (`-c`), e.g. users and permissions; port and address still come from here. */
+  configFile?: string;
+  /** Extra environment for the server, e.g. passwords the config file references as `$VAR`. */
+  env?: Record<string, string>;
 }
 
 export interface RedisServerOptions {
   port?: number;
   binary?: string;
+  /** Require this password (`--requirepass`); the returned url carries it (`redis://:<password>@...`). */
+  password?: string;
 }
 
 const READY_TIMEOUT_MS = 10_000;
@@ -133,6 +139,7 @@ class ChildServer implements LocalServer {
     readonly port: number,
     readonly url: string,
     private readonly dir: string,
+    private readonly env: Record<string, string> = {},
   ) {}
 
   get pid(): number | undefined {
@@ -146,7 +153,9 @@ class ChildServer implements LocalServer {
   async start(): Promise<void> {
     installExitHook();
     this.stderrTail = '';
-    const child = spawn(this.binary, this.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Own process group: a terminal's Ctrl-C reaches `meshserve start` and its actors, which drain
+    // against live servers before start stops these itself (the exit hook still kills them).
+    const child = spawn(this.binary, this.args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ...this.env } });
     this.child = child;
     live.add(child);
     child.once('exit', () => live.delete(child));
@@ -193,8 +202,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'meshserve-nats-'));
   const args = ['-a', '127.0.0.1', '-p', String(port)];
+  if (options.configFile) args.unshift('-c', options.configFile);
   if (options.jetstream) args.push('-js', '-sd', dir);
-  const server = new ChildServer('nats-server', options.binary ?? findBinary('nats-server'), args, port, `nats://127.0.0.1:${port}`, dir);
+  const server = new ChildServer('nats-server', options.binary ?? findBinary('nats-server'), args, port, `nats://127.0.0.1:${port}`, dir, options.env);
   await server.start();
   return server;
 }
@@ -204,7 +214,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = mkdtempSync(join(tmpdir(), 'meshserve-redis-'));
   // No persistence: a restarted test server starts empty, like a fresh deployment.
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'];
-  const server = new ChildServer('redis-server', options.binary ?? findBinary('redis-server'), args, port, `redis://127.0.0.1:${port}`, dir);
+  if (options.password) args.push('--requirepass', options.password);
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  const server = new ChildServer('redis-server', options.binary ?? findBinary('redis-server'), args, port, `redis://${auth}127.0.0.1:${port}`, dir);
   await server.start();
   return server;
 }

@@ -22,3 +22,16 @@ export function timeWindow(w: Workload, start: number, end: number): Workload {
     duration: Math.max(0, end - start),
   };
 }
+
+/** Only the requests of the given model indices (model names and indices unchanged; copies). */
+export function keepModels(w: Workload, models: ReadonlySet<number>): Workload {
+  const idx: number[] = [];
+  for (let i = 0; i < w.model.length; i++) if (models.has(w.model[i])) idx.push(i);
+  return {
+    modelNames: w.modelNames,
+    arrival: Float64Array.from(idx, (i) => w.arrival[i]),
+    model: Int32Array.from(idx, (i) => w.model[i]),
+    slo: Float64Array.from(idx, (i) => w.slo[i]),
+    duration: w.duration,
+  };
+}

@@ -20,6 +20,11 @@ export interface StartServersOptions {
   redis?: boolean;
   /** Start nats-server with JetStream enabled (temporary store directory). */
   jetstream?: boolean;
+  /** nats-server config file (users, permissions) and environment it reads (passwords). */
+  natsConfigFile?: string;
+  natsEnv?: Record<string, string>;
+  /** Start redis-server with `--requirepass`; redisUrl then carries the password. */
+  redisPassword?: string;
 }
 
 export interface TestServers {
@@ -59,10 +64,10 @@ function missing(name: string): LocalServer {
 }
 
 export async function startServers(options: StartServersOptions = { nats: true, redis: true }): Promise<TestServers> {
-  const wantNats = options.nats ?? options.jetstream ?? false;
+  const wantNats = options.nats ?? (options.jetstream || options.natsConfigFile !== undefined);
   const [nats, redis] = await Promise.all([
-    wantNats ? startNatsServer({ jetstream: options.jetstream }) : missing('nats'),
-    options.redis ? startRedisServer() : missing('redis'),
+    wantNats ? startNatsServer({ jetstream: options.jetstream, configFile: options.natsConfigFile, env: options.natsEnv }) : missing('nats'),
+    options.redis ? startRedisServer({ password: options.redisPassword }) : missing('redis'),
   ]);
   return {
     natsUrl: nats.url,

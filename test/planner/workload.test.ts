@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../planner/rng.js';
 import { arrivals } from '../../planner/workload/arrivals.js';
-import { multiModelWorkload, splitRates } from '../../planner/workload/multi-model.js';
+import { multiModelWorkload, splitRates, windowedWorkload } from '../../planner/workload/multi-model.js';
 
 function gapStats(ts: Float64Array): { mean: number; cv: number } {
   let s = 0;
@@ -80,4 +80,21 @@ test('workload slices: first n requests, and a time window shifted to 0', async 
   assert.equal(win.duration, 20);
   const inside = w.arrival.filter((t) => t >= 20 && t < 40);
   assert.deepEqual(Array.from(win.arrival), Array.from(inside, (t) => t - 20));
+});
+
+test('windowed workloads continue one process across windows: bursty low rates are not inflated', () => {
+  // 0.01 req/s at CV 4 over 100 windows of 60 s expects 60 arrivals per model. Restarting the
+  // renewal process at every window start would add about (cv² − 1)/2 = 7.5 per window (≈ 810).
+  const models = ['a', 'b', 'c', 'd'];
+  const windows = Array.from({ length: 100 }, (_, k) => ({ start: 60 * k, end: 60 * (k + 1), rates: models.map(() => 0.01), cvs: models.map(() => 4) }));
+  const w = windowedWorkload(models, windows, 7, models.map(() => Infinity), 6000);
+  const perModel = w.arrival.length / models.length;
+  assert.ok(perModel > 20 && perModel < 150, `expected about 60 arrivals per model, got ${perModel}`);
+  // A rate change mid-way still changes the rate: 10 windows at 1 req/s then 10 at 5 req/s (CV 2).
+  const steps = Array.from({ length: 20 }, (_, k) => ({ start: 60 * k, end: 60 * (k + 1), rates: [k < 10 ? 1 : 5], cvs: [2] }));
+  const s = windowedWorkload(['x'], steps, 3, [Infinity], 1200);
+  const firstHalf = s.arrival.filter((t) => t < 600).length;
+  const secondHalf = s.arrival.length - firstHalf;
+  assert.ok(Math.abs(firstHalf / 600 - 1) < 0.3, `first half rate ${firstHalf / 600}`);
+  assert.ok(Math.abs(secondHalf / 600 - 5) < 1, `second half rate ${secondHalf / 600}`);
 });

@@ -1,0 +1,25 @@
+# meshserve image: one image, one actor process per container; the compose file picks the
+# subcommand (planner, dispatcher, worker, repl, status).
+FROM node:20-slim AS build
+WORKDIR /app
+# .npmrc skips onnxruntime-node's install script (it would download a prebuilt runtime).
+COPY package.json package-lock.json .npmrc ./
+RUN npm install --no-audit --no-fund
+COPY tsconfig.json ./
+COPY bus ./bus
+COPY planner ./planner
+COPY actors ./actors
+COPY scripts ./scripts
+COPY examples ./examples
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-slim
+WORKDIR /app
+ENV NODE_ENV=production LOG_LEVEL=info
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/examples ./examples
+USER node
+ENTRYPOINT ["node", "dist/scripts/meshserve.js"]
+CMD ["--help"]

@@ -1,0 +1,511 @@
+// The dispatcher actor: serves the public `ms.infer.<model>` (queue group "dispatchers", so
+// several dispatchers can share the subject), routes each request to the mesh group with the
+// earliest estimated finish (the planner's GroupLatencyModel, the simulator's model), rejects at
+// once what cannot meet its deadline, and owns the client's reply: exactly one per request —
+// ok (from the completion), rejected (with the estimate), or error (bad request, unknown model,
+// vanished group, no completion by the deadline + grace).
+//
+// Estimates are corrected from completions: a group running late shifts its future clocks by
+// the lateness; a group with nothing in flight is pulled back to "idle now".
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Redis } from 'ioredis';
+import { ulid } from 'ulid';
+import { decode, encode, encodingOf, formatIssues, headersFor, parseOrThrow, type ActorContext, type Encoding, type Logger } from '../bus/index.js';
+import type { GroupLatencyModel } from '../planner/latency-model.js';
+import { LatencyHistogram } from '../planner/stats.js';
+import { nowSeconds } from './clock.js';
+import { emptyHistogram, observe, type LatencyHistogram as BucketHistogram } from './metrics.js';
+import { Completion, InferRequest, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type InferReply, type StageWork } from './protocol.js';
+import { groupLatencyModel } from './runtime-placement.js';
+
+export interface DispatcherOptions {
+  /** Extra time after a request's deadline before it is answered with a timeout error (ms). Default 2000. */
+  graceMs?: number;
+  /** Timeout of requests without an SLO (ms). Default 60 000. */
+  noSloTimeoutMs?: number;
+  /** How often observed per-model rates are written to Redis (ms). Default 5000; 0 = never. */
+  rateIntervalMs?: number;
+}
+
+interface GroupState {
+  readonly id: string;
+  readonly version: number;
+  readonly models: readonly string[];
+  readonly devices: ReadonlySet<string>;
+  readonly latency: GroupLatencyModel;
+  readonly firstStage: string;
+  /** Total clock shift applied from lateness corrections (seconds). */
+  shift: number;
+  inflight: number;
+  routed: number;
+  ok: number;
+  errors: number;
+  /** Served requests' latency in the metrics endpoint's buckets (ms). */
+  readonly latencyBuckets: BucketHistogram;
+  dead: boolean;
+}
+
+interface Inflight {
+  /** Internal id, also the last token of the completion subject; a retry gets a new one. */
+  rid: string;
+  readonly id: string;
+  readonly model: string;
+  readonly reply: string;
+  readonly encoding: Encoding;
+  readonly arrival: number;
+  readonly deadline: number;
+  readonly input: unknown;
+  group: GroupState;
+  dispatched: number;
+  /** Estimated exit of the last stage (seconds, without the fixed overhead) and finish (with it). */
+  estimatedExit: number;
+  estimatedFinish: number;
+  shiftAtCommit: number;
+  retried: boolean;
+  timer: NodeJS.Timeout;
+}
+
+/** Upper bounds (seconds) of the cumulative latency buckets in `stats()` (Prometheus style). */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+class ModelCounters {
+  /** buckets[b] = served requests with latency ≤ LATENCY_BUCKETS[b] (not cumulative until stats()). */
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length);
+  requests = 0;
+  ok = 0;
+  withinSlo = 0;
+  rejected = 0;
+  errors = 0;
+  windowRequests = 0;
+  readonly latency = new LatencyHistogram();
+}
+
+export interface DispatcherStats {
+  dispatcher: string;
+  placementVersion: number;
+  inflight: number;
+  totals: { requests: number; ok: number; withinSlo: number; rejected: number; errors: number };
+  models: Record<string, { requests: number; ok: number; withinSlo: number; rejected: number; errors: number; latencyMs: { count: number; mean: number; p50: number; p99: number };
+    /** Served requests' latency as a Prometheus histogram: seconds, cumulative counts per upper bound (`le`). */
+    latencySeconds: { sum: number; count: number; buckets: Array<{ le: number; count: number }> } }>;
+  groups: Array<{ id: string; version: number; models: string[]; routed: number; ok: number; errors: number; inflight: number; backlogMs: number; dead: boolean; current: boolean;
+    /** Served requests' latency, ms, non-cumulative counts per bound (+ overflow). */
+    latencyMs: BucketHistogram }>;
+}
+
+const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
+
+function cumulativeBuckets(counts: Float64Array): Array<{ le: number; count: number }> {
+  let total = 0;
+  return LATENCY_BUCKETS.map((le, b) => ({ le, count: (total += counts[b]) }));
+}
+
+export class Dispatcher {
+  private nc!: NatsConnection;
+  private redis: Redis | undefined;
+  private log!: Logger;
+  private subjects!: RuntimeSubjects;
+  private keys!: RuntimeKeys;
+  private dispatcherId = '';
+  private completionBase = '';
+  private readonly subs: Subscription[] = [];
+  private readonly inflight = new Map<string, Inflight>();
+  private nextRid = 0;
+  private version = 0;
+  /** Groups of the placement in force, by model (in placement order). */
+  private routes = new Map<string, GroupState[]>();
+  /** Every group still referenced (current placement, plus old ones with requests in flight). */
+  private readonly groups = new Map<string, GroupState>();
+  private readonly counters = new Map<string, ModelCounters>();
+  private readonly graceMs: number;
+  private readonly noSloTimeoutMs: number;
+  private readonly rateIntervalMs: number;
+  private rateTimer: NodeJS.Timeout | undefined;
+  private lastRateAt = 0;
+  private stopEvents: Array<() => void> = [];
+
+  constructor(options: DispatcherOptions = {}) {
+    this.graceMs = options.graceMs ?? 2_000;
+    this.noSloTimeoutMs = options.noSloTimeoutMs ?? 60_000;
+    this.rateIntervalMs = options.rateIntervalMs ?? 5_000;
+  }
+
+  async onStart(ctx: ActorContext): Promise<void> {
+    this.nc = ctx.nats;
+    this.redis = ctx.system.redis;
+    this.log = ctx.log;
+    this.subjects = new RuntimeSubjects(ctx.subjects);
+    this.keys = new RuntimeKeys(ctx.subjects.prefix);
+    this.dispatcherId = ctx.id;
+    this.completionBase = this.subjects.completionBase(this.dispatcherId);
+    const current = await this.redis?.get(this.keys.currentPlacement());
+    if (current) {
+      try {
+        this.#usePlacement(parseOrThrow(RuntimePlacement, JSON.parse(current), 'current placement'));
+      } catch (err) {
+        this.log.warn({ err }, 'ignoring the stored placement');
+      }
+    }
+    this.subs.push(
+      this.nc.subscribe(this.subjects.placement, {
+        callback: (err, msg) => {
+          if (err) return;
+          try {
+            this.#usePlacement(parseOrThrow(RuntimePlacement, decode(msg.data), 'placement'));
+          } catch (e) {
+            this.log.warn({ err: e }, 'ignoring invalid placement');
+          }
+        },
+      }),
+      this.nc.subscribe(`${this.completionBase}*`, { callback: (err, msg) => { if (!err) this.#complete(msg); } }),
+      this.nc.subscribe(this.subjects.inferWildcard, { queue: 'dispatchers', callback: (err, msg) => { if (!err) this.#request(msg); } }),
+    );
+    // A device that dies or leaves takes its group down: stop routing there at once.
+    // A stopping device drains what it holds; a dead one lost it, so its requests are retried.
+    this.stopEvents.push(ctx.system.onEvent('actor.stopped', (e) => this.#deviceGone(e.actor.name, false)));
+    this.stopEvents.push(ctx.system.onEvent('actor.dead', (e) => this.#deviceGone(e.actor.name, true)));
+    await this.nc.flush();
+    if (this.redis && this.rateIntervalMs > 0) {
+      this.lastRateAt = Date.now();
+      this.rateTimer = setInterval(() => void this.#writeRates(), this.rateIntervalMs);
+      this.rateTimer.unref();
+    }
+  }
+
+  async onStop(): Promise<void> {
+    clearInterval(this.rateTimer);
+    for (const stop of this.stopEvents) stop();
+    // Stop taking requests, then wait (bounded by each request's own timer) for those in flight.
+    await this.subs[2]?.drain().catch(() => undefined);
+    const until = Date.now() + this.graceMs + 1_000;
+    while (this.inflight.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    for (const inf of [...this.inflight.values()]) { this.#release(inf); this.#finishError(inf, 'dispatcher stopped before the request completed'); }
+    for (const sub of this.subs) sub.unsubscribe();
+  }
+
+  /** Live counters per model and per group (also the source of the Prometheus endpoint). */
+  stats(): DispatcherStats {
+    const now = nowSeconds();
+    const models: DispatcherStats['models'] = {};
+    const totals = { requests: 0, ok: 0, withinSlo: 0, rejected: 0, errors: 0 };
+    for (const [name, c] of this.counters) {
+      const h = c.latency;
+      models[name] = {
+        requests: c.requests, ok: c.ok, withinSlo: c.withinSlo, rejected: c.rejected, errors: c.errors,
+        latencyMs: { count: h.count, mean: h.count ? ms(h.mean) : 0, p50: h.count ? ms(h.quantile(0.5)) : 0, p99: h.count ? ms(h.quantile(0.99)) : 0 },
+        latencySeconds: { sum: h.sum, count: h.count, buckets: cumulativeBuckets(c.buckets) },
+      };
+      totals.requests += c.requests;
+      totals.ok += c.ok;
+      totals.withinSlo += c.withinSlo;
+      totals.rejected += c.rejected;
+      totals.errors += c.errors;
+    }
+    const groups = [...this.groups.values()].map((g) => ({
+      id: g.id, version: g.version, models: [...g.models], routed: g.routed, ok: g.ok, errors: g.errors, inflight: g.inflight,
+      backlogMs: Math.max(0, ms(g.latency.clocks.firstStageFree - now)), dead: g.dead, current: g.version === this.version,
+      latencyMs: { ...g.latencyBuckets, counts: [...g.latencyBuckets.counts] },
+    }));
+    return { dispatcher: this.dispatcherId, placementVersion: this.version, inflight: this.inflight.size, totals, models, groups };
+  }
+
+  // ---- placement ----------------------------------------------------------------------------
+
+  #usePlacement(p: RuntimePlacement): void {
+    if (p.version <= this.version) return;
+    const routes = new Map<string, GroupState[]>();
+    const fresh: GroupState[] = [];
+    for (const g of p.groups) {
+      const state: GroupState = {
+        id: g.id, version: p.version, models: g.models, devices: new Set(g.devices.flat()), latency: groupLatencyModel(p, g),
+        firstStage: this.subjects.stage(g.id, 0), shift: 0, inflight: 0, routed: 0, ok: 0, errors: 0, latencyBuckets: emptyHistogram(), dead: false,
+      };
+      fresh.push(state);
+      for (const m of g.models) {
+        let list = routes.get(m);
+        if (!list) routes.set(m, (list = []));
+        list.push(state);
+      }
+    }
+    this.version = p.version;
+    this.routes = routes;
+    for (const [id, g] of this.groups) if (g.inflight === 0) this.groups.delete(id);
+    for (const g of fresh) this.groups.set(g.id, g);
+    this.log.info({ version: p.version, groups: p.groups.length }, 'placement in force');
+  }
+
+  #deviceGone(device: string, lost: boolean): void {
+    const hit = new Set<GroupState>();
+    for (const g of this.groups.values()) {
+      if (!g.devices.has(device)) continue;
+      hit.add(g);
+      if (!g.dead) {
+        g.dead = true;
+        this.log.warn({ group: g.id, device, lost }, 'device gone: group taken out of routing');
+      }
+    }
+    if (!lost || !hit.size) return;
+    for (const inf of [...this.inflight.values()]) if (hit.has(inf.group)) this.#retry(inf, `group ${inf.group.id} lost device ${device}`);
+  }
+
+  /** Routes a request again (once, while its deadline allows) after its group failed it. */
+  #retry(inf: Inflight, why: string): void {
+    const g = inf.group;
+    this.#release(inf);
+    g.errors++;
+    const groups = this.routes.get(inf.model);
+    if (!inf.retried && groups && nowSeconds() < inf.deadline) {
+      inf.retried = true;
+      // A fresh id: a late completion from the failed group can no longer answer it.
+      inf.rid = (this.nextRid++).toString(36);
+      this.#route(inf, groups, nowSeconds());
+      return;
+    }
+    this.#finishError(inf, why);
+  }
+
+  // ---- requests -----------------------------------------------------------------------------
+
+  #counter(model: string): ModelCounters {
+    let c = this.counters.get(model);
+    if (!c) this.counters.set(model, (c = new ModelCounters()));
+    return c;
+  }
+
+  #request(msg: Msg): void {
+    const arrival = nowSeconds();
+    const model = msg.subject.slice(this.subjects.inferPrefixLength);
+    let encoding: Encoding = 'msgpack';
+    let id = '';
+    try {
+      encoding = encodingOf(msg.headers);
+      if (!msg.reply) {
+        this.log.debug({ subject: msg.subject }, 'request without a reply subject dropped');
+        return;
+      }
+      let body: unknown;
+      try {
+        body = decode(msg.data, encoding) ?? {};
+      } catch (err) {
+        this.#answerError(msg.reply, encoding, '', model, arrival, `malformed ${encoding} body: ${(err as Error).message}`);
+        return;
+      }
+      if (typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string') id = (body as { id: string }).id;
+      const parsed = InferRequest.safeParse(body);
+      if (!parsed.success) {
+        this.#answerError(msg.reply, encoding, id, model, arrival, `invalid request: ${formatIssues(parsed.error)}`);
+        return;
+      }
+      const req = parsed.data;
+      id = req.id ?? ulid();
+      const groups = this.routes.get(model);
+      if (!groups) {
+        const known = [...this.routes.keys()];
+        this.#answerError(msg.reply, encoding, id, model, arrival, `model "${model}" is not served${known.length ? ` (served: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})` : ' (no placement yet)'}`);
+        return;
+      }
+      const counters = this.#counter(model);
+      counters.requests++;
+      counters.windowRequests++;
+      const deadline = req.slo === undefined ? Infinity : arrival + req.slo;
+      const inf: Inflight = {
+        rid: (this.nextRid++).toString(36), id, model, reply: msg.reply, encoding, arrival, deadline, input: req.input,
+        group: undefined as unknown as GroupState, dispatched: 0, estimatedExit: 0, estimatedFinish: 0, shiftAtCommit: 0, retried: false,
+        timer: undefined as unknown as NodeJS.Timeout,
+      };
+      this.#route(inf, groups, arrival);
+    } catch (err) {
+      this.log.error({ err, subject: msg.subject }, 'request handling failed');
+      if (msg.reply) this.#answerError(msg.reply, encoding, id, model, arrival, `internal error: ${(err as Error).message}`);
+    }
+  }
+
+  /** Earliest estimated finish among live groups; rejects when even that misses the deadline. */
+  #route(inf: Inflight, groups: readonly GroupState[], t: number): void {
+    let best: GroupState | undefined;
+    let bestFinish = Infinity;
+    for (const g of groups) {
+      if (g.dead) continue;
+      const finish = g.latency.tentativeFinish(inf.model, t);
+      if (finish < bestFinish) {
+        bestFinish = finish;
+        best = g;
+      }
+    }
+    if (!best) {
+      this.#finishError(inf, `no live group serves model "${inf.model}"`);
+      return;
+    }
+    if (bestFinish > inf.deadline) {
+      const c = this.#counter(inf.model);
+      c.rejected++;
+      best.routed++;
+      this.#send(inf.reply, inf.encoding, {
+        id: inf.id, model: inf.model, status: 'rejected', group: best.id,
+        reason: `earliest estimated finish ${ms(bestFinish - inf.arrival).toFixed(1)} ms (group ${best.id}) exceeds the SLO of ${ms(inf.deadline - inf.arrival).toFixed(1)} ms`,
+        timings: this.#timings(inf.arrival, { estimatedFinish: bestFinish * 1000 }),
+      });
+      return;
+    }
+    const finish = best.latency.commit(inf.model, t);
+    inf.group = best;
+    inf.estimatedFinish = finish;
+    inf.estimatedExit = finish - best.latency.clocks.overhead;
+    inf.shiftAtCommit = best.shift;
+    best.routed++;
+    best.inflight++;
+    this.inflight.set(inf.rid, inf);
+    const timeoutMs = inf.deadline === Infinity ? this.noSloTimeoutMs : (inf.deadline - nowSeconds()) * 1000 + this.graceMs;
+    clearTimeout(inf.timer);
+    inf.timer = setTimeout(() => this.#timedOut(inf.rid), Math.max(0, timeoutMs));
+    const work: StageWork = { rid: inf.rid, model: inf.model, group: best.id, stage: 0, input: inf.input, done: this.completionBase + inf.rid };
+    inf.dispatched = nowSeconds();
+    try {
+      // The reply subject turns a vanished stage into an immediate "no responders" at `done`.
+      this.nc.publish(best.firstStage, encode(work), { reply: work.done });
+    } catch (err) {
+      this.#release(inf);
+      const max = this.nc.info?.max_payload;
+      const tooLarge = /max_payload/.test((err as Error).message) && max !== undefined;
+      this.#finishError(inf, tooLarge ? `input too large: the stage message exceeds the NATS max payload of ${max} bytes (send large tensors in chunks or raise max_payload)` : `could not dispatch: ${(err as Error).message}`);
+    }
+  }
+
+  #complete(msg: Msg): void {
+    const rid = msg.subject.slice(this.completionBase.length);
+    const inf = this.inflight.get(rid);
+    if (!inf) return; // already answered (timeout) or a duplicate
+    if (msg.data.length === 0 && msg.headers?.code === 503) {
+      this.#noResponders(inf);
+      return;
+    }
+    let done: Completion;
+    try {
+      done = parseOrThrow(Completion, decode(msg.data), 'completion');
+    } catch (err) {
+      this.log.warn({ err, rid }, 'invalid completion');
+      return; // the request's timer answers it
+    }
+    const g = inf.group;
+    this.#release(inf);
+    this.#correct(g, inf, done.finish);
+    if (!done.ok) {
+      g.errors++;
+      this.#finishError(inf, done.error ?? 'stage failed');
+      return;
+    }
+    g.ok++;
+    const replied = nowSeconds();
+    const c = this.#counter(inf.model);
+    c.ok++;
+    const within = replied <= inf.deadline;
+    if (within) c.withinSlo++;
+    c.latency.add(replied - inf.arrival);
+    const b = LATENCY_BUCKETS.findIndex((le) => replied - inf.arrival <= le);
+    if (b >= 0) c.buckets[b]++;
+    observe(g.latencyBuckets, (replied - inf.arrival) * 1000);
+    this.#send(inf.reply, inf.encoding, {
+      id: inf.id, model: inf.model, status: 'ok', output: done.output, group: g.id,
+      ...(inf.deadline === Infinity ? {} : { withinSlo: within }),
+      timings: this.#timings(inf.arrival, {
+        dispatched: inf.dispatched * 1000, start: done.start === undefined ? undefined : done.start * 1000, finish: done.finish * 1000,
+        estimatedFinish: inf.estimatedFinish * 1000, replied: replied * 1000,
+      }),
+    });
+  }
+
+  /**
+   * Lateness correction: when a request exits later than estimated by more than the model's fixed
+   * overhead allowance (which already covers the hops), the group's future clocks move by the
+   * excess. Lateness within the allowance is expected and left alone, so that the dispatcher's
+   * clocks stay the simulator's.
+   */
+  #correct(g: GroupState, inf: Inflight, actualExit: number): void {
+    const clocks = g.latency.clocks;
+    const now = nowSeconds();
+    const late = actualExit - (inf.estimatedExit + (g.shift - inf.shiftAtCommit)) - clocks.overhead;
+    if (late > 0 && g.inflight > 0) {
+      for (let k = 0; k < clocks.clocks.length; k++) if (clocks.clocks[k] > now) clocks.clocks[k] += late;
+      g.shift += late;
+    }
+    if (g.inflight === 0) clocks.idleAt(now);
+  }
+
+  #noResponders(inf: Inflight): void {
+    const g = inf.group;
+    if (!g.dead) {
+      g.dead = true;
+      this.log.warn({ group: g.id }, 'group has no responders: taken out of routing');
+    }
+    this.#retry(inf, `group ${g.id} has no live workers (no responders)`);
+  }
+
+  #timedOut(rid: string): void {
+    const inf = this.inflight.get(rid);
+    if (!inf) return;
+    this.#release(inf);
+    inf.group.errors++;
+    this.#finishError(inf, `no completion from group ${inf.group.id} by the deadline + ${this.graceMs} ms grace`);
+  }
+
+  #release(inf: Inflight): void {
+    if (!this.inflight.delete(inf.rid)) return;
+    clearTimeout(inf.timer);
+    const g = inf.group;
+    g.inflight--;
+    if (g.inflight === 0 && g.version !== this.version) this.groups.delete(g.id);
+  }
+
+  #finishError(inf: Inflight, reason: string): void {
+    this.#counter(inf.model).errors++;
+    this.#send(inf.reply, inf.encoding, {
+      id: inf.id, model: inf.model, status: 'error', reason, ...(inf.group ? { group: inf.group.id } : {}),
+      timings: this.#timings(inf.arrival, inf.dispatched ? { dispatched: inf.dispatched * 1000 } : {}),
+    });
+  }
+
+  /** Errors before a request is admitted (bad body, unknown model). */
+  #answerError(reply: string, encoding: Encoding, id: string, model: string, arrival: number, reason: string): void {
+    if (this.routes.has(model)) this.#counter(model).errors++;
+    this.#send(reply, encoding, { id, model, status: 'error', reason, timings: this.#timings(arrival, {}) });
+  }
+
+  #timings(arrival: number, t: { dispatched?: number; start?: number; finish?: number; estimatedFinish?: number; replied?: number }): InferReply['timings'] {
+    const a = arrival * 1000;
+    const replied = t.replied ?? nowSeconds() * 1000;
+    const out: InferReply['timings'] = { arrival: a, replied, total: replied - a };
+    if (t.dispatched !== undefined) out.dispatched = t.dispatched;
+    if (t.start !== undefined) {
+      out.start = t.start;
+      out.queue = t.start - a;
+    }
+    if (t.finish !== undefined) {
+      out.finish = t.finish;
+      if (t.start !== undefined) out.service = t.finish - t.start;
+    }
+    if (t.estimatedFinish !== undefined) out.estimatedFinish = t.estimatedFinish;
+    return out;
+  }
+
+  #send(reply: string, encoding: Encoding, body: InferReply): void {
+    try {
+      this.nc.publish(reply, encode(body, encoding), { headers: headersFor(encoding) as MsgHdrs | undefined });
+    } catch (err) {
+      this.log.warn({ err }, 'could not send reply');
+    }
+  }
+
+  async #writeRates(): Promise<void> {
+    if (!this.redis) return;
+    const now = Date.now();
+    const seconds = (now - this.lastRateAt) / 1000;
+    this.lastRateAt = now;
+    if (seconds <= 0) return;
+    const tx = this.redis.multi();
+    for (const [model, c] of this.counters) {
+      tx.set(this.keys.rate(model), (c.windowRequests / seconds).toFixed(4), 'PX', this.rateIntervalMs * 3);
+      c.windowRequests = 0;
+    }
+    await tx.exec().catch((err: unknown) => this.log.warn({ err }, 'could not write rates'));
+  }
+}

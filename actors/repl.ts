@@ -1,0 +1,158 @@
+// The operator's REPL: a Node REPL whose scope holds the actor API of a running cluster.
+// Runtime-specific helpers (replace, watch, infer) only call actor methods and subjects by
+// name, so they work against whatever planner/dispatcher the cluster runs.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import repl, { type REPLServer } from 'node:repl';
+import { inspect } from 'node:util';
+import { decode, describeError, encode, encodingOf, type ActorSystem } from '../bus/index.js';
+
+export interface ReplOptions {
+  system: ActorSystem;
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  /** History file; default env MESHSERVE_REPL_HISTORY, else ~/.meshserve_repl_history. '' disables it. */
+  historyFile?: string;
+  /** Actor names the helpers call. */
+  plannerName?: string;
+  dispatcherName?: string;
+  prompt?: string;
+  /** Treat the streams as a TTY (line editing, history); default: whether output is one. */
+  terminal?: boolean;
+}
+
+export interface RunningRepl {
+  server: REPLServer;
+  /** Resolves when the REPL exits (.exit, Ctrl-D, end of input). */
+  exited: Promise<void>;
+}
+
+export const REPL_HELP: ReadonlyArray<[string, string]> = [
+  ['system', 'the ActorSystem this REPL is connected with'],
+  ['actors()', 'live actors from the registry: [{ name, id, kind, host, pid, state }]'],
+  ['actor(name)', 'a handle: await actor("x").call("method", ...args)'],
+  ['call(name, method, ...args)', 'call an actor method and return its result'],
+  ['infer(model, input, { slo, timeoutMs })', 'send a request to <prefix>.infer.<model>'],
+  ['placement()', 'the current placement (Redis <prefix>:placement:current)'],
+  ['replace()', "ask the planner to re-place now (planner's replace method)"],
+  ['watch(ms = 1000)', "print the dispatcher's stats() every ms until a key press or .stop"],
+  ['.stop', 'stop watch()'],
+  ['.exit', 'leave (also Ctrl-D)'],
+];
+
+export function defaultHistoryFile(): string {
+  return process.env.MESHSERVE_REPL_HISTORY ?? join(homedir(), '.meshserve_repl_history');
+}
+
+/** Compact rendering of a stats() result: one line per series when it has the snapshot shape. */
+function formatStats(stats: unknown): string {
+  const s = stats as { series?: Array<Record<string, unknown>>; placementVersion?: unknown } | undefined;
+  if (s && Array.isArray(s.series)) {
+    const rows = s.series.map((r) => `  ${String(r.model)}@${String(r.group)} requests=${String(r.requests)} rejections=${String(r.rejections)} errors=${String(r.errors)}`);
+    return [`placement v${String(s.placementVersion ?? '?')}`, ...rows].join('\n');
+  }
+  return inspect(stats, { depth: 4, breakLength: 120 });
+}
+
+/** A handle whose methods are known only by name at run time (typed handles need the actor class). */
+function untyped(system: ActorSystem, name: string): { call(method: string, ...args: unknown[]): Promise<unknown> } {
+  return system.actor(name) as unknown as { call(method: string, ...args: unknown[]): Promise<unknown> };
+}
+
+/** Starts the REPL; resolves once it is ready (history loaded). */
+export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
+  const { system } = options;
+  const output = options.output ?? process.stdout;
+  const print = (text: string): void => void output.write(`${text}\n`);
+  const planner = options.plannerName ?? 'planner';
+  const dispatcher = options.dispatcherName ?? 'dispatcher';
+  let stopWatch: (() => void) | undefined;
+
+  const server: REPLServer = repl.start({
+    prompt: options.prompt ?? 'meshserve> ',
+    input: options.input ?? process.stdin,
+    output,
+    useGlobal: false,
+    terminal: options.terminal,
+    ignoreUndefined: true,
+  });
+
+  const scope = {
+    system,
+    actors: async () => (await system.list()).map(({ name, id, kind, host, pid, state }) => ({ name, id, kind, host, pid, state })),
+    actor: (name: string) => system.actor(name),
+    call: (name: string, method: string, ...args: unknown[]) => untyped(system, name).call(method, ...args),
+    infer: async (model: string, input: unknown, opts: { slo?: number; timeoutMs?: number } = {}) => {
+      const subject = system.subjects.custom('infer', model);
+      const reply = await system.nats.request(subject, encode({ input, slo: opts.slo }), { timeout: opts.timeoutMs ?? 10_000 });
+      return decode(reply.data, encodingOf(reply.headers));
+    },
+    placement: async () => {
+      if (!system.redis) throw new Error('no Redis connection (registry off)');
+      const raw = await system.redis.get(`${system.subjects.prefix}:placement:current`);
+      if (raw === null) return undefined;
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        return raw;
+      }
+    },
+    replace: () => untyped(system, planner).call('replace'),
+    watch: (ms = 1000) => {
+      stopWatch?.();
+      const tick = (): void => {
+        untyped(system, dispatcher)
+          .call('stats')
+          .then((stats) => print(`[${new Date().toISOString()}] ${formatStats(stats)}`))
+          .catch((err: unknown) => print(`[${new Date().toISOString()}] no dispatcher stats: ${describeError(err).message}`));
+      };
+      const timer = setInterval(tick, ms);
+      tick();
+      const input = options.input ?? process.stdin;
+      const onKey = (): void => stopWatch?.();
+      stopWatch = () => {
+        clearInterval(timer);
+        input.off('data', onKey);
+        stopWatch = undefined;
+        print('watch stopped');
+      };
+      // Any key (a TTY sends each key as data) or line ends the watch.
+      input.once('data', onKey);
+      print(`watching ${dispatcher}.stats() every ${ms} ms; press a key or type .stop`);
+    },
+  };
+  Object.assign(server.context, scope);
+
+  server.defineCommand('help', {
+    help: 'List the meshserve helpers and REPL commands',
+    action() {
+      const width = Math.max(...REPL_HELP.map(([name]) => name.length));
+      print(REPL_HELP.map(([name, text]) => `${name.padEnd(width)}  ${text}`).join('\n'));
+      this.displayPrompt();
+    },
+  });
+  server.defineCommand('stop', {
+    help: 'Stop watch()',
+    action() {
+      stopWatch?.();
+      this.displayPrompt();
+    },
+  });
+
+  const historyFile = options.historyFile ?? defaultHistoryFile();
+  if (historyFile) {
+    await new Promise<void>((resolve) =>
+      server.setupHistory(historyFile, (err) => {
+        if (err) print(`(history disabled: ${err.message})`);
+        resolve();
+      }),
+    );
+  }
+  const exited = new Promise<void>((resolve) =>
+    server.once('exit', () => {
+      stopWatch?.();
+      resolve();
+    }),
+  );
+  return { server, exited };
+}

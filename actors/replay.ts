@@ -1,0 +1,333 @@
+// Replays a workload against a running cluster through NATS in real time, and turns what came
+// back into the simulator's result shape, so `meshserve replay` and `meshserve simulate` print
+// the same report for the same file. Also the fidelity numbers: attainment live vs simulated,
+// and per request the runtime overhead = live latency − simulated latency.
+import { createInbox, type NatsConnection } from '@nats-io/transport-node';
+import { decode, encode } from '../bus/index.js';
+import { LatencyHistogram } from '../planner/stats.js';
+import type { ModelResult, Placement, SimResult, Workload } from '../planner/types.js';
+import { nowSeconds, sleepUntil } from './clock.js';
+import { InferReply, RuntimeSubjects, type RuntimePlacement } from './protocol.js';
+import { groupStageSeconds } from './runtime-placement.js';
+
+export const STATUS_OK = 0;
+export const STATUS_REJECTED = 1;
+export const STATUS_ERROR = 2;
+const STATUS_NONE = 255;
+
+/** What each request of a replay got, in workload order. */
+export interface LiveRecords {
+  /** STATUS_OK / STATUS_REJECTED / STATUS_ERROR; 255 = no reply. */
+  readonly status: Uint8Array;
+  /** Client-measured latency (reply received − scheduled send time), seconds; NaN without reply. */
+  readonly latency: Float64Array;
+  /**
+   * Dispatcher-side: reply time − the estimated finish the dispatcher's latency model gave the
+   * request when admitting it (seconds; NaN unless served). Independent of routing differences.
+   */
+  readonly overModel: Float64Array;
+  /**
+   * Dispatcher-side arrival of each request, seconds from the replay's time zero (NaN without a
+   * reply), and its dispatcher-side total (reply − arrival, seconds; NaN unless served).
+   */
+  readonly observedArrival: Float64Array;
+  readonly dispatcherTotal: Float64Array;
+  /** Group id that served (or rejected) each request. */
+  readonly group: (string | undefined)[];
+  /** The first few error reasons, with counts. */
+  readonly errors: Map<string, number>;
+  /** How late the sender was behind the schedule, worst case, seconds. */
+  readonly maxSendLag: number;
+}
+
+export interface ReplayProgress {
+  sent: number;
+  total: number;
+  ok: number;
+  rejected: number;
+  errors: number;
+  inflight: number;
+  elapsed: number;
+}
+
+export interface ReplayOptions {
+  subjects?: RuntimeSubjects;
+  /** Called about every `progressMs` (default 250). */
+  onProgress?: (p: ReplayProgress) => void;
+  progressMs?: number;
+  /** After the last send, wait at most this long for replies (ms). Default 30 000. */
+  drainTimeoutMs?: number;
+  /** Stop sending early (e.g. on SIGINT). */
+  signal?: AbortSignal;
+}
+
+/** Sends request i at start + arrival[i] to `ms.infer.<model>` and records the replies. */
+export async function replayWorkload(nc: NatsConnection, w: Workload, options: ReplayOptions = {}): Promise<LiveRecords> {
+  const subjects = options.subjects ?? new RuntimeSubjects();
+  const n = w.arrival.length;
+  const status = new Uint8Array(n).fill(STATUS_NONE);
+  const latency = new Float64Array(n).fill(NaN);
+  const overModel = new Float64Array(n).fill(NaN);
+  const observedArrival = new Float64Array(n).fill(NaN);
+  const dispatcherTotal = new Float64Array(n).fill(NaN);
+  const group: (string | undefined)[] = new Array(n);
+  const errors = new Map<string, number>();
+  const counts = { ok: 0, rejected: 0, errors: 0, answered: 0 };
+  const inbox = createInbox();
+  const prefixLength = inbox.length + 1;
+  const start = nowSeconds() + 0.1;
+  const sub = nc.subscribe(`${inbox}.*`, {
+    callback: (err, msg) => {
+      if (err) return;
+      const received = nowSeconds();
+      const i = Number.parseInt(msg.subject.slice(prefixLength), 36);
+      if (!(i >= 0 && i < n) || status[i] !== STATUS_NONE) return;
+      const parsed = InferReply.safeParse(decode(msg.data));
+      counts.answered++;
+      if (!parsed.success) {
+        status[i] = STATUS_ERROR;
+        counts.errors++;
+        errors.set('malformed reply', (errors.get('malformed reply') ?? 0) + 1);
+        return;
+      }
+      const r = parsed.data;
+      group[i] = r.group;
+      observedArrival[i] = r.timings.arrival / 1000 - start;
+      latency[i] = received - (start + w.arrival[i]);
+      if (r.status === 'ok') {
+        status[i] = STATUS_OK;
+        if (r.timings.estimatedFinish !== undefined) overModel[i] = (r.timings.replied - r.timings.estimatedFinish) / 1000;
+        dispatcherTotal[i] = r.timings.total / 1000;
+        counts.ok++;
+      } else if (r.status === 'rejected') {
+        status[i] = STATUS_REJECTED;
+        counts.rejected++;
+      } else {
+        status[i] = STATUS_ERROR;
+        counts.errors++;
+        const reason = (r.reason ?? 'error').replace(/[\d.]+ ms/g, '… ms').slice(0, 160);
+        if (errors.size < 20 || errors.has(reason)) errors.set(reason, (errors.get(reason) ?? 0) + 1);
+      }
+    },
+  });
+  const modelSubjects = w.modelNames.map((m) => subjects.infer(m));
+  let sent = 0;
+  let maxSendLag = 0;
+  const progress = (): void =>
+    options.onProgress?.({ sent, total: n, ok: counts.ok, rejected: counts.rejected, errors: counts.errors, inflight: sent - counts.answered, elapsed: nowSeconds() - start });
+  const progressTimer = options.onProgress ? setInterval(progress, options.progressMs ?? 250) : undefined;
+  try {
+    while (sent < n && !options.signal?.aborted) {
+      const due = start + w.arrival[sent];
+      const now = nowSeconds();
+      if (due > now + 0.0002) {
+        await sleepUntil(due);
+        continue;
+      }
+      maxSendLag = Math.max(maxSendLag, now - due);
+      const slo = w.slo[sent];
+      const body = Number.isFinite(slo) ? { id: String(sent), slo } : { id: String(sent) };
+      nc.publish(modelSubjects[w.model[sent]], encode(body), { reply: `${inbox}.${sent.toString(36)}` });
+      sent++;
+    }
+    // Interrupted: wait only briefly for what is in flight.
+    const until = Date.now() + (options.signal?.aborted ? 1_000 : options.drainTimeoutMs ?? 30_000);
+    while (counts.answered < sent && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    clearInterval(progressTimer);
+    progress();
+    sub.unsubscribe();
+  }
+  return { status, latency, overModel, observedArrival, dispatcherTotal, group, errors, maxSendLag };
+}
+
+/**
+ * The workload as the dispatcher received it: same requests, arrival times as it observed them
+ * (the scheduled time where there was no reply). Undefined when they are not in order (several
+ * dispatchers), since the simulator needs sorted arrivals.
+ */
+export function observedWorkload(w: Workload, live: LiveRecords): Workload | undefined {
+  const arrival = Float64Array.from(w.arrival, (t, i) => (Number.isNaN(live.observedArrival[i]) ? t : live.observedArrival[i]));
+  for (let i = 1; i < arrival.length; i++) if (arrival[i] < arrival[i - 1]) return undefined;
+  const last = arrival.length ? arrival[arrival.length - 1] : 0;
+  return { ...w, arrival, duration: Math.max(w.duration, last) };
+}
+
+/** The groups of a runtime placement as the simulator takes them. */
+export function simPlacement(p: RuntimePlacement): Placement {
+  return { groups: p.groups.map((g) => ({ devices: g.config.pp * g.config.op, config: g.config, models: g.models })) };
+}
+
+/** First index with arrival ≥ t / > t (arrivals sorted). */
+function bound(a: Float64Array, t: number, strict: boolean): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (strict ? a[mid] <= t : a[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The live replay in the simulator's result shape (same trimming rule). A request is good when it
+ * was served and its client-measured latency is within its SLO. Group utilisation is the device
+ * time of the requests each group served (Σ stage times, the simulator's formula), which is what
+ * simulated devices are busy for; the runtime does not measure it separately.
+ */
+export function liveResult(w: Workload, r: LiveRecords, placement: RuntimePlacement, trim = 0): SimResult {
+  const n = w.arrival.length;
+  const from = trim > 0 ? bound(w.arrival, trim, false) : 0;
+  const to = trim > 0 ? Math.max(from, bound(w.arrival, w.duration - trim, true)) : n;
+  const models = w.modelNames.length;
+  const req = new Float64Array(models);
+  const good = new Float64Array(models);
+  const rej = new Float64Array(models);
+  const groupIndex = new Map(placement.groups.map((g, i) => [g.id, i]));
+  const routed = new Array<number>(placement.groups.length).fill(0);
+  const served = new Array<number>(placement.groups.length).fill(0);
+  const busyPerRequest = placement.groups.map((g) => {
+    const stages = groupStageSeconds(placement, g);
+    return new Map([...stages].map(([model, s]) => [model, s.reduce((a, b) => a + b, 0)]));
+  });
+  const busy = new Array<number>(placement.groups.length).fill(0);
+  const hist = new LatencyHistogram();
+  let unplaced = 0;
+  for (let i = 0; i < n; i++) {
+    const g = r.group[i] === undefined ? undefined : groupIndex.get(r.group[i]!);
+    if (g !== undefined) {
+      routed[g]++;
+      if (r.status[i] === STATUS_OK) {
+        served[g]++;
+        busy[g] += busyPerRequest[g].get(w.modelNames[w.model[i]]) ?? 0;
+      }
+    }
+    if (i < from || i >= to) continue;
+    const m = w.model[i];
+    req[m]++;
+    if (r.status[i] === STATUS_OK) {
+      hist.add(r.latency[i]);
+      if (r.latency[i] <= w.slo[i]) good[m]++;
+    } else {
+      rej[m]++;
+      if (r.group[i] === undefined) unplaced++;
+    }
+  }
+  const perModel: ModelResult[] = w.modelNames.map((name, m) => ({ name, requests: req[m], good: good[m], rejected: rej[m], attainment: req[m] ? good[m] / req[m] : NaN }));
+  const requests = perModel.reduce((s, m) => s + m.requests, 0);
+  const goodTotal = perModel.reduce((s, m) => s + m.good, 0);
+  const rejected = perModel.reduce((s, m) => s + m.rejected, 0);
+  const window = Math.max(0, w.duration - 2 * trim);
+  return {
+    requests, good: goodTotal, rejected, unplaced, served: requests - rejected,
+    attainment: requests ? goodTotal / requests : NaN,
+    goodput: window > 0 ? goodTotal / window : NaN,
+    latency: { mean: hist.mean, p50: hist.quantile(0.5), p90: hist.quantile(0.9), p99: hist.quantile(0.99) },
+    perModel,
+    groupUtilisation: placement.groups.map((g, i) => (w.duration > 0 ? busy[i] / (g.config.pp * w.duration) : NaN)),
+    groupRouted: routed,
+    groupServed: served,
+  };
+}
+
+export interface Fidelity {
+  liveAttainment: number;
+  simulatedAttainment: number;
+  /** live − simulated, percentage points. */
+  attainmentDiffPoints: number;
+  /** Requests served both live and in the simulation by the same group (the overhead sample). */
+  compared: number;
+  /** Requests served in both but by different groups (left out of the overhead sample). */
+  otherGroup: number;
+  /**
+   * Live latency − simulated latency, seconds. The simulated latency includes the simulator's
+   * fixed per-request allowance for runtime overhead (11 ms by default): this says whether the
+   * live system stays within what the simulator assumes.
+   */
+  overhead: { p50: number; p99: number; mean: number };
+  /**
+   * Live latency − simulated latency without that allowance: what the runtime really adds over
+   * the modelled compute and queueing (hops, timers, dispatch).
+   */
+  cost: { p50: number; p99: number; mean: number };
+  /**
+   * Reply time − the dispatcher's own estimate for that request (its latency model, allowance
+   * included), every served request: runtime overhead free of routing differences.
+   */
+  overModel: { p50: number; p99: number; mean: number };
+  /**
+   * Inside the cluster, with the simulator fed the arrival times the dispatcher observed (so client
+   * send jitter cannot change routing): dispatcher-side latency − simulated latency (allowance
+   * included), over requests served by the same group in both. Absent without that simulation.
+   */
+  inCluster?: { p50: number; p99: number; mean: number; compared: number; otherGroup: number; attainmentDiffPoints: number };
+  /** Latency distributions of the served requests: live (client-measured) and simulated. */
+  latency: { live: { p50: number; p99: number }; simulated: { p50: number; p99: number } };
+  /** Requests the two decided differently (accepted in one, rejected in the other). */
+  decisionsDiffer: number;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/**
+ * Compares a live replay with the simulation of the same workload and placement (records on).
+ * The simulator adds a fixed allowance (`overhead`, 11 ms by default) to every finish; the live
+ * system pays its real overhead instead, so the comparison takes the simulated latency without
+ * that allowance: overhead = what the runtime really adds over the modelled compute and queueing.
+ */
+export function fidelity(w: Workload, live: LiveRecords, liveSummary: SimResult, sim: SimResult, simOverhead: number, placement: RuntimePlacement, observedSim?: SimResult): Fidelity {
+  const rec = sim.records;
+  if (!rec) throw new Error('fidelity needs the simulation records (records: true)');
+  const groupIndex = new Map(placement.groups.map((g, i) => [g.id, i]));
+  const diffs: number[] = [];
+  let differ = 0;
+  let otherGroup = 0;
+  for (let i = 0; i < w.arrival.length; i++) {
+    const simServed = !Number.isNaN(rec.finish[i]);
+    const liveServed = live.status[i] === STATUS_OK;
+    if (simServed !== liveServed) differ++;
+    if (!simServed || !liveServed) continue;
+    // A request routed elsewhere queues behind other requests: that is a routing difference,
+    // not runtime overhead.
+    if (groupIndex.get(live.group[i]!) !== rec.group[i]) otherGroup++;
+    else diffs.push(live.latency[i] - (rec.finish[i] - w.arrival[i]));
+  }
+  const sorted = Float64Array.from(diffs).sort();
+  const mean = diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : NaN;
+  const model = Float64Array.from(live.overModel.filter((x) => !Number.isNaN(x))).sort();
+  const modelMean = model.length ? model.reduce((a, b) => a + b, 0) / model.length : NaN;
+  const summary = (shift: number) => ({ p50: quantile(sorted, 0.5) + shift, p99: quantile(sorted, 0.99) + shift, mean: mean + shift });
+  return {
+    liveAttainment: liveSummary.attainment,
+    simulatedAttainment: sim.attainment,
+    attainmentDiffPoints: (liveSummary.attainment - sim.attainment) * 100,
+    compared: diffs.length,
+    otherGroup,
+    overhead: summary(0),
+    cost: summary(simOverhead),
+    overModel: { p50: quantile(model, 0.5), p99: quantile(model, 0.99), mean: modelMean },
+    latency: { live: { p50: liveSummary.latency.p50, p99: liveSummary.latency.p99 }, simulated: { p50: sim.latency.p50, p99: sim.latency.p99 } },
+    decisionsDiffer: differ,
+    ...(observedSim ? { inCluster: inCluster(w, live, liveSummary, observedSim, groupIndex) } : {}),
+  };
+}
+
+function inCluster(w: Workload, live: LiveRecords, liveSummary: SimResult, sim: SimResult, groupIndex: Map<string, number>): NonNullable<Fidelity['inCluster']> {
+  const rec = sim.records!;
+  const diffs: number[] = [];
+  let otherGroup = 0;
+  for (let i = 0; i < w.arrival.length; i++) {
+    if (Number.isNaN(rec.finish[i]) || live.status[i] !== STATUS_OK) continue;
+    if (groupIndex.get(live.group[i]!) !== rec.group[i]) otherGroup++;
+    else diffs.push(live.dispatcherTotal[i] - (rec.finish[i] - live.observedArrival[i]));
+  }
+  const sorted = Float64Array.from(diffs).sort();
+  return {
+    p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), mean: diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : NaN,
+    compared: diffs.length, otherGroup, attainmentDiffPoints: (liveSummary.attainment - sim.attainment) * 100,
+  };
+}

@@ -1,0 +1,65 @@
+// `meshserve replay` and the `meshserve start` demo: put a scenario's models and groups on a
+// running cluster (through the planner actor), replay its workload in real time, and compare
+// with the simulation of the same workload on the placement actually published.
+import type { ActorSystem } from '../bus/index.js';
+import { simulate } from '../planner/simulator.js';
+import type { Scenario } from '../planner/scenario.js';
+import type { SimResult } from '../planner/types.js';
+import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from '../planner/latency-model.js';
+import { storeProfiles, type PlannerActor } from './planner-actor.js';
+
+import { RuntimeSubjects, type RuntimePlacement } from './protocol.js';
+import { fidelity, liveResult, observedWorkload, replayWorkload, simPlacement, type Fidelity, type LiveRecords, type ReplayProgress } from './replay.js';
+
+export interface ScenarioReplayOptions {
+  /** Planner actor name. Default 'planner'. */
+  planner?: string;
+  /** Place the scenario's own groups (static strategy) before replaying; false = keep the placement in force. Default true. */
+  place?: boolean;
+  onProgress?: (p: ReplayProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface ScenarioReplayResult {
+  placement: RuntimePlacement;
+  live: LiveRecords;
+  liveSummary: SimResult;
+  simulated: SimResult;
+  fidelity: Fidelity;
+  notes: string[];
+}
+
+export async function replayScenario(system: ActorSystem, scenario: Scenario, options: ScenarioReplayOptions = {}): Promise<ScenarioReplayResult> {
+  const planner = system.actor<PlannerActor>(options.planner ?? 'planner', { timeoutMs: 60_000 });
+  const notes: string[] = [];
+  const o = scenario.options;
+  if (o.policy && o.policy !== 'earliest-finish') notes.push(`the scenario's policy is ${o.policy}; the dispatcher routes by earliest finish, so both runs use earliest-finish`);
+  if (o.admissionMargin) notes.push('the dispatcher has no admission margin; the simulation here uses none either');
+  if (options.place !== false) {
+    if (!system.redis) throw new Error('replay needs Redis to hand the profiles to the planner');
+    await storeProfiles(system.redis, scenario.profiles, system.subjects.prefix);
+    await planner.call('configure', {
+      strategy: 'static',
+      models: scenario.profiles.map((p) => p.name),
+      groups: scenario.placement.groups.map((g) => ({ config: g.config, models: [...g.models] })),
+      stagePenalty: o.stagePenalty ?? REFERENCE_STAGE_PENALTY,
+      overhead: o.overhead ?? REFERENCE_OVERHEAD,
+    });
+    await planner.call('replace', 'replay');
+  }
+  const placement = await planner.call('current');
+  if (!placement) throw new Error('the cluster has no placement');
+  // The planner publishes before answering; give the dispatchers a moment to switch.
+  await new Promise((r) => setTimeout(r, 100));
+  const live = await replayWorkload(system.nats, scenario.workload, { subjects: new RuntimeSubjects(system.subjects), onProgress: options.onProgress, signal: options.signal });
+  const trim = o.trim ?? 0;
+  const liveSummary = liveResult(scenario.workload, live, placement, trim);
+  const simulated = simulate(simPlacement(placement), placement.profiles, scenario.workload, {
+    ...o, policy: 'earliest-finish', admissionMargin: 0, stagePenalty: placement.params.stagePenalty, overhead: placement.params.overhead, records: true,
+  });
+  const observed = observedWorkload(scenario.workload, live);
+  const observedSim = observed && simulate(simPlacement(placement), placement.profiles, observed, {
+    ...o, policy: 'earliest-finish', admissionMargin: 0, stagePenalty: placement.params.stagePenalty, overhead: placement.params.overhead, records: true,
+  });
+  return { placement, live, liveSummary, simulated, fidelity: fidelity(scenario.workload, live, liveSummary, simulated, placement.params.overhead, placement, observedSim), notes };
+}

@@ -1,0 +1,136 @@
+// A snapshot of a live cluster for `meshserve status`: actors from the bus registry, devices,
+// placement and rates from Redis, the dispatcher's stats() when one answers. Every part may be
+// missing (nothing placed yet, no dispatcher running): the snapshot says so instead of failing.
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import { describeError, type ActorSystem, type RegistryEntry } from '../bus/index.js';
+
+export interface ClusterStatus {
+  actors: RegistryEntry[];
+  /** `<prefix>:device:<id>` entries (hash or JSON string), by id. */
+  devices: Record<string, unknown>;
+  placement: { version: unknown; groups: unknown; models: string[] } | undefined;
+  /** `<prefix>:rate:<model>` values (requests/s), by model. */
+  rates: Record<string, number | string>;
+  dispatcher: { stats: unknown } | { unavailable: string };
+}
+
+/** SCAN (never KEYS) for `pattern`; returns the keys. */
+async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+const parseJson = (raw: string): unknown => {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+};
+
+/** Reads a key whatever its type (hash or string); undefined for other types. */
+async function readValue(redis: Redis, key: string): Promise<unknown> {
+  const type = await redis.type(key);
+  if (type === 'hash') return await redis.hgetall(key);
+  if (type === 'string') return parseJson((await redis.get(key)) ?? '');
+  return undefined;
+}
+
+/** Model names of a placement, whatever its exact shape: any `models` arrays or `model` fields it holds. */
+function modelsOf(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) modelsOf(v, found);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'models' && Array.isArray(v)) for (const m of v) typeof m === 'string' ? found.add(m) : modelsOf(m, found);
+      else if (k === 'model' && typeof v === 'string') found.add(v);
+      else modelsOf(v, found);
+    }
+  }
+  return found;
+}
+
+export async function collectStatus(system: ActorSystem, options: { dispatcherName?: string; timeoutMs?: number } = {}): Promise<ClusterStatus> {
+  const redis = system.redis;
+  if (!redis) throw new Error('status needs Redis (REDIS_URL)');
+  const prefix = system.subjects.prefix;
+  const devices: Record<string, unknown> = {};
+  for (const key of (await scanKeys(redis, `${prefix}:device:*`)).filter((k) => !k.endsWith(':hb'))) {
+    devices[key.slice(`${prefix}:device:`.length)] = await readValue(redis, key);
+  }
+  const rates: Record<string, number | string> = {};
+  for (const key of await scanKeys(redis, `${prefix}:rate:*`)) {
+    const raw = await redis.get(key).catch(() => null);
+    if (raw !== null) rates[key.slice(`${prefix}:rate:`.length)] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  const rawPlacement = await redis.get(`${prefix}:placement:current`);
+  let placement: ClusterStatus['placement'];
+  if (rawPlacement !== null) {
+    const p = parseJson(rawPlacement) as Record<string, unknown>;
+    placement = { version: p?.version, groups: p?.groups, models: [...modelsOf(p)].sort() };
+  }
+  let dispatcher: ClusterStatus['dispatcher'];
+  const name = options.dispatcherName ?? 'dispatcher';
+  try {
+    const stats = await system.actor<Record<string, () => unknown>>(name, { timeoutMs: options.timeoutMs ?? 1_000 }).call('stats');
+    dispatcher = { stats };
+  } catch (err) {
+    const { name: kind, message } = describeError(err);
+    dispatcher = { unavailable: kind === 'NoRespondersError' ? 'no dispatcher running' : message };
+  }
+  return { actors: await system.list(), devices, placement, rates, dispatcher };
+}
+
+/** True when an actor of this host (container) is registered and ready: the compose health check. */
+export function aliveHere(actors: RegistryEntry[], host: string = hostname()): boolean {
+  return actors.some((a) => a.host === host && a.state === 'ready');
+}
+
+/** SLO attainment per model from a stats() result, when it carries request/rejection counters. */
+export function attainmentOf(stats: unknown): Record<string, number> {
+  const series = (stats as { series?: Array<{ model: string; requests: number; rejections: number; errors: number }> })?.series;
+  if (!Array.isArray(series)) return {};
+  const byModel = new Map<string, { requests: number; good: number }>();
+  for (const s of series) {
+    const m = byModel.get(s.model) ?? { requests: 0, good: 0 };
+    m.requests += s.requests;
+    m.good += s.requests - s.rejections - s.errors;
+    byModel.set(s.model, m);
+  }
+  return Object.fromEntries([...byModel].map(([model, m]) => [model, m.requests ? m.good / m.requests : 1]));
+}
+
+/** The human view of a status snapshot. */
+export function formatStatus(status: ClusterStatus): string {
+  const lines: string[] = [];
+  lines.push(`actors (${status.actors.length}):`);
+  for (const a of status.actors) lines.push(`  ${a.name.padEnd(20)} ${a.kind.padEnd(14)} ${a.state.padEnd(9)} ${a.host}:${a.pid}`);
+  const deviceIds = Object.keys(status.devices);
+  lines.push(`devices (${deviceIds.length}):`);
+  for (const id of deviceIds) lines.push(`  ${id}: ${JSON.stringify(status.devices[id])}`);
+  if (!status.placement) lines.push('placement: none yet');
+  else {
+    lines.push(`placement: version ${String(status.placement.version ?? '?')}`);
+    lines.push(`  groups: ${JSON.stringify(status.placement.groups ?? null)}`);
+    lines.push(`  models: ${status.placement.models.join(', ') || '(none)'}`);
+  }
+  const rateModels = Object.keys(status.rates);
+  lines.push(`rates: ${rateModels.length ? rateModels.map((m) => `${m}=${status.rates[m]}/s`).join(' ') : 'none recorded'}`);
+  if ('unavailable' in status.dispatcher) lines.push(`dispatcher: ${status.dispatcher.unavailable}`);
+  else {
+    const attainment = attainmentOf(status.dispatcher.stats);
+    const models = Object.keys(attainment);
+    lines.push(
+      models.length
+        ? `attainment: ${models.map((m) => `${m}=${(attainment[m] * 100).toFixed(1)}%`).join(' ')}`
+        : `dispatcher stats: ${JSON.stringify(status.dispatcher.stats)}`,
+    );
+  }
+  return lines.join('\n');
+}

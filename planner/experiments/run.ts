@@ -1,0 +1,124 @@
+// Runs one experiment sweep: at every point, every system places on the point's workload and is
+// evaluated on it; returns the rows, a CSV, an SVG plot and the headline lines. Pure apart from
+// the progress callback (the CLI writes files and prints).
+import { describeLayout } from '../placement/group-layouts.js';
+import { evaluatePlacement, placeByName } from '../placement/index.js';
+import type { PlacementOptions } from '../placement/types.js';
+import type { Experiment, SystemSpec } from './definitions.js';
+import { formatRatio, formatThreshold, threshold, type Threshold } from './headline.js';
+import { lineChartSvg } from './svg-plot.js';
+
+export interface ExperimentRow {
+  readonly x: number;
+  readonly system: string;
+  readonly attainment: number;
+  /** Seconds, over served requests. */
+  readonly meanLatency: number;
+  readonly p99Latency: number;
+  readonly requests: number;
+  /** Layout of the (first) placement, e.g. "16×(pp1,op4)". */
+  readonly placement: string;
+  readonly simulations: number;
+}
+
+export interface ExperimentOutput {
+  readonly rows: readonly ExperimentRow[];
+  readonly csv: string;
+  readonly svg: string;
+  readonly headline: readonly string[];
+}
+
+export interface RunOptions {
+  readonly quick?: boolean;
+  readonly seed?: number;
+  /** Extra placement options for every system (e.g. beam, workers). */
+  readonly placement?: PlacementOptions;
+  /** Use AlpaServe's fast greedy instead of beam search. */
+  readonly greedy?: boolean;
+  readonly onProgress?: (done: number, total: number, what: string) => void;
+}
+
+function systemFor(s: SystemSpec, opts: RunOptions): SystemSpec {
+  const algorithm = opts.greedy && s.algorithm === 'alpaserve' ? 'alpaserve-greedy' : s.algorithm;
+  return { ...s, algorithm, options: { ...(opts.placement ?? {}), ...(s.options ?? {}) } };
+}
+
+const csvCell = (v: string | number) => (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+export function rowsToCsv(experiment: string, rows: readonly ExperimentRow[]): string {
+  const header = 'experiment,x,system,attainment,mean_latency_s,p99_latency_s,requests,placement,simulations';
+  return [header, ...rows.map((r) => [experiment, r.x, r.system, r.attainment, r.meanLatency, r.p99Latency, r.requests, r.placement, r.simulations].map(csvCell).join(','))].join('\n') + '\n';
+}
+
+const metricOf = (e: Experiment, r: ExperimentRow) => (e.metric === 'attainment' ? r.attainment : r.meanLatency);
+
+export function headlineLines(e: Experiment, rows: readonly ExperimentRow[], systems: readonly string[]): string[] {
+  const lines: string[] = [];
+  const series = (s: string) => rows.filter((r) => r.system === s).map((r) => [r.x, metricOf(e, r)] as const);
+  const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
+  const unit = e.metric === 'attainment' ? 'attainment' : 'mean latency (s)';
+  lines.push(`${unit} per point (x = ${e.xLabel}):`);
+  lines.push(`  ${'x'.padStart(8)}  ${systems.map((s) => s.padStart(22)).join('')}`);
+  for (const x of xs) {
+    const cells = systems.map((s) => {
+      const r = rows.find((q) => q.system === s && q.x === x);
+      return (r ? metricOf(e, r).toFixed(e.metric === 'attainment' ? 4 : 3) : '-').padStart(22);
+    });
+    lines.push(`  ${String(x).padStart(8)}  ${cells.join('')}`);
+  }
+  if (e.direction) {
+    const dir = e.direction;
+    const t = new Map<string, Threshold | undefined>(systems.map((s) => [s, threshold(series(s), dir)]));
+    lines.push(`${dir === 'rising' ? 'smallest' : 'largest'} ${e.xLabel} at 99% attainment (interpolated between sweep points):`);
+    for (const s of systems) lines.push(`  ${s.padEnd(24)} ${formatThreshold(t.get(s))}`);
+    const ours = systems.filter((s) => !e.baselines.includes(s));
+    for (const o of ours) {
+      for (const b of e.baselines) {
+        if (!systems.includes(b)) continue;
+        lines.push(`  ${o} vs ${b}: ${formatRatio(t.get(o), t.get(b), dir)} ${dir === 'falling' ? `higher ${e.xLabel}` : `fewer/tighter ${e.xLabel}`}`);
+      }
+    }
+  }
+  return lines;
+}
+
+export async function runExperiment(e: Experiment, opts: RunOptions = {}): Promise<ExperimentOutput> {
+  const quick = opts.quick ?? false;
+  const seed = opts.seed ?? 1;
+  const systems = e.systems(quick).map((s) => systemFor(s, opts));
+  const points = e.points(quick);
+  const total = points.length * systems.length;
+  const rows: ExperimentRow[] = [];
+  let done = 0;
+  for (const x of points) {
+    const { input, evaluation } = e.setup(x, quick, seed);
+    for (const s of systems) {
+      opts.onProgress?.(done, total, `x=${x} ${s.label}`);
+      const placed = await placeByName(s.algorithm, input, s.options);
+      const r = evaluatePlacement(placed, input.profiles, input.workload, evaluation);
+      rows.push({
+        x,
+        system: s.label,
+        attainment: Number.isFinite(r.attainment) ? r.attainment : 0,
+        meanLatency: r.latency.mean,
+        p99Latency: r.latency.p99,
+        requests: r.requests,
+        placement: (placed.schedule ? `${placed.schedule.windows.length} windows, first ` : '') + describeLayout(placed.placement.groups.map((g) => g.config)),
+        simulations: placed.stats.simulations,
+      });
+      done++;
+    }
+  }
+  opts.onProgress?.(done, total, 'done');
+  const labels = systems.map((s) => s.label);
+  const svg = lineChartSvg({
+    title: `${e.name}${quick ? ' (quick)' : ''}`,
+    xLabel: e.xLabel,
+    yLabel: e.metric === 'attainment' ? 'SLO attainment (fraction of requests)' : 'mean latency (s)',
+    series: labels.map((name) => ({ name, points: rows.filter((r) => r.system === name).map((r) => [r.x, metricOf(e, r)] as const) })),
+    yRange: e.metric === 'attainment' ? [0, 1] : undefined,
+    yLine: e.metric === 'attainment' ? 0.99 : undefined,
+    xLog: e.xLog,
+  });
+  return { rows, csv: rowsToCsv(e.name, rows), svg, headline: headlineLines(e, rows, labels) };
+}

@@ -1,0 +1,130 @@
+// Every placement algorithm behind one interface, selectable by name (experiments, CLI, the
+// planner actor): AlpaServe (beam search or fast greedy), Selective Replication, Clockwork++ and
+// the motivation section's fixed placements.
+import { enumerateLayouts } from './group-layouts.js';
+import { pipelineLayout, roundRobinGroups } from './baselines.js';
+import { modelBuckets, searchWithBuckets } from './buckets.js';
+import { BEAM_DEFAULTS, searchLayouts, type LayoutSearchOptions } from './layout-search.js';
+import { replicaCount, placementScore } from './score.js';
+import { simulateSchedule, windowsOf } from './schedule.js';
+import { SearchContext, type Scored } from './search-context.js';
+import type { GroupLayout, PlacementAlgorithm, PlacementInput, PlacementOptions, PlacementResult, PlacementSchedule, SearchStats } from './types.js';
+import { LayoutWorkerPool } from './worker-pool.js';
+import { timeWindow } from '../workload/slice.js';
+
+/** AlpaServe's default beam width (the paper's 3; the placement bench shows it is affordable). */
+export const DEFAULT_BEAM = 3;
+/** Clockwork++'s default window, seconds (the paper's MAF1 setting). */
+export const DEFAULT_CLOCKWORK_WINDOW = 60;
+
+function resultOf(algorithm: string, ctx: SearchContext, best: Scored, stats: SearchStats): PlacementResult {
+  return { algorithm, placement: ctx.toPlacement(best.groups), score: best.score, attainment: best.attainment, stats };
+}
+
+function layoutOptions(options: PlacementOptions, beam: number): LayoutSearchOptions {
+  return { beam, expandModels: options.expandModels ?? BEAM_DEFAULTS.expandModels, expandGroups: options.expandGroups ?? BEAM_DEFAULTS.expandGroups, beamLayouts: options.beamLayouts ?? BEAM_DEFAULTS.beamLayouts };
+}
+
+/** Searches `layouts` (every layout AlpaServe considers, or SR's single one) with model selection. */
+async function searchOn(algorithm: string, ctx: SearchContext, input: PlacementInput, layouts: GroupLayout[], options: PlacementOptions, beam: number): Promise<PlacementResult> {
+  const workers = options.workers ?? 0;
+  const pool = workers > 1 && layouts.length > 1 ? new LayoutWorkerPool(input, layouts, Math.min(workers, layouts.length)) : undefined;
+  try {
+    const out = await searchLayouts(ctx, layouts, layoutOptions(options, beam), pool?.run);
+    const best = out.best ? { groups: out.best.groups, score: out.best.score, attainment: out.best.attainment } : ctx.evaluate([]);
+    return { algorithm, placement: ctx.toPlacement(best.groups), score: best.score, attainment: best.attainment, stats: { ...out.stats, simulations: out.stats.simulations + (out.best ? 0 : 1) } };
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function alpaserve(algorithm: string, input: PlacementInput, options: PlacementOptions, beam: number): Promise<PlacementResult> {
+  const ctx = new SearchContext(input);
+  const buckets = options.buckets === false ? [ctx.models.map((_, i) => i)] : modelBuckets(ctx.models, ctx.profiles);
+  const whole = await searchOn(algorithm, ctx, input, enumerateLayouts(input.cluster.devices), options, beam);
+  if (buckets.length === 1) return whole;
+  // Buckets confine each model to its bucket's devices, which Selective Replication does not;
+  // keeping the unbucketed search too makes AlpaServe's space a superset of SR's.
+  const out = await searchWithBuckets(ctx, input, buckets, layoutOptions(options, beam));
+  const stats: SearchStats = { ...whole.stats, simulations: whole.stats.simulations + out.stats.simulations, layouts: whole.stats.layouts + out.stats.layouts, layoutsPruned: whole.stats.layoutsPruned + out.stats.layoutsPruned };
+  if (out.stats.beamBeatGreedy !== undefined) stats.beamBeatGreedy = Boolean(whole.stats.beamBeatGreedy || out.stats.beamBeatGreedy);
+  return out.best.score > whole.score ? resultOf(algorithm, ctx, out.best, stats) : { ...whole, stats };
+}
+
+function singleDevices(devices: number): GroupLayout {
+  return Array.from({ length: devices }, () => ({ pp: 1, op: 1 }));
+}
+
+async function selectiveReplication(input: PlacementInput): Promise<PlacementResult> {
+  const ctx = new SearchContext(input);
+  return searchOn('selective-replication', ctx, input, [singleDevices(input.cluster.devices)], {}, 1);
+}
+
+async function clockworkPlusPlus(input: PlacementInput, options: PlacementOptions): Promise<PlacementResult> {
+  const w = input.workload;
+  const windows: { start: number; end: number; placement: PlacementResult['placement'] }[] = [];
+  const stats: SearchStats = { simulations: 0, layouts: 0, layoutsPruned: 0 };
+  for (const { start, end } of windowsOf(w.duration, options.window ?? DEFAULT_CLOCKWORK_WINDOW)) {
+    // The oracle: SR placed on the window's own requests.
+    const sr = await selectiveReplication({ ...input, workload: timeWindow(w, start, end) });
+    stats.simulations += sr.stats.simulations;
+    stats.layouts += sr.stats.layouts;
+    windows.push({ start, end, placement: sr.placement });
+  }
+  const schedule: PlacementSchedule = { windows };
+  const r = simulateSchedule(schedule, input.profiles, w, { ...(input.sim ?? {}), trim: 0 });
+  const replicas = windows.reduce((a, win) => a + replicaCount(win.placement), 0) / windows.length;
+  return { algorithm: 'clockwork++', placement: windows[0].placement, schedule, score: placementScore(r, replicas), attainment: Number.isFinite(r.attainment) ? r.attainment : 0, stats };
+}
+
+async function fixed(algorithm: string, input: PlacementInput, layout: GroupLayout): Promise<PlacementResult> {
+  const ctx = new SearchContext(input);
+  const best = ctx.evaluate(roundRobinGroups(ctx, layout));
+  return resultOf(algorithm, ctx, best, { simulations: ctx.simulations, layouts: 1, layoutsPruned: 0 });
+}
+
+export const PLACEMENT_ALGORITHMS: readonly PlacementAlgorithm[] = [
+  {
+    name: 'alpaserve',
+    description: `AlpaServe: every group layout × beam-search model selection (beam ${DEFAULT_BEAM} unless --beam), model buckets for mixed sets`,
+    place: (input, options = {}) => alpaserve('alpaserve', input, options, options.beam ?? DEFAULT_BEAM),
+  },
+  {
+    name: 'alpaserve-greedy',
+    description: "AlpaServe with the reference's fast greedy model selection",
+    place: (input, options = {}) => alpaserve('alpaserve-greedy', input, options, 1),
+  },
+  {
+    name: 'selective-replication',
+    description: 'Selective Replication: every device its own (1,1) group, fast greedy selection',
+    place: (input) => selectiveReplication(input),
+  },
+  {
+    name: 'clockwork++',
+    description: `Clockwork++: Selective Replication re-run on each window's own requests (window ${DEFAULT_CLOCKWORK_WINDOW} s unless set), zero swap cost`,
+    place: (input, options = {}) => clockworkPlusPlus(input, options),
+  },
+  {
+    name: 'replication',
+    description: 'motivation baseline: round-robin replicas, as many models per device as fit',
+    place: (input) => fixed('replication', input, singleDevices(input.cluster.devices)),
+  },
+  {
+    name: 'pipeline',
+    description: 'motivation baseline: fixed K-device pipelines (K = stages, default 2), models round robin',
+    place: (input, options = {}) => fixed('pipeline', input, pipelineLayout(input.cluster.devices, options.stages ?? 2)),
+  },
+];
+
+export const PLACEMENT_ALGORITHM_NAMES: readonly string[] = PLACEMENT_ALGORITHMS.map((a) => a.name);
+
+export function placementAlgorithm(name: string): PlacementAlgorithm {
+  const a = PLACEMENT_ALGORITHMS.find((x) => x.name === name);
+  if (!a) throw new Error(`unknown placement algorithm "${name}"; known: ${PLACEMENT_ALGORITHM_NAMES.join(', ')}`);
+  return a;
+}
+
+/** Runs the named algorithm. */
+export async function placeByName(name: string, input: PlacementInput, options: PlacementOptions = {}): Promise<PlacementResult> {
+  return placementAlgorithm(name).place(input, options);
+}

@@ -1,0 +1,70 @@
+// The placement problem's inputs and outputs, shared by every algorithm (AlpaServe's search, the
+// baselines) and by callers that pick an algorithm by name (experiments, the planner actor).
+import type { Profiles } from '../profile.js';
+import type { ClusterSpec, ParallelConfig, Placement, SimOptions, Workload } from '../types.js';
+
+export interface PlacementInput {
+  readonly cluster: ClusterSpec;
+  readonly profiles: Profiles;
+  /** The training workload placements are scored on (every model in it needs a profile). */
+  readonly workload: Workload;
+  /** Simulator options used for scoring (trimming is ignored: scoring uses every request). */
+  readonly sim?: SimOptions;
+}
+
+/** A placement that changes over time (Clockwork++): window k runs from starts[k] to the next start. */
+export interface PlacementSchedule {
+  readonly windows: readonly { readonly start: number; readonly end: number; readonly placement: Placement }[];
+}
+
+/** Counters of what a search did (no wall-clock time: the planner has no clock; callers time it). */
+export interface SearchStats {
+  /** Placements simulated. */
+  simulations: number;
+  /** Group layouts (cluster splits) searched. */
+  layouts: number;
+  /** Layouts skipped because no model fits any of their groups. */
+  layoutsPruned: number;
+  /** For beam search: whether its best beat the fast greedy on the same layouts. */
+  beamBeatGreedy?: boolean;
+}
+
+export interface PlacementResult {
+  readonly algorithm: string;
+  readonly placement: Placement;
+  /** Set when the algorithm re-places over time; `placement` is then its first window's. */
+  readonly schedule?: PlacementSchedule;
+  /** attainment − mean latency/10⁴ + replicas/10⁶ on the training workload (facts §3). */
+  readonly score: number;
+  /** SLO attainment on the training workload. */
+  readonly attainment: number;
+  readonly stats: SearchStats;
+}
+
+/** A way to split the cluster: one parallel config per group, in group order. */
+export type GroupLayout = readonly ParallelConfig[];
+
+export interface PlacementOptions {
+  /** Beam width for AlpaServe's model selection; 1 = the fast greedy. */
+  readonly beam?: number;
+  /** Beam search expands the `expandModels` models with the most unserved requests… */
+  readonly expandModels?: number;
+  /** …on the `expandGroups` least-loaded distinct groups. */
+  readonly expandGroups?: number;
+  /** Beam search runs on the best `beamLayouts` layouts found by the fast greedy. */
+  readonly beamLayouts?: number;
+  /** Worker threads for independent layout searches (0 or 1 = in this thread). */
+  readonly workers?: number;
+  /** Clockwork++: window length, seconds. */
+  readonly window?: number;
+  /** Fixed-pipeline baseline: devices (= stages) per group. */
+  readonly stages?: number;
+  /** Use model buckets for mixed model sets (default true). */
+  readonly buckets?: boolean;
+}
+
+export interface PlacementAlgorithm {
+  readonly name: string;
+  readonly description: string;
+  place(input: PlacementInput, options?: PlacementOptions): Promise<PlacementResult>;
+}

@@ -1,0 +1,142 @@
+// `npm run bench -- dispatcher`: how many requests/s the dispatcher routes, and the latency it
+// adds, with zero-time devices (a 1 ns simulated stage), next to raw NATS request/reply measured
+// in the same run. Processes: this one (client), the dispatcher, one GPU worker, the echo
+// responder, nats-server — all on this machine.
+//   throughput: closed loop, `--window` requests in flight for `--duration-ms`, requests/s;
+//   latency: one request at a time for `--lone` requests: p50/p99 round trip, and the added
+//            latency = dispatcher path − raw round trip at the same percentile.
+// Rounds alternate the two paths; medians over rounds are printed.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { connectNats, encode, decode } from '../../bus/index.js';
+import { Requester } from '../../bus/requester.js';
+import { startNatsServer } from '../../bus/testing/local-servers.js';
+import { RuntimeSubjects, InferReply } from '../../actors/protocol.js';
+import { bindPlacement } from '../../actors/runtime-placement.js';
+import type { ModelProfile } from '../../planner/types.js';
+
+const hostScript = fileURLToPath(new URL('../../bus/actor-host.js', import.meta.url));
+const actorModule = (f: string) => fileURLToPath(new URL(`../../actors/${f}`, import.meta.url));
+
+function startChild(script: string, args: string[], env: Record<string, string>): Promise<ChildProcess> {
+  const child = fork(script, args, { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+const zeroTime: ModelProfile = {
+  name: 'zero', singleDeviceLatency: 1e-9, weightBytes: 1, source: 'estimated', notes: 'bench: zero-time device',
+  configs: { 'pp1-op1': { pp: 1, op: 1, stageLatency: [1e-9], stageWeightBytes: [1] } },
+};
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
+}
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+type Call = () => Promise<unknown>;
+
+async function throughput(call: Call, window: number, durationMs: number): Promise<number> {
+  let done = 0;
+  const end = performance.now() + durationMs;
+  const lane = async (): Promise<void> => {
+    while (performance.now() < end) {
+      await call();
+      done++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: window }, lane));
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function lone(call: Call, n: number): Promise<{ p50: number; p99: number }> {
+  const lat = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await call();
+    lat[i] = performance.now() - t;
+  }
+  lat.sort();
+  return { p50: percentile(lat, 0.5), p99: percentile(lat, 0.99) };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { rounds: { type: 'string', default: '3' }, window: { type: 'string', default: '128' }, 'duration-ms': { type: 'string', default: '3000' }, lone: { type: 'string', default: '2000' } },
+  });
+  const rounds = Number(values.rounds);
+  const window = Number(values.window);
+  const durationMs = Number(values['duration-ms']);
+  const loneN = Number(values.lone);
+  const nats = await startNatsServer();
+  const env = { NATS_URL: nats.url };
+  const children: ChildProcess[] = [];
+  try {
+    children.push(await startChild(hostScript, ['--module', actorModule('dispatcher.js'), '--export', 'Dispatcher', '--name', 'dispatcher', '--args', JSON.stringify([{ rateIntervalMs: 0 }]), '--no-registry'], env));
+    children.push(await startChild(hostScript, ['--module', actorModule('gpu-worker.js'), '--export', 'GpuWorker', '--name', 'gpu-0', '--no-registry'], env));
+    children.push(await startChild(fileURLToPath(new URL('./echo-responder.js', import.meta.url)), [], env));
+    const nc = await connectNats({ url: nats.url, name: 'bench-client' });
+    const subjects = new RuntimeSubjects();
+    // Place the zero-time model on the one worker: assign (it loads), then publish (the dispatcher switches).
+    const placement = bindPlacement({ groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: ['zero'] }] }, ['gpu-0'], {
+      version: 1, strategy: 'bench', reason: 'bench', params: { stagePenalty: 0, overhead: 0 }, profiles: [zeroTime],
+    });
+    await nc.request('ms.actor.gpu-0.assign', encode({ args: [placement] }), { timeout: 10_000 });
+    nc.publish(subjects.placement, encode(placement));
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 200));
+
+    const requester = new Requester(nc);
+    const inferSubject = subjects.infer('zero');
+    const body = encode({ input: 1 });
+    let failures = 0;
+    const viaDispatcher: Call = async () => {
+      const m = await requester.request(inferSubject, body, undefined, 10_000);
+      if ((decode(m.data) as InferReply).status !== 'ok') failures++;
+    };
+    const raw: Call = () => requester.request('bench.echo', body, undefined, 10_000);
+    // Warm-up (JIT, connections).
+    await throughput(viaDispatcher, 32, 500);
+    await throughput(raw, 32, 500);
+
+    const res = { disp: [] as number[], raw: [] as number[], ratio: [] as number[], dp50: [] as number[], dp99: [] as number[], rp50: [] as number[], rp99: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      const d = await throughput(viaDispatcher, window, durationMs);
+      const b = await throughput(raw, window, durationMs);
+      const dl = await lone(viaDispatcher, loneN);
+      const bl = await lone(raw, loneN);
+      res.disp.push(d);
+      res.raw.push(b);
+      res.ratio.push(d / b);
+      res.dp50.push(dl.p50);
+      res.dp99.push(dl.p99);
+      res.rp50.push(bl.p50);
+      res.rp99.push(bl.p99);
+      console.log(`round ${r + 1}: dispatcher ${d.toFixed(0)} req/s, raw request/reply ${b.toFixed(0)} req/s; lone p50/p99 dispatcher ${dl.p50.toFixed(3)}/${dl.p99.toFixed(3)} ms, raw ${bl.p50.toFixed(3)}/${bl.p99.toFixed(3)} ms`);
+    }
+    const stats = decode((await nc.request('ms.actor.dispatcher.stats', encode({ args: [] }), { timeout: 5_000 })).data) as { value: { totals: unknown } };
+    console.log(`medians over ${rounds} rounds (window ${window}, ${durationMs} ms each; 2-core machine shared with other work):`);
+    console.log(`  routed through the dispatcher: ${median(res.disp).toFixed(0)} req/s (raw NATS request/reply to one responder: ${median(res.raw).toFixed(0)} req/s; ratio ${median(res.ratio).toFixed(2)})`);
+    console.log(`  lone request round trip: dispatcher p50 ${median(res.dp50).toFixed(3)} ms, p99 ${median(res.dp99).toFixed(3)} ms; raw p50 ${median(res.rp50).toFixed(3)} ms, p99 ${median(res.rp99).toFixed(3)} ms`);
+    console.log(`  added by dispatcher + worker hop: p50 ${(median(res.dp50) - median(res.rp50)).toFixed(3)} ms, p99 ${(median(res.dp99) - median(res.rp99)).toFixed(3)} ms`);
+    console.log(`  non-ok replies: ${failures}; dispatcher totals ${JSON.stringify(stats.value.totals)}`);
+    await nc.close();
+  } finally {
+    await Promise.all(children.map((c) => new Promise((resolve) => {
+      if (c.exitCode !== null) return resolve(undefined);
+      c.once('exit', resolve);
+      c.kill('SIGTERM');
+    })));
+    await nats.close();
+  }
+}

@@ -1,0 +1,87 @@
+// `meshserve experiment <name...>`: reruns the paper's sweeps (planner/experiments), writes
+// <out>/<name>.csv and <out>/<name>.svg, prints progress to stderr and the headline numbers.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { EXPERIMENTS, EXPERIMENT_NAMES, experiment } from '../../planner/experiments/definitions.js';
+import { runExperiment } from '../../planner/experiments/run.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
+  return n;
+}
+
+interface Options {
+  list?: boolean;
+  quick?: boolean;
+  out: string;
+  greedy?: boolean;
+  beam?: number;
+  workers?: number;
+  seed: number;
+}
+
+function printList(): void {
+  const width = Math.max(...EXPERIMENT_NAMES.map((n) => n.length));
+  for (const e of EXPERIMENTS) console.log(`${e.name.padEnd(width)}  ${e.description}`);
+}
+
+export function registerExperiment(program: Command): void {
+  program
+    .command('experiment')
+    .description("rerun the paper's experiments (motivation and end-to-end sweeps): CSV + SVG per experiment, headline numbers on stdout")
+    .argument('[names...]', 'experiment names (see --list)')
+    .option('--list', 'list the experiments, one line each')
+    .option('--quick', 'a tiny version of each sweep (seconds; for tests and CI)')
+    .option('--out <dir>', 'output folder for <name>.csv and <name>.svg', 'experiments-out')
+    .option('--greedy', "AlpaServe uses the reference's fast greedy instead of beam search")
+    .option('--beam <k>', 'AlpaServe beam width (default 3)', positiveInt)
+    .option('--workers <n>', 'worker threads for AlpaServe layout searches (0 = none)', nonNegativeInt)
+    .option('--seed <n>', 'workload seed', nonNegativeInt, 1)
+    .addHelpText('after', '\nExamples:\n  meshserve experiment --list\n  meshserve experiment motivation-slo --quick --out /tmp/exp\n  meshserve experiment rate-s1-maf1 cv-s1-maf1 --workers 2')
+    .action(async (names: string[], opts: Options) => {
+      if (opts.list) return printList();
+      if (names.length === 0) {
+        console.error('error: name an experiment (or several); `meshserve experiment --list` shows them');
+        process.exitCode = 2;
+        return;
+      }
+      const unknown = names.filter((n) => !EXPERIMENT_NAMES.includes(n));
+      if (unknown.length) {
+        console.error(`error: unknown experiment${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; \`meshserve experiment --list\` shows the ${EXPERIMENT_NAMES.length} known ones`);
+        process.exitCode = 2;
+        return;
+      }
+      try {
+        mkdirSync(opts.out, { recursive: true });
+        for (const name of names) {
+          const e = experiment(name);
+          const started = Date.now();
+          const out = await runExperiment(e, {
+            quick: opts.quick,
+            seed: opts.seed,
+            greedy: opts.greedy,
+            placement: { ...(opts.beam !== undefined ? { beam: opts.beam } : {}), ...(opts.workers !== undefined ? { workers: opts.workers } : {}) },
+            onProgress: (done, total, what) => process.stderr.write(`[${name} ${done}/${total}] ${what}  (${((Date.now() - started) / 1000).toFixed(0)} s)\n`),
+          });
+          const csv = join(opts.out, `${name}.csv`);
+          const svg = join(opts.out, `${name}.svg`);
+          writeFileSync(csv, out.csv);
+          writeFileSync(svg, out.svg);
+          console.log(`== ${name}${opts.quick ? ' (quick)' : ''}: ${e.description}`);
+          for (const line of out.headline) console.log(line);
+          console.log(`wrote ${csv} and ${svg} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        }
+      } catch (err) {
+        console.error(`error: ${(err as Error).message}`);
+        process.exitCode = 1;
+      }
+    });
+}

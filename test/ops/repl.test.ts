@@ -1,0 +1,122 @@
+// `meshserve repl` driven through its standard input against private servers, with a demo
+// actor and a stand-in dispatcher (stats()) spawned by the test; history and tab completion
+// checked in-process on a TTY-mode REPL.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { ActorSystem } from '../../bus/index.js';
+import { Greeter } from '../../bus/demo.js';
+import { startRepl } from '../../actors/repl.js';
+import { startServers, type TestServers } from '../helpers/servers.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cli = join(root, 'dist/scripts/meshserve.js');
+
+class FakeDispatcher {
+  calls = 0;
+  stats(): unknown {
+    this.calls++;
+    return { placementVersion: 3, queueDepth: {}, series: [{ model: 'm1', group: 'g0', requests: this.calls, rejections: 0, errors: 0 }] };
+  }
+}
+
+let servers: TestServers;
+let system: ActorSystem;
+let dir: string;
+
+before(async () => {
+  servers = await startServers({ nats: true, redis: true });
+  system = await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, name: 'repl-test' });
+  await system.spawn('greeter', new Greeter());
+  await system.spawn('dispatcher', new FakeDispatcher());
+  // A stand-in for the runtime's dispatcher on the public subject: echoes what infer() sent.
+  system.nats.subscribe('ms.infer.>', { callback: (_e, m) => void m.respond(m.data) });
+  await system.redis!.set('ms:placement:current', JSON.stringify({ version: 3, groups: [{ id: 'g0', models: ['m1'] }] }));
+  dir = mkdtempSync(join(tmpdir(), 'repl-test-'));
+});
+after(async () => {
+  await system.close();
+  await servers.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Sends lines one at a time, each waiting for its expected output. */
+class Driver {
+  out = '';
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+  }
+  async send(line: string, expect: RegExp, timeoutMs = 5_000): Promise<string> {
+    const from = this.out.length;
+    this.child.stdin.write(`${line}\n`);
+    const deadline = Date.now() + timeoutMs;
+    while (!expect.test(this.out.slice(from))) {
+      if (Date.now() > deadline) assert.fail(`no ${expect} after "${line}"; output:\n${this.out.slice(from)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.out.slice(from);
+  }
+}
+
+test('repl over stdin: actors, call, handles, infer, placement, replace, watch, .help', async () => {
+  const child = spawn(process.execPath, [cli, 'repl'], {
+    env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl, MESHSERVE_REPL_HISTORY: join(dir, 'hist1') },
+  });
+  const repl = new Driver(child);
+  try {
+    await repl.send('.help', /actors\(\)[\s\S]*call\(name, method[\s\S]*watch\(ms = 1000\)/);
+    await repl.send('(await actors()).map(a => a.name).sort().join(",")', /'dispatcher,greeter'/);
+    await repl.send('await call("greeter", "greet", "from-repl")', /greeting: 'hello, from-repl'/);
+    await repl.send('const h = actor("greeter"); (await h.call("greet", "x")).count', /\b2\b/);
+    await repl.send('JSON.stringify(await infer("m1", [1, 2], { slo: 100 }))', /\{"input":\[1,2\],"slo":100\}/);
+    await repl.send('(await placement()).groups[0].models[0]', /'m1'/);
+    await repl.send('await replace().catch((e) => e.name)', /'NoRespondersError'/);
+    const watched = await repl.send('watch(30)', /requests=2[\s\S]*requests=3/);
+    assert.match(watched, /placement v3/);
+    await repl.send('.stop', /watch stopped/);
+    const before = repl.out.length;
+    await new Promise((r) => setTimeout(r, 150));
+    assert.doesNotMatch(repl.out.slice(before), /requests=/, 'watch printed after .stop');
+    child.stdin.end();
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0);
+  } finally {
+    child.kill();
+  }
+});
+
+test('repl: exit code 1 with a reason when the cluster is unreachable', async () => {
+  const child = spawn(process.execPath, [cli, 'repl'], {
+    env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1', REDIS_URL: servers.redisUrl, MESHSERVE_REPL_HISTORY: '' },
+  });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdin.end();
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(code, 1);
+  assert.match(err, /repl: cannot connect/);
+});
+
+test('history file is written and tab completion knows the helpers (TTY mode)', async () => {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  output.resume();
+  const historyFile = join(dir, 'hist2');
+  const { server, exited } = await startRepl({ system, input, output, historyFile, terminal: true });
+  const [completions] = await new Promise<[string[], string]>((resolve, reject) =>
+    server.completer('plac', (err, result) => (err ? reject(err) : resolve(result as [string[], string]))),
+  );
+  assert.ok(completions.includes('placement'), `completions: ${completions.join(',')}`);
+  input.write('1 + 41\r');
+  await new Promise((r) => setTimeout(r, 100));
+  server.close();
+  await exited;
+  await new Promise((r) => setTimeout(r, 100)); // history is flushed asynchronously
+  assert.match(readFileSync(historyFile, 'utf8'), /1 \+ 41/);
+});

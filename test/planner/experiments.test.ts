@@ -1,0 +1,75 @@
+// Experiment pieces: the 99% headline maths, the SVG writer, every experiment's quick mode.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EXPERIMENTS, experiment } from '../../planner/experiments/definitions.js';
+import { formatRatio, formatThreshold, threshold } from '../../planner/experiments/headline.js';
+import { runExperiment } from '../../planner/experiments/run.js';
+import { lineChartSvg, logTicks, niceTicks } from '../../planner/experiments/svg-plot.js';
+
+test('99% threshold: interpolated crossing, or a bound when outside the sweep', () => {
+  // rising (devices): crosses between 16 (0.95) and 24 (0.995)
+  const t = threshold([[8, 0.5], [16, 0.95], [24, 0.995], [32, 1]], 'rising')!;
+  assert.equal(t.bound, 'exact');
+  assert.ok(Math.abs(t.x - (16 + (0.04 / 0.045) * 8)) < 1e-9);
+  assert.deepEqual(threshold([[8, 0.5], [16, 0.9]], 'rising'), { x: 16, bound: 'above' });
+  assert.deepEqual(threshold([[8, 0.995], [16, 1]], 'rising'), { x: 8, bound: 'below' });
+  // falling (rate): still ≥ 99% at 2, not at 4
+  const f = threshold([[1, 1], [2, 0.992], [4, 0.9]], 'falling')!;
+  assert.ok(f.bound === 'exact' && f.x > 2 && f.x < 4);
+  assert.equal(formatThreshold({ x: 8, bound: 'above' }), '> 8');
+  // AlpaServe reaches 99% up to rate 8, the baseline up to 2: 4× the rate
+  assert.equal(formatRatio({ x: 8, bound: 'exact' }, { x: 2, bound: 'exact' }, 'falling'), '4.00×');
+  // fewer devices: baseline never gets there within 64 → at least 64/40
+  assert.equal(formatRatio({ x: 40, bound: 'exact' }, { x: 64, bound: 'above' }, 'rising'), '≥ 1.60×');
+  assert.match(formatRatio({ x: 64, bound: 'above' }, { x: 64, bound: 'above' }, 'rising'), /n\/a/);
+});
+
+test('SVG plot: axes, ticks, legend, one path per series, escaped text', () => {
+  const svg = lineChartSvg({
+    title: 'a < b',
+    xLabel: 'devices',
+    yLabel: 'SLO attainment',
+    series: [{ name: 'AlpaServe', points: [[8, 0.5], [16, 0.9], [32, 1]] }, { name: 'SR & co', points: [[8, 0.2], [16, NaN], [32, 0.8]] }],
+    yRange: [0, 1],
+    yLine: 0.99,
+  });
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.ok(svg.includes('>devices</text>') && svg.includes('>SLO attainment</text>'));
+  assert.ok(svg.includes('>AlpaServe</text>') && svg.includes('>SR &amp; co</text>') && svg.includes('a &lt; b'));
+  assert.equal((svg.match(/stroke-width="2"\/>/g) ?? []).length, 2 + 2, 'two series paths + two legend lines');
+  // the NaN point breaks the second series' line into two moves
+  assert.equal((svg.match(/<path d="M[^"]*M/g) ?? []).length, 1);
+  assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(logTicks(0.02, 8), [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]);
+  const log = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', xLog: true, series: [{ name: 's', points: [[0.1, 1], [1, 2], [10, 3]] }] });
+  // equal ratios are equally spaced on a log axis
+  const xs = [...log.matchAll(/<circle cx="([\d.]+)"/g)].map((m) => Number(m[1])).slice(0, 3);
+  assert.ok(Math.abs(xs[1] - xs[0] - (xs[2] - xs[1])) < 0.01, `${xs}`);
+});
+
+test('quick mode: every motivation sweep and one end-to-end sweep per axis yield consistent rows, CSV, SVG and headline', async () => {
+  // (the other end-to-end sweeps differ only in model set and trace, covered below and by the CLI test)
+  const chosen = EXPERIMENTS.filter((e) => e.group === 'motivation' || ['devices-s2-maf1', 'rate-s2-maf2', 'cv-s3-maf1', 'slo-s1-maf1'].includes(e.name));
+  assert.equal(chosen.length, 8);
+  for (const e of chosen) {
+    const out = await runExperiment(e, { quick: true });
+    const systems = e.systems(true);
+    assert.equal(out.rows.length, e.points(true).length * systems.length, e.name);
+    for (const r of out.rows) assert.ok(r.attainment >= 0 && r.attainment <= 1 && r.requests > 0, `${e.name}: ${JSON.stringify(r)}`);
+    assert.equal(out.csv.trim().split('\n').length, out.rows.length + 1);
+    assert.ok(out.svg.includes('</svg>'));
+    if (e.direction) assert.ok(out.headline.some((l) => l.includes('99% attainment')), e.name);
+  }
+});
+
+test('end-to-end quick runs: AlpaServe never below Selective Replication at any point', async () => {
+  for (const name of ['slo-s1-maf2', 'devices-s3-maf1']) {
+    const out = await runExperiment(experiment(name), { quick: true });
+    for (const x of new Set(out.rows.map((r) => r.x))) {
+      const a = out.rows.find((r) => r.x === x && r.system === 'AlpaServe')!;
+      const s = out.rows.find((r) => r.x === x && r.system === 'Selective Replication')!;
+      // Scored on the same workload; evaluation trims nothing in quick mode.
+      assert.ok(a.attainment >= s.attainment - 1e-4, `${name} x=${x}: AlpaServe ${a.attainment} < SR ${s.attainment}`);
+    }
+  }
+});

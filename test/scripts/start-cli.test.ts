@@ -1,0 +1,29 @@
+// `meshserve start` end to end: child servers, planner/dispatcher/workers as processes, a short
+// demo with the simulate report, then a clean stop by --duration.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cli = join(root, 'dist/scripts/meshserve.js');
+
+test('start: 3 workers, a 3 s demo, report, stops by itself', { timeout: 90_000 }, async () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'error' };
+  delete env.NATS_URL;
+  delete env.REDIS_URL;
+  const child = spawn(process.execPath, [cli, 'start', '--workers', '3', '--demo-seconds', '3', '--demo-rate', '10', '--duration', '4'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, `exit ${code}\n${out}\n${err}`);
+  assert.match(out, /\(child nats-server\)/);
+  assert.match(out, /placement v\d+ \(alpaserve\)/);
+  assert.match(out, /SLO attainment \d+\.\d+%/);
+  assert.match(out, /fidelity \(live vs simulated/);
+  assert.match(out, /stopping: draining actors/);
+  assert.match(err, /sent \d+\/\d+/, 'progress line');
+});
