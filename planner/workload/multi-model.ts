@@ -4,7 +4,7 @@
 // and CV; the SLO is absolute or a scale of each model's single-device latency.
 import { Rng } from '../rng.js';
 import type { ModelProfile, Workload } from '../types.js';
-import { appendArrivals, arrivals, Float64Builder } from './arrivals.js';
+import { appendArrivals, arrivals, Float64Builder, newArrivalCarry } from './arrivals.js';
 
 /** How the total rate is split: evenly, by λ_i ∝ (i+1)^−exponent, or by explicit weights. */
 export type RateSplit = 'uniform' | 'power-law' | readonly number[];
@@ -130,9 +130,10 @@ export function windowedWorkload(models: readonly string[], windows: readonly Ra
   const root = new Rng(seed);
   const rngs = models.map((_, m) => root.fork(m));
   const builders = models.map(() => new Float64Builder());
+  const carries = models.map(() => newArrivalCarry());
   for (const w of windows) {
     if (w.rates.length !== models.length || w.cvs.length !== models.length) throw new Error('windowedWorkload: a window needs one rate and one CV per model');
-    models.forEach((_, m) => appendArrivals(rngs[m], { rate: w.rates[m], cv: w.cvs[m] }, w.start, w.end, builders[m]));
+    models.forEach((_, m) => appendArrivals(rngs[m], { rate: w.rates[m], cv: w.cvs[m] }, w.start, w.end, builders[m], carries[m]));
   }
   return mergeStreams(models, builders.map((b) => b.toArray()), slos, duration);
 }
