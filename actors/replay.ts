@@ -4,7 +4,7 @@
 // and per request the runtime overhead = live latency − simulated latency.
 import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { decode, encode } from '../bus/index.js';
-import { LatencyHistogram } from '../planner/stats.js';
+import { LatencyHistogram, quantileSorted } from '../planner/stats.js';
 import type { ModelResult, Placement, SimResult, Workload } from '../planner/types.js';
 import { nowSeconds, sleepUntil } from './clock.js';
 import { InferReply, RuntimeSubjects, type RuntimePlacement } from './protocol.js';
@@ -268,10 +268,6 @@ export interface Fidelity {
   decisionsDiffer: number;
 }
 
-function quantile(sorted: Float64Array, q: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
 /**
  * Compares a live replay with the simulation of the same workload and placement (records on).
@@ -300,7 +296,7 @@ export function fidelity(w: Workload, live: LiveRecords, liveSummary: SimResult,
   const mean = diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : NaN;
   const model = Float64Array.from(live.overModel.filter((x) => !Number.isNaN(x))).sort();
   const modelMean = model.length ? model.reduce((a, b) => a + b, 0) / model.length : NaN;
-  const summary = (shift: number) => ({ p50: quantile(sorted, 0.5) + shift, p99: quantile(sorted, 0.99) + shift, mean: mean + shift });
+  const summary = (shift: number) => ({ p50: quantileSorted(sorted, 0.5) + shift, p99: quantileSorted(sorted, 0.99) + shift, mean: mean + shift });
   return {
     liveAttainment: liveSummary.attainment,
     simulatedAttainment: sim.attainment,
@@ -309,7 +305,7 @@ export function fidelity(w: Workload, live: LiveRecords, liveSummary: SimResult,
     otherGroup,
     overhead: summary(0),
     cost: summary(simOverhead),
-    overModel: { p50: quantile(model, 0.5), p99: quantile(model, 0.99), mean: modelMean },
+    overModel: { p50: quantileSorted(model, 0.5), p99: quantileSorted(model, 0.99), mean: modelMean },
     latency: { live: { p50: liveSummary.latency.p50, p99: liveSummary.latency.p99 }, simulated: { p50: sim.latency.p50, p99: sim.latency.p99 } },
     decisionsDiffer: differ,
     ...(observedSim ? { inCluster: inCluster(w, live, liveSummary, observedSim, groupIndex) } : {}),
@@ -327,7 +323,7 @@ function inCluster(w: Workload, live: LiveRecords, liveSummary: SimResult, sim: 
   }
   const sorted = Float64Array.from(diffs).sort();
   return {
-    p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), mean: diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : NaN,
+    p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99), mean: diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : NaN,
     compared: diffs.length, otherGroup, attainmentDiffPoints: (liveSummary.attainment - sim.attainment) * 100,
   };
 }

@@ -76,3 +76,17 @@ export class LatencyHistogram {
     this.max = -Infinity;
   }
 }
+
+/** Nearest-rank quantile (q in [0, 1]) of values sorted ascending; NaN when empty. */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** Median (mean of the middle two for an even count); throws on no values (a caller bug). */
+export function median(values: ArrayLike<number>): number {
+  if (values.length === 0) throw new Error('median of no values');
+  const s = Float64Array.from(values).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

@@ -4,11 +4,15 @@
 // network cost: a lower bound for the distributed runtime, which the NATS profiler replaces.
 import { configKey, type ConfigProfile, type ModelProfile, type ParallelConfig } from '../../planner/types.js';
 import type { OnnxExecutorOptions } from './executor.js';
+import { median } from '../../planner/stats.js';
 import { LocalPlanRunner, type LocalRunResult } from './local-runner.js';
 import { planPartition } from './partition.js';
 import { uniformFloats } from './seeded-random.js';
 import { wireTensor } from './tensor.js';
 import { TransformerWeights, type TransformerSpec } from './transformer.js';
+
+/** Re-exported for callers that imported it from here. */
+export { median };
 
 export interface StageMeasurement {
   /** Medians over the measured runs, milliseconds. */
@@ -38,12 +42,6 @@ export interface LocalProfile {
   measurements: ConfigMeasurement[];
 }
 
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) throw new Error('median of no values');
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Profiles `spec` under each config (pp1-op1 is always included: the SLO reference). */
 export async function profileLocally(spec: TransformerSpec, configs: readonly ParallelConfig[], options: LocalProfileOptions = {}): Promise<LocalProfile> {

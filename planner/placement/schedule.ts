@@ -5,15 +5,11 @@
 // latency quantiles are exact across windows).
 import { profileMap, type Profiles } from '../profile.js';
 import { Simulator } from '../simulator.js';
+import { quantileSorted } from '../stats.js';
 import type { ModelResult, SimOptions, SimResult, Workload } from '../types.js';
 import { timeWindow } from '../workload/slice.js';
 import type { PlacementSchedule } from './types.js';
 
-/** Nearest-rank quantile of sorted values. */
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
 /**
  * The result of running `schedule` on `workload`. Group counters (utilisation, routed, served)
@@ -60,7 +56,7 @@ export function simulateSchedule(schedule: PlacementSchedule, profiles: Profiles
     served: total - totalRejected,
     attainment: total ? totalGood / total : NaN,
     goodput: window > 0 ? totalGood / window : NaN,
-    latency: { mean: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN, p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99) },
+    latency: { mean: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN, p50: quantileSorted(sorted, 0.5), p90: quantileSorted(sorted, 0.9), p99: quantileSorted(sorted, 0.99) },
     perModel,
     groupUtilisation: [],
     groupRouted: [],

@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { ActorSystem, CallEnvelope, connectNats, decode, encode } from '../../bus/index.js';
 import { Requester } from '../../bus/requester.js';
 import { startNatsServer } from '../../bus/testing/local-servers.js';
+import { closedLoopThroughput as throughput, median, quantileSorted as percentile } from './measure.js';
 
 type CallFn = () => Promise<unknown>;
 
@@ -25,30 +26,8 @@ class Echo {
   }
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
-async function throughput(call: CallFn, window: number, durationMs: number): Promise<number> {
-  let done = 0;
-  const end = performance.now() + durationMs;
-  const lane = async (): Promise<void> => {
-    while (performance.now() < end) {
-      await call();
-      done++;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: window }, lane));
-  return done / ((performance.now() - started) / 1000);
-}
 
 async function pacedLatency(call: CallFn, rate: number, durationMs: number): Promise<{ p50: number; p99: number; n: number }> {
   const total = Math.floor((rate * durationMs) / 1000);

@@ -16,6 +16,7 @@ import { startNatsServer } from '../../bus/testing/local-servers.js';
 import { RuntimeSubjects, InferReply } from '../../actors/protocol.js';
 import { bindPlacement } from '../../actors/runtime-placement.js';
 import type { ModelProfile } from '../../planner/types.js';
+import { closedLoopThroughput as throughput, median, quantileSorted as percentile } from './measure.js';
 
 const hostScript = fileURLToPath(new URL('../../bus/actor-host.js', import.meta.url));
 const actorModule = (f: string) => fileURLToPath(new URL(`../../actors/${f}`, import.meta.url));
@@ -33,30 +34,9 @@ const zeroTime: ModelProfile = {
   configs: { 'pp1-op1': { pp: 1, op: 1, stageLatency: [1e-9], stageWeightBytes: [1] } },
 };
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
-}
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 type Call = () => Promise<unknown>;
 
-async function throughput(call: Call, window: number, durationMs: number): Promise<number> {
-  let done = 0;
-  const end = performance.now() + durationMs;
-  const lane = async (): Promise<void> => {
-    while (performance.now() < end) {
-      await call();
-      done++;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: window }, lane));
-  return done / ((performance.now() - started) / 1000);
-}
 
 async function lone(call: Call, n: number): Promise<{ p50: number; p99: number }> {
   const lat = new Float64Array(n);

@@ -8,6 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { placeByName, type PlacementInput, type PlacementResult } from '../../planner/placement/index.js';
 import { describeLayout } from '../../planner/placement/group-layouts.js';
 import { profileMap } from '../../planner/profile.js';
+import { median, positiveOption } from './measure.js';
 import type { ModelProfile } from '../../planner/types.js';
 import { multiModelWorkload, slosFromScale } from '../../planner/workload/multi-model.js';
 import { synthesiseConfigs, zooProfile } from '../../planner/zoo.js';
@@ -15,13 +16,6 @@ import { synthesiseConfigs, zooProfile } from '../../planner/zoo.js';
 /** The reference's numba search on the test profile, this machine (issue 4): AlpaServe greedy 4 s, SR 2.3 s. */
 const REFERENCE_SECONDS = { greedy: 4, sr: 2.3 };
 
-function option(args: string[], name: string, fallback: number): number {
-  const arg = args.find((a) => a.startsWith(`${name}=`));
-  if (arg === undefined) return fallback;
-  const v = Number(arg.slice(name.length + 1));
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number`);
-  return v;
-}
 
 function testProfile(name: string): ModelProfile {
   return { name, singleDeviceLatency: 0.1, weightBytes: 2e9, configs: synthesiseConfigs(0.1, 2e9), source: 'synthesised', notes: 'the reference test profile: 100 ms, 2 GB; per-config tables synthesised' };
@@ -35,7 +29,6 @@ function benchInput(kind: 'test' | 'bert-1.3b', duration: number): PlacementInpu
   return { cluster: { devices: 64, memoryPerDevice: 13 * 2 ** 30 }, profiles, workload };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(runs: number, f: () => Promise<PlacementResult>): Promise<{ seconds: number; result: PlacementResult }> {
   const times: number[] = [];
@@ -49,9 +42,9 @@ async function timed(runs: number, f: () => Promise<PlacementResult>): Promise<{
 }
 
 export async function run(args: string[]): Promise<void> {
-  const runs = option(args, '--runs', 3);
-  const duration = option(args, '--duration', 200);
-  const beam = option(args, '--beam', 3);
+  const runs = positiveOption(args, '--runs', 3);
+  const duration = positiveOption(args, '--duration', 200);
+  const beam = positiveOption(args, '--beam', 3);
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other helpers may share it)`);
   for (const kind of ['test', 'bert-1.3b'] as const) {
     const input = benchInput(kind, duration);

@@ -9,6 +9,7 @@ import { DISPATCH_POLICIES, Simulator } from '../../planner/simulator.js';
 import type { DispatchPolicy, ModelProfile, Placement, Workload } from '../../planner/types.js';
 import { multiModelWorkload } from '../../planner/workload/multi-model.js';
 import { takeRequests } from '../../planner/workload/slice.js';
+import { median, positiveOption } from './measure.js';
 
 /** The reference's compiled (numba) fast simulator on this scenario, one core of this machine (issue 3). */
 const REFERENCE_REQ_PER_S = 19e6;
@@ -52,7 +53,6 @@ function workload(requests: number, seed: number): Workload {
   return takeRequests(full, requests);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function gcFunction(): () => void {
   setFlagsFromString('--expose-gc');
@@ -65,17 +65,10 @@ function bytesInUse(): number {
 }
 
 /** Reads `--name=value` (bench.ts passes only dash-prefixed arguments through). */
-function option(args: string[], name: string, fallback: number): number {
-  const arg = args.find((a) => a.startsWith(`${name}=`));
-  if (arg === undefined) return fallback;
-  const v = Number(arg.slice(name.length + 1));
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number`);
-  return v;
-}
 
 export async function run(args: string[]): Promise<void> {
-  const requests = option(args, '--requests', 1_000_000);
-  const reps = option(args, '--reps', 7);
+  const requests = positiveOption(args, '--requests', 1_000_000);
+  const reps = positiveOption(args, '--reps', 7);
   const gc = gcFunction();
   const { profiles, placement } = scenario();
   const w = workload(requests, 1);
