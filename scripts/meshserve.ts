@@ -12,6 +12,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerExperiment } from './commands/experiment.js';
 import { registerRepl } from './commands/repl.js';
 import { registerStatus } from './commands/status.js';
+import { registerBench } from './commands/bench.js';
 
 const program = new Command();
 program
@@ -34,5 +35,6 @@ registerReplay(program);
 registerExperiment(program);
 registerRepl(program);
 registerStatus(program);
+registerBench(program);
 
 await program.parseAsync(process.argv);
