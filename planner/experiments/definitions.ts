@@ -5,8 +5,11 @@
 // small setups. End-to-end sweeps compare AlpaServe, Selective Replication and Clockwork++ on
 // model sets S1–S3 and MAF1-/MAF2-like synthetic traces. Our traces are shorter than the paper's
 // (so full sweeps take minutes, not hours): MAF1-like = 10 minutes of a synthetic day (60 s
-// windows); MAF2-like = 20 minutes whose popularity reshuffles every 5 minutes (the real trace's
-// hours compressed; 5-minute replay windows, Clockwork++ re-places every 5 minutes). The training
+// windows); MAF2-like = a synthetic day compressed 72× into 20 minutes, every duration scaled
+// alike: popularity reshuffles every 100 s (the generator's 2 h), the replay fits rates and CVs
+// per 75 s (the reference's 5,400 s) and Clockwork++ re-places every 300 s (the paper's 6 h), so
+// the oracle baseline's windows do not line up with the popularity shifts more than on the day
+// they stand for. The training
 // workload is the test workload itself, as in the reference's end-to-end runs.
 import { profileMap } from '../profile.js';
 import type { ModelProfile, SimOptions, Workload } from '../types.js';
@@ -131,6 +134,9 @@ interface TraceSpec {
   workload(models: string[], slos: number[], rateScale: number, cvScale: number, set: ModelSet, quick: boolean, seed: number): Workload;
 }
 
+/** The MAF2-like day's compressed length: a day's 6 h Clockwork++ windows become a quarter of it. */
+const MAF2_DAY_SECONDS = (quick: boolean): number => (quick ? 120 : 1200);
+
 const TRACES: Record<string, TraceSpec> = {
   maf1: {
     label: 'MAF1-like',
@@ -144,12 +150,12 @@ const TRACES: Record<string, TraceSpec> = {
   maf2: {
     label: 'MAF2-like',
     baseCv: 1,
-    window: (quick) => (quick ? 30 : 300),
+    window: (quick) => MAF2_DAY_SECONDS(quick) / 4,
     workload: (models, slos, rateMul, cvScale, set, quick, seed) => {
-      const duration = quick ? 120 : 1200;
-      const phase = quick ? 30 : 300;
-      const inv = syntheticMaf2({ functions: quick ? 40 : 200, duration, phase, seed });
-      return replayMaf2(inv, { models, rateScale: set.maf2RateScale * rateMul * (quick ? 0.25 : 1), cvScale, window: phase, seed: seed + 1, slo: slos });
+      const duration = MAF2_DAY_SECONDS(quick);
+      const compression = 86400 / duration;
+      const inv = syntheticMaf2({ functions: quick ? 40 : 200, duration, phase: 7200 / compression, seed });
+      return replayMaf2(inv, { models, rateScale: set.maf2RateScale * rateMul * (quick ? 0.25 : 1), cvScale, window: 5400 / compression, seed: seed + 1, slo: slos });
     },
   },
 };
