@@ -19,7 +19,9 @@ const STATUS_NONE = 255;
 export interface LiveRecords {
   /** STATUS_OK / STATUS_REJECTED / STATUS_ERROR; 255 = no reply. */
   readonly status: Uint8Array;
-  /** Client-measured latency (reply received − scheduled send time), seconds; NaN without reply. */
+  /** When each request was actually published, seconds from the replay's time zero (NaN if never sent). */
+  readonly sentAt: Float64Array;
+  /** Client-measured latency (reply received − actual send time), seconds; NaN without reply. */
   readonly latency: Float64Array;
   /**
    * Dispatcher-side: reply time − the estimated finish the dispatcher's latency model gave the
@@ -66,6 +68,7 @@ export async function replayWorkload(nc: NatsConnection, w: Workload, options: R
   const subjects = options.subjects ?? new RuntimeSubjects();
   const n = w.arrival.length;
   const status = new Uint8Array(n).fill(STATUS_NONE);
+  const sentAt = new Float64Array(n).fill(NaN);
   const latency = new Float64Array(n).fill(NaN);
   const overModel = new Float64Array(n).fill(NaN);
   const observedArrival = new Float64Array(n).fill(NaN);
@@ -93,7 +96,7 @@ export async function replayWorkload(nc: NatsConnection, w: Workload, options: R
       const r = parsed.data;
       group[i] = r.group;
       observedArrival[i] = r.timings.arrival / 1000 - start;
-      latency[i] = received - (start + w.arrival[i]);
+      latency[i] = received - (start + sentAt[i]);
       if (r.status === 'ok') {
         status[i] = STATUS_OK;
         if (r.timings.estimatedFinish !== undefined) overModel[i] = (r.timings.replied - r.timings.estimatedFinish) / 1000;
@@ -125,6 +128,7 @@ export async function replayWorkload(nc: NatsConnection, w: Workload, options: R
         continue;
       }
       maxSendLag = Math.max(maxSendLag, now - due);
+      sentAt[sent] = now - start;
       const slo = w.slo[sent];
       const body = Number.isFinite(slo) ? { id: String(sent), slo } : { id: String(sent) };
       nc.publish(modelSubjects[w.model[sent]], encode(body), { reply: `${inbox}.${sent.toString(36)}` });
@@ -138,16 +142,20 @@ export async function replayWorkload(nc: NatsConnection, w: Workload, options: R
     progress();
     sub.unsubscribe();
   }
-  return { status, latency, overModel, observedArrival, dispatcherTotal, group, errors, maxSendLag };
+  return { status, sentAt, latency, overModel, observedArrival, dispatcherTotal, group, errors, maxSendLag };
 }
 
 /**
- * The workload as the dispatcher received it: same requests, arrival times as it observed them
- * (the scheduled time where there was no reply). Undefined when they are not in order (several
- * dispatchers), since the simulator needs sorted arrivals.
+ * The same requests with the arrival times a replay really produced: `'sent'` = when the client
+ * published each one (the realized trace; a sender cannot hit µs-exact times, and a request sent
+ * 2 ms late can flip a near-tie of earliest-finish routing, whose cascade is not runtime
+ * overhead), `'dispatcher'` = when the dispatcher received it. The scheduled time stands in where
+ * there is none. Undefined when not in order (several dispatchers), since the simulator needs
+ * sorted arrivals.
  */
-export function observedWorkload(w: Workload, live: LiveRecords): Workload | undefined {
-  const arrival = Float64Array.from(w.arrival, (t, i) => (Number.isNaN(live.observedArrival[i]) ? t : live.observedArrival[i]));
+export function realizedWorkload(w: Workload, live: LiveRecords, clock: 'sent' | 'dispatcher'): Workload | undefined {
+  const seen = clock === 'sent' ? live.sentAt : live.observedArrival;
+  const arrival = Float64Array.from(w.arrival, (t, i) => (Number.isNaN(seen[i]) ? t : seen[i]));
   for (let i = 1; i < arrival.length; i++) if (arrival[i] < arrival[i - 1]) return undefined;
   const last = arrival.length ? arrival[arrival.length - 1] : 0;
   return { ...w, arrival, duration: Math.max(w.duration, last) };
@@ -231,99 +239,111 @@ export function liveResult(w: Workload, r: LiveRecords, placement: RuntimePlacem
   };
 }
 
+/** Per-request latency differences, live − simulated, seconds, over requests both served by the same group. */
+export interface LatencyDiff {
+  p50: number;
+  p99: number;
+  mean: number;
+  /** Requests served both live and in the simulation by the same group (the sample). */
+  compared: number;
+  /** Requests served in both but by different groups (left out: they queued behind other neighbours). */
+  otherGroup: number;
+}
+
 export interface Fidelity {
   liveAttainment: number;
+  /** The simulation of the scenario as written (`meshserve simulate` on the same file). */
   simulatedAttainment: number;
   /** live − simulated, percentage points. */
   attainmentDiffPoints: number;
-  /** Requests served both live and in the simulation by the same group (the overhead sample). */
-  compared: number;
-  /** Requests served in both but by different groups (left out of the overhead sample). */
-  otherGroup: number;
   /**
-   * Live latency − simulated latency, seconds. The simulated latency includes the simulator's
-   * fixed per-request allowance for runtime overhead (11 ms by default): this says whether the
-   * live system stays within what the simulator assumes.
+   * The runtime overhead per request: client-measured latency (reply − actual send) − the
+   * simulated latency of the same request, the simulator fed the realized send times. The
+   * simulated latency includes the simulator's fixed per-request allowance for runtime overhead
+   * (11 ms by default), so this says whether the live system stays within what it assumes.
    */
-  overhead: { p50: number; p99: number; mean: number };
+  overhead: LatencyDiff;
   /**
-   * Live latency − simulated latency without that allowance: what the runtime really adds over
-   * the modelled compute and queueing (hops, timers, dispatch).
+   * The same without that allowance: what the runtime really adds over the modelled compute and
+   * queueing (hops, timers, dispatch).
    */
   cost: { p50: number; p99: number; mean: number };
+  /**
+   * Against the simulation of the scheduled trace, latency from the scheduled send time: the
+   * sender's lag behind the schedule, and the routing flips it causes, included.
+   */
+  scheduled: LatencyDiff;
   /**
    * Reply time − the dispatcher's own estimate for that request (its latency model, allowance
    * included), every served request: runtime overhead free of routing differences.
    */
   overModel: { p50: number; p99: number; mean: number };
   /**
-   * Inside the cluster, with the simulator fed the arrival times the dispatcher observed (so client
-   * send jitter cannot change routing): dispatcher-side latency − simulated latency (allowance
-   * included), over requests served by the same group in both. Absent without that simulation.
+   * Inside the cluster: dispatcher-side latency − simulated latency, the simulator fed the arrival
+   * times the dispatcher observed. Absent when they were out of order.
    */
-  inCluster?: { p50: number; p99: number; mean: number; compared: number; otherGroup: number; attainmentDiffPoints: number };
-  /** Latency distributions of the served requests: live (client-measured) and simulated. */
+  inCluster?: LatencyDiff;
+  /** Latency distributions of the served requests: live (client-measured) and simulated (scenario as written). */
   latency: { live: { p50: number; p99: number }; simulated: { p50: number; p99: number } };
-  /** Requests the two decided differently (accepted in one, rejected in the other). */
+  /** Requests the live run and the simulation of the realized send times decided differently (accepted in one, rejected in the other). */
   decisionsDiffer: number;
 }
 
-
-/**
- * Compares a live replay with the simulation of the same workload and placement (records on).
- * The simulator adds a fixed allowance (`overhead`, 11 ms by default) to every finish; the live
- * system pays its real overhead instead, so the comparison takes the simulated latency without
- * that allowance: overhead = what the runtime really adds over the modelled compute and queueing.
- */
-export function fidelity(w: Workload, live: LiveRecords, liveSummary: SimResult, sim: SimResult, simOverhead: number, placement: RuntimePlacement, observedSim?: SimResult): Fidelity {
-  const rec = sim.records;
-  if (!rec) throw new Error('fidelity needs the simulation records (records: true)');
-  const groupIndex = new Map(placement.groups.map((g, i) => [g.id, i]));
-  const diffs: number[] = [];
-  let differ = 0;
-  let otherGroup = 0;
-  for (let i = 0; i < w.arrival.length; i++) {
-    const simServed = !Number.isNaN(rec.finish[i]);
-    const liveServed = live.status[i] === STATUS_OK;
-    if (simServed !== liveServed) differ++;
-    if (!simServed || !liveServed) continue;
-    // A request routed elsewhere queues behind other requests: that is a routing difference,
-    // not runtime overhead.
-    if (groupIndex.get(live.group[i]!) !== rec.group[i]) otherGroup++;
-    else diffs.push(live.latency[i] - (rec.finish[i] - w.arrival[i]));
-  }
-  const sorted = Float64Array.from(diffs).sort();
-  const mean = diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : NaN;
-  const model = Float64Array.from(live.overModel.filter((x) => !Number.isNaN(x))).sort();
-  const modelMean = model.length ? model.reduce((a, b) => a + b, 0) / model.length : NaN;
-  const summary = (shift: number) => ({ p50: quantileSorted(sorted, 0.5) + shift, p99: quantileSorted(sorted, 0.99) + shift, mean: mean + shift });
-  return {
-    liveAttainment: liveSummary.attainment,
-    simulatedAttainment: sim.attainment,
-    attainmentDiffPoints: (liveSummary.attainment - sim.attainment) * 100,
-    compared: diffs.length,
-    otherGroup,
-    overhead: summary(0),
-    cost: summary(simOverhead),
-    overModel: { p50: quantileSorted(model, 0.5), p99: quantileSorted(model, 0.99), mean: modelMean },
-    latency: { live: { p50: liveSummary.latency.p50, p99: liveSummary.latency.p99 }, simulated: { p50: sim.latency.p50, p99: sim.latency.p99 } },
-    decisionsDiffer: differ,
-    ...(observedSim ? { inCluster: inCluster(w, live, liveSummary, observedSim, groupIndex) } : {}),
-  };
+/** The simulations a live run is compared with (records on), each with the arrivals it was fed. */
+export interface FidelitySimulations {
+  /** The scenario as written (scheduled arrivals). */
+  scheduled: SimResult;
+  /** The realized send times (`realizedWorkload(w, live, 'sent')`); falls back to `scheduled`. */
+  sent?: { workload: Workload; result: SimResult };
+  /** The dispatcher's arrival times (`realizedWorkload(w, live, 'dispatcher')`). */
+  dispatcher?: { workload: Workload; result: SimResult };
 }
 
-function inCluster(w: Workload, live: LiveRecords, liveSummary: SimResult, sim: SimResult, groupIndex: Map<string, number>): NonNullable<Fidelity['inCluster']> {
-  const rec = sim.records!;
+function summarise(diffs: number[], otherGroup: number): LatencyDiff {
+  const sorted = Float64Array.from(diffs).sort();
+  const mean = diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : NaN;
+  return { p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99), mean, compared: diffs.length, otherGroup };
+}
+
+/**
+ * live − simulated latency of each request that both served on the same group. A request routed
+ * elsewhere queues behind other requests: that is a routing difference, not runtime overhead.
+ */
+function perRequest(n: number, live: LiveRecords, sim: SimResult, simArrival: Float64Array, liveLatency: (i: number) => number, groupIndex: Map<string, number>): LatencyDiff {
+  const rec = sim.records;
+  if (!rec) throw new Error('fidelity needs the simulation records (records: true)');
   const diffs: number[] = [];
   let otherGroup = 0;
-  for (let i = 0; i < w.arrival.length; i++) {
+  for (let i = 0; i < n; i++) {
     if (Number.isNaN(rec.finish[i]) || live.status[i] !== STATUS_OK) continue;
     if (groupIndex.get(live.group[i]!) !== rec.group[i]) otherGroup++;
-    else diffs.push(live.dispatcherTotal[i] - (rec.finish[i] - live.observedArrival[i]));
+    else diffs.push(liveLatency(i) - (rec.finish[i] - simArrival[i]));
   }
-  const sorted = Float64Array.from(diffs).sort();
+  return summarise(diffs, otherGroup);
+}
+
+/** Compares a live replay with simulations of the same requests on the same placement. */
+export function fidelity(w: Workload, live: LiveRecords, liveSummary: SimResult, sims: FidelitySimulations, simOverhead: number, placement: RuntimePlacement): Fidelity {
+  const n = w.arrival.length;
+  const groupIndex = new Map(placement.groups.map((g, i) => [g.id, i]));
+  const sent = sims.sent ?? { workload: w, result: sims.scheduled };
+  const overhead = perRequest(n, live, sent.result, sent.workload.arrival, (i) => live.latency[i], groupIndex);
+  const scheduled = perRequest(n, live, sims.scheduled, w.arrival, (i) => live.latency[i] + live.sentAt[i] - w.arrival[i], groupIndex);
+  const inCluster = sims.dispatcher && perRequest(n, live, sims.dispatcher.result, sims.dispatcher.workload.arrival, (i) => live.dispatcherTotal[i], groupIndex);
+  const rec = sent.result.records!;
+  let differ = 0;
+  for (let i = 0; i < n; i++) if (!Number.isNaN(rec.finish[i]) !== (live.status[i] === STATUS_OK)) differ++;
+  const model = Float64Array.from(live.overModel.filter((x) => !Number.isNaN(x))).sort();
   return {
-    p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99), mean: diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : NaN,
-    compared: diffs.length, otherGroup, attainmentDiffPoints: (liveSummary.attainment - sim.attainment) * 100,
+    liveAttainment: liveSummary.attainment,
+    simulatedAttainment: sims.scheduled.attainment,
+    attainmentDiffPoints: (liveSummary.attainment - sims.scheduled.attainment) * 100,
+    overhead,
+    cost: { p50: overhead.p50 + simOverhead, p99: overhead.p99 + simOverhead, mean: overhead.mean + simOverhead },
+    scheduled,
+    overModel: { p50: quantileSorted(model, 0.5), p99: quantileSorted(model, 0.99), mean: model.length ? model.reduce((a, b) => a + b, 0) / model.length : NaN },
+    ...(inCluster ? { inCluster } : {}),
+    latency: { live: { p50: liveSummary.latency.p50, p99: liveSummary.latency.p99 }, simulated: { p50: sims.scheduled.latency.p50, p99: sims.scheduled.latency.p99 } },
+    decisionsDiffer: differ,
   };
 }

@@ -4,12 +4,11 @@
 import type { ActorSystem } from '../bus/index.js';
 import { simulate } from '../planner/simulator.js';
 import type { Scenario } from '../planner/scenario.js';
-import type { SimResult } from '../planner/types.js';
+import type { SimResult, Workload } from '../planner/types.js';
 import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from '../planner/latency-model.js';
 import { storeProfiles, type PlannerActor } from './planner-actor.js';
-
 import { RuntimeSubjects, type RuntimePlacement } from './protocol.js';
-import { fidelity, liveResult, observedWorkload, replayWorkload, simPlacement, type Fidelity, type LiveRecords, type ReplayProgress } from './replay.js';
+import { fidelity, liveResult, realizedWorkload, replayWorkload, simPlacement, type Fidelity, type LiveRecords, type ReplayProgress } from './replay.js';
 
 export interface ScenarioReplayOptions {
   /** Planner actor name. Default 'planner'. */
@@ -54,12 +53,13 @@ export async function replayScenario(system: ActorSystem, scenario: Scenario, op
   const live = await replayWorkload(system.nats, scenario.workload, { subjects: new RuntimeSubjects(system.subjects), onProgress: options.onProgress, signal: options.signal });
   const trim = o.trim ?? 0;
   const liveSummary = liveResult(scenario.workload, live, placement, trim);
-  const simulated = simulate(simPlacement(placement), placement.profiles, scenario.workload, {
-    ...o, policy: 'earliest-finish', admissionMargin: 0, stagePenalty: placement.params.stagePenalty, overhead: placement.params.overhead, records: true,
-  });
-  const observed = observedWorkload(scenario.workload, live);
-  const observedSim = observed && simulate(simPlacement(placement), placement.profiles, observed, {
-    ...o, policy: 'earliest-finish', admissionMargin: 0, stagePenalty: placement.params.stagePenalty, overhead: placement.params.overhead, records: true,
-  });
-  return { placement, live, liveSummary, simulated, fidelity: fidelity(scenario.workload, live, liveSummary, simulated, placement.params.overhead, placement, observedSim), notes };
+  const simOptions = { ...o, policy: 'earliest-finish' as const, admissionMargin: 0, stagePenalty: placement.params.stagePenalty, overhead: placement.params.overhead, records: true };
+  const simulateOn = (w: Workload): SimResult => simulate(simPlacement(placement), placement.profiles, w, simOptions);
+  const simulated = simulateOn(scenario.workload);
+  const realized = (clock: 'sent' | 'dispatcher') => {
+    const workload = realizedWorkload(scenario.workload, live, clock);
+    return workload && { workload, result: simulateOn(workload) };
+  };
+  const sims = { scheduled: simulated, sent: realized('sent'), dispatcher: realized('dispatcher') };
+  return { placement, live, liveSummary, simulated, fidelity: fidelity(scenario.workload, live, liveSummary, sims, placement.params.overhead, placement), notes };
 }

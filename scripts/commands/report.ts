@@ -1,7 +1,7 @@
 // The report `meshserve simulate` prints, shared with `replay` and `start` (same format for a
 // simulated and a live run of the same scenario), plus the fidelity lines of a live run.
 import type { SimResult } from '../../planner/types.js';
-import type { Fidelity } from '../../actors/replay.js';
+import type { Fidelity, LatencyDiff } from '../../actors/replay.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : '-');
 const ms = (x: number) => (Number.isFinite(x) ? `${(x * 1e3).toFixed(1)} ms` : '-');
@@ -20,15 +20,14 @@ export function printHuman(r: SimResult, policy: string): void {
 const msSigned = (x: number) => (Number.isFinite(x) ? `${(x * 1e3).toFixed(2)} ms` : '-');
 
 export function printFidelity(f: Fidelity): void {
+  const diff = (d: LatencyDiff) => `p50 ${msSigned(d.p50)}, p99 ${msSigned(d.p99)} (${d.compared} requests served by the same group in both, ${d.otherGroup} by another)`;
   console.log('fidelity (live vs simulated, same workload and placement):');
   console.log(`  SLO attainment live ${pct(f.liveAttainment)}, simulated ${pct(f.simulatedAttainment)}: difference ${f.attainmentDiffPoints >= 0 ? '+' : ''}${f.attainmentDiffPoints.toFixed(2)} points`);
   console.log(`  latency of served requests: live p50 ${ms(f.latency.live.p50)}, p99 ${ms(f.latency.live.p99)}; simulated p50 ${ms(f.latency.simulated.p50)}, p99 ${ms(f.latency.simulated.p99)}`);
-  console.log(`  live − simulated latency per request: p50 ${msSigned(f.overhead.p50)}, p99 ${msSigned(f.overhead.p99)} (${f.compared} requests served by the same group in both; the simulated latency includes its fixed runtime allowance)`);
+  console.log(`  runtime overhead per request, live − simulated latency (simulator fed the realized send times; its fixed runtime allowance included): ${diff(f.overhead)}`);
   console.log(`  runtime cost over modelled compute + queueing (allowance excluded): p50 ${msSigned(f.cost.p50)}, p99 ${msSigned(f.cost.p99)}`);
+  console.log(`  against the scheduled trace (sender lag and the routing flips it causes included): ${diff(f.scheduled)}`);
+  if (f.inCluster) console.log(`  inside the cluster (dispatcher-side latency, simulator fed the dispatcher's arrivals): ${diff(f.inCluster)}`);
   console.log(`  reply − the dispatcher's own estimate, every served request: p50 ${msSigned(f.overModel.p50)}, p99 ${msSigned(f.overModel.p99)}`);
-  if (f.inCluster) {
-    const c = f.inCluster;
-    console.log(`  inside the cluster, simulator fed the arrivals the dispatcher saw: dispatcher-side latency − simulated, p50 ${msSigned(c.p50)}, p99 ${msSigned(c.p99)} (${c.compared} requests, ${c.otherGroup} served by another group; attainment difference ${c.attainmentDiffPoints >= 0 ? '+' : ''}${c.attainmentDiffPoints.toFixed(2)} points)`);
-  }
-  console.log(`  admission decisions that differ: ${f.decisionsDiffer}; served by another group: ${f.otherGroup}`);
+  console.log(`  admission decisions that differ: ${f.decisionsDiffer}`);
 }

@@ -32,7 +32,8 @@ describe('serving runtime: fidelity against the simulator', () => {
     const r = await replayScenario(c.system, scenario);
     const f = r.fidelity;
     const n = scenario.workload.arrival.length;
-    console.log(`# fidelity: ${n} requests, live ${(f.liveAttainment * 100).toFixed(2)}% vs simulated ${(f.simulatedAttainment * 100).toFixed(2)}% (${f.attainmentDiffPoints.toFixed(2)} points), live − simulated latency p50 ${(f.overhead.p50 * 1e3).toFixed(2)} ms p99 ${(f.overhead.p99 * 1e3).toFixed(2)} ms, runtime cost without the 11 ms allowance p50 ${(f.cost.p50 * 1e3).toFixed(2)} ms p99 ${(f.cost.p99 * 1e3).toFixed(2)} ms, in cluster p50 ${(f.inCluster!.p50 * 1e3).toFixed(2)} ms p99 ${(f.inCluster!.p99 * 1e3).toFixed(2)} ms other group ${f.inCluster!.otherGroup}, reply − dispatcher estimate p50 ${(f.overModel.p50 * 1e3).toFixed(2)} ms p99 ${(f.overModel.p99 * 1e3).toFixed(2)} ms, decisions differ ${f.decisionsDiffer}, compared ${f.compared}, other group ${f.otherGroup}, send lag max ${(r.live.maxSendLag * 1e3).toFixed(1)} ms, errors ${JSON.stringify([...r.live.errors])}`);
+    const d = (x: { p50: number; p99: number }) => `p50 ${(x.p50 * 1e3).toFixed(2)} ms p99 ${(x.p99 * 1e3).toFixed(2)} ms`;
+    console.log(`# fidelity: ${n} requests, live ${(f.liveAttainment * 100).toFixed(2)}% vs simulated ${(f.simulatedAttainment * 100).toFixed(2)}% (${f.attainmentDiffPoints.toFixed(2)} points); overhead (realized sends) ${d(f.overhead)} compared ${f.overhead.compared} other group ${f.overhead.otherGroup}; cost without the allowance ${d(f.cost)}; vs scheduled ${d(f.scheduled)} other group ${f.scheduled.otherGroup}; in cluster ${d(f.inCluster!)} other group ${f.inCluster!.otherGroup}; reply − estimate ${d(f.overModel)}; decisions differ ${f.decisionsDiffer}; send lag max ${(r.live.maxSendLag * 1e3).toFixed(1)} ms; errors ${JSON.stringify([...r.live.errors])}`);
     assert.ok(n >= 1000, `${n} requests`);
     assert.equal(r.liveSummary.requests, n);
     assert.equal([...r.live.errors.values()].reduce((a, b) => a + b, 0), 0, 'no errors');
@@ -42,11 +43,10 @@ describe('serving runtime: fidelity against the simulator', () => {
       assert.ok(Math.abs(u - simulated) < 0.05, `group ${g} utilisation live ${u.toFixed(3)} vs simulated ${simulated.toFixed(3)}`);
     });
     assert.ok(Math.abs(f.attainmentDiffPoints) <= 2, `attainment differs by ${f.attainmentDiffPoints.toFixed(2)} points`);
-    // Against the simulator's per-request latency (which includes its 11 ms runtime allowance).
+    // Against the simulator's per-request latency (which includes its 11 ms runtime allowance),
+    // the simulator fed the realized send times; and inside the cluster.
     assert.ok(f.overhead.p50 < 0.002, `live − simulated p50 ${(f.overhead.p50 * 1e3).toFixed(2)} ms`);
-    // The tail of that comparison is dominated by requests that queued behind different
-    // neighbours (routing on arrival times a millisecond apart); against the dispatcher's own
-    // estimate for each request, the runtime stays within the model's allowance.
+    assert.ok(f.overhead.compared > n / 4, `${f.overhead.compared} requests compared`);
     assert.ok(f.inCluster && f.inCluster.p50 < 0.002, `in-cluster p50 ${(f.inCluster!.p50 * 1e3).toFixed(2)} ms`);
     assert.ok(f.overModel.p50 < 0.002, `reply − estimate p50 ${(f.overModel.p50 * 1e3).toFixed(2)} ms`);
     // p99: the issue's bar is 10 ms; this test runs client, dispatcher and 8 workers on one event
