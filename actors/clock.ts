@@ -16,17 +16,19 @@ export function nowSeconds(): number {
 const FINE_MS = Number(process.env.MESHSERVE_SIM_POLL_MS ?? 2);
 
 /**
- * Resolves at epoch second `t` (at once when it has passed), within about 0.1 ms. Node's timers
- * fire up to a millisecond or two late (whole-ms loop clock); a pipeline pays that once per
- * stage, so the last stretch polls with setImmediate, which still lets I/O run in between.
+ * Resolves at epoch second `t` (at once when it has passed). Node's timers fire up to a
+ * millisecond or two late (whole-ms loop clock); with `precise` the last stretch polls with
+ * setImmediate (within about 0.1 ms, still letting I/O run in between), which costs that stretch
+ * in CPU — so callers ask for it only where the lateness cannot be taken back later.
  */
-export function sleepUntil(t: number): Promise<void> {
+export function sleepUntil(t: number, precise = true): Promise<void> {
   if (t <= nowSeconds()) return Promise.resolve();
+  const fine = precise ? FINE_MS : 0;
   return new Promise((resolve) => {
     const step = (): void => {
       const ms = (t - nowSeconds()) * 1000;
       if (ms <= 0) resolve();
-      else if (ms > FINE_MS) setTimeout(step, ms - FINE_MS);
+      else if (ms > fine) setTimeout(step, ms - fine);
       else setImmediate(step);
     };
     step();

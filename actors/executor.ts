@@ -23,6 +23,8 @@ export interface StageJob {
   readonly input: unknown;
   /** Epoch seconds the work reached the device (a job cannot start before). */
   readonly receivedAt: number;
+  /** How late the previous stage sent it after its finish (seconds; StageWork.late). */
+  readonly upstreamLate?: number;
 }
 
 export interface StageResult {

@@ -281,7 +281,7 @@ export class GpuWorker {
       let result: StageResult | undefined;
       let error: string | undefined;
       try {
-        result = await this.executor.run({ assignment: stage.assignment.key, model: work.model, input: work.input, receivedAt: job.receivedAt });
+        result = await this.executor.run({ assignment: stage.assignment.key, model: work.model, input: work.input, receivedAt: job.receivedAt, upstreamLate: work.late });
         this.processed++;
       } catch (err) {
         error = (err as Error).message;
@@ -355,7 +355,9 @@ export class GpuWorker {
       this.nc.publish(work.done, encode(done));
       return;
     }
-    const next: StageWork = { ...work, stage: a.stage + 1, input: output, start: firstStart };
+    const { late: _late, ...rest } = work;
+    // A sharded stage's finish includes its shards' sync, which is real: nothing to take back.
+    const next: StageWork = { ...rest, stage: a.stage + 1, input: output, start: firstStart, ...(a.op === 1 ? { late: Math.max(0, nowSeconds() - finish) } : {}) };
     // The reply subject is the dispatcher's completion subject: if the next stage is gone the
     // server answers "no responders" there at once, and the dispatcher fails over.
     this.nc.publish(this.subjects.stage(a.group, a.stage + 1), encode(next), { reply: work.done });

@@ -201,6 +201,12 @@ export const StageWork = z.object({
   done: z.string(),
   /** Epoch seconds the first stage started (set by stage 0). */
   start: z.number().optional(),
+  /**
+   * Seconds between the previous stage's finish and the send of this work: on a simulated device,
+   * its timer's lateness, which the next simulated stage takes back so that it never accumulates
+   * along a pipeline (the hop itself is not taken back). Absent from stage 0 and sharded stages.
+   */
+  late: z.number().nonnegative().finite().optional(),
 });
 export type StageWork = z.infer<typeof StageWork>;
 
