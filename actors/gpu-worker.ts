@@ -9,7 +9,7 @@
 // `ms.group.<g>.stage.<k>`. Work for all its stages goes through ONE queue per device, run one job
 // at a time: a real pipeline, each stage takes its next request as soon as it is free. Shards of a
 // sharded stage (op > 1) all receive the work; an executor that sums partial results between
-// segments exchanges them on `.reduce` (shard-gather.ts; a job waiting for its peers lets the
+// segments exchanges them on `.reduce.<shard>` (shard-gather.ts; a job waiting for its peers lets the
 // device start the next job); non-leaders report on `.sync`, the leader (shard 0) forwards once
 // every shard is done. The last stage reports to the dispatcher's completion subject.
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -241,7 +241,10 @@ export class GpuWorker {
       stage.subs.push(this.nc.subscribe(this.subjects.stageSync(a.group, a.stage), { callback: (err, msg) => { if (!err) this.#receiveSync(stage, msg); } }));
     }
     if (gather) {
-      stage.subs.push(this.nc.subscribe(this.subjects.stageReduce(a.group, a.stage), { callback: (err, msg) => { if (!err) this.#receivePartial(gather, msg); } }));
+      for (let peer = 0; peer < a.op; peer++) {
+        if (peer === a.shard) continue;
+        stage.subs.push(this.nc.subscribe(this.subjects.stageReduce(a.group, a.stage, peer), { callback: (err, msg) => { if (!err) this.#receivePartial(gather, msg); } }));
+      }
     }
     this.stages.set(a.key, stage);
     await this.nc.flush();
@@ -360,7 +363,7 @@ export class GpuWorker {
   }
 
   #shardGather(a: StageAssignment): ShardGather {
-    const subject = this.subjects.stageReduce(a.group, a.stage);
+    const subject = this.subjects.stageReduce(a.group, a.stage, a.shard);
     return new ShardGather({
       shard: a.shard,
       shards: a.op,

@@ -65,33 +65,37 @@ export function measureHop(tensor: WireTensor, spec: TensorSpec, o: TransferOpti
 }
 
 /**
- * Median ms of one all-gather among `shards` connections: each publishes its partial, and the
- * gather ends when every shard holds every other shard's partial, decoded and validated. All
+ * Median ms of one all-gather among `shards` connections: each publishes its partial on its own
+ * subject, which the others subscribe to (as the runtime does), and the gather ends when every
+ * shard holds every other shard's partial, decoded and validated. All
  * shards share this process's one thread here, so their encoding and decoding add up: an upper
  * bound of what one shard waits on its own device.
  */
 export function measureAllGather(shards: number, partial: WireTensor, spec: TensorSpec, o: TransferOptions): Promise<number> {
   if (shards < 2) return Promise.resolve(0);
   return withConnections(shards, o, async (conns) => {
-    const subject = `_profile.${ulid()}.reduce`;
+    const id = ulid();
+    const subject = (shard: number) => `_profile.${id}.reduce.${shard}`;
     let pending = 0;
     let gathered: (() => void) | undefined;
-    const subs = conns.map((c, shard) =>
-      c.subscribe(subject, {
-        callback: (_err, msg) => {
-          const m = parseOrThrow(StagePartial, decode(msg.data), 'stage partial');
-          if (m.shard === shard) return;
-          parseWireTensor(m.partial, spec);
-          if (--pending === 0) gathered?.();
-        },
-      }),
+    const subs = conns.flatMap((c, shard) =>
+      conns.flatMap((_, peer) =>
+        peer === shard
+          ? []
+          : [c.subscribe(subject(peer), {
+              callback: (_err, msg) => {
+                parseWireTensor(parseOrThrow(StagePartial, decode(msg.data), 'stage partial').partial, spec);
+                if (--pending === 0) gathered?.();
+              },
+            })],
+      ),
     );
     await Promise.all(conns.map((c) => c.flush()));
     try {
       return await timed(async () => {
         pending = shards * (shards - 1);
         const done = new Promise<void>((resolve) => (gathered = resolve));
-        conns.forEach((c, shard) => c.publish(subject, encode({ rid: 'profile', segment: 0, shard, partial } satisfies StagePartial)));
+        conns.forEach((c, shard) => c.publish(subject(shard), encode({ rid: 'profile', segment: 0, shard, partial } satisfies StagePartial)));
         await done;
       }, o);
     } finally {

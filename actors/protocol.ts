@@ -53,11 +53,12 @@ export class RuntimeSubjects {
   }
 
   /**
-   * `ms.group.<g>.stage.<k>.reduce`: every shard of a sharded stage publishes its partial result of
-   * each segment here and subscribes to the others' (the all-reduce between segments).
+   * `ms.group.<g>.stage.<k>.reduce.<s>`: shard s of a sharded stage publishes its partial result
+   * of each segment here, and the stage's other shards subscribe (the all-reduce between
+   * segments). One subject per shard, so no shard is sent its own partials back.
    */
-  stageReduce(group: string, stage: number): string {
-    return `${this.stage(group, stage)}.reduce`;
+  stageReduce(group: string, stage: number, shard: number): string {
+    return `${this.stage(group, stage)}.reduce.${shard}`;
   }
 
   /** `ms.dispatch.<dispatcher>.<rid>`: where the last stage reports completion of request rid. */

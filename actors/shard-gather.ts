@@ -1,6 +1,6 @@
 // The all-gather between the shards of one sharded stage (op > 1), for the GPU worker: each shard
-// publishes its partial result of segment i of request rid on `ms.group.<g>.stage.<k>.reduce` and
-// waits for the other shards' partials of the same (rid, i) before segment i + 1.
+// publishes its partial result of segment i of request rid on `ms.group.<g>.stage.<k>.reduce.<shard>`
+// and waits for the other shards' partials of the same (rid, i) before segment i + 1.
 //
 // Shards run the same requests but not in lock-step, so a peer's partial may arrive before this
 // shard reached the segment (it is kept by rid and segment until asked for). A job that has to
@@ -13,7 +13,7 @@ import type { StagePartial } from './protocol.js';
 export interface ShardGatherOptions {
   shard: number;
   shards: number;
-  /** Sends a message to the stage's `.reduce` subject; may throw (e.g. over the max payload). */
+  /** Sends a message to this shard's `.reduce.<shard>` subject; may throw (e.g. over the max payload). */
   publish(message: StagePartial): void;
   /** How long a shard waits for its peers' partials of one segment (ms). */
   timeoutMs: number;
@@ -78,7 +78,7 @@ export class ShardGather {
     return { exchange, waiting };
   }
 
-  /** A message from the stage's `.reduce` subject (this shard's own are ignored). */
+  /** A message from a peer's `.reduce.<shard>` subject (this shard's own are ignored). */
   receive(m: StagePartial): void {
     if (m.shard === this.o.shard || m.shard >= this.o.shards) return;
     const r = this.#parts(m.rid);

@@ -88,7 +88,7 @@ describe('sharded worker: a job waiting for its peer does not hold the device', 
     const answer = (m: StagePartial): void => {
       const shape = m.segment === lastSegment ? [1, spec.seq, spec.outputDim] : [1, spec.seq, spec.hidden];
       const zeros = wireTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
-      c.client.publish(subjects.stageReduce(group, 0), encode({ rid: m.rid, segment: m.segment, shard: 1, partial: zeros } satisfies StagePartial));
+      c.client.publish(subjects.stageReduce(group, 0, 1), encode({ rid: m.rid, segment: m.segment, shard: 1, partial: zeros } satisfies StagePartial));
       if (m.segment === lastSegment) {
         const sync: StageSync = { rid: m.rid, shard: 1, start: Date.now() / 1000, finish: Date.now() / 1000 };
         c.client.publish(subjects.stageSync(group, 0), encode(sync));
@@ -100,7 +100,7 @@ describe('sharded worker: a job waiting for its peer does not hold the device', 
     };
     const subs = [
       c.client.subscribe(subjects.stage(group, 0), { callback: (_e, msg) => { order.push((decode(msg.data) as StageWork).rid); } }),
-      c.client.subscribe(subjects.stageReduce(group, 0), {
+      c.client.subscribe(subjects.stageReduce(group, 0, 0), {
         callback: (_e, msg) => {
           const m = StagePartial.parse(decode(msg.data));
           if (m.shard !== 0) return;
