@@ -1,7 +1,10 @@
 // What runs one stage shard on a device. The GPU worker owns the queue (one job at a time per
 // device) and the messaging; an executor only loads stage weights and runs a job. Strategies:
-// 'sim' (sim-executor.ts, takes exactly the profiled stage time) and ONNX (actors/onnx/executor.ts
-// runs one stage shard; an adapter loads one OnnxExecutor per model of the assignment).
+// 'sim' (sim-executor.ts, takes exactly the profiled stage time) and 'onnx'
+// (onnx/stage-executor.ts: one OnnxExecutor per model of the assignment, built from the
+// model's generated transformer). A sharded executor sums partial results with the stage's
+// other shards through the ShardExchange the worker hands it (the worker does the messaging).
+import type { GeneratedModelRef } from '../planner/types.js';
 
 /** One stage shard a device is given by a placement. */
 export interface StageAssignment {
@@ -13,8 +16,11 @@ export interface StageAssignment {
   readonly shard: number;
   readonly pp: number;
   readonly op: number;
-  /** Models of the group with this stage's time (seconds, including the pipeline penalty). */
-  readonly models: ReadonlyArray<{ readonly name: string; readonly seconds: number }>;
+  /**
+   * Models of the group with this stage's time (seconds, including the pipeline penalty) and,
+   * when the profile names one, the generated model a real executor builds.
+   */
+  readonly models: ReadonlyArray<{ readonly name: string; readonly seconds: number; readonly onnx?: GeneratedModelRef }>;
 }
 
 export interface StageJob {
@@ -34,12 +40,28 @@ export interface StageResult {
   readonly finish: number;
 }
 
+/**
+ * The all-gather between the shards of one stage for one request (op > 1): every shard
+ * contributes its partial result of a segment and gets every shard's, in shard order, so all
+ * shards compute the same sum before the next segment.
+ */
+export interface ShardExchange {
+  /** This shard's index and the stage's number of shards. */
+  readonly shard: number;
+  readonly shards: number;
+  /** Sends `partial` to the other shards; resolves with all `shards` partials of `segment` (this one included). */
+  allGather(segment: number, partial: unknown): Promise<unknown[]>;
+}
+
 export interface StageExecutor {
   /** Strategy name, registered with the device: 'sim', 'onnx', ... */
   readonly kind: string;
   load(assignment: StageAssignment): Promise<void>;
-  /** Runs one job; the worker calls it for one job at a time. */
-  run(job: StageJob): Promise<StageResult>;
+  /**
+   * Runs one job. The worker starts one job at a time; a job waiting in `shards.allGather`
+   * lets the device start its next job meanwhile. `shards` is given for sharded stages only.
+   */
+  run(job: StageJob, shards?: ShardExchange): Promise<StageResult>;
   unload(assignmentKey: string): Promise<void>;
   /**
    * Merges the outputs of a stage's intra-operator shards (in shard order) into the stage's

@@ -8,17 +8,22 @@
 // published on `ms.placement`), and for each stage shard it is given subscribes to
 // `ms.group.<g>.stage.<k>`. Work for all its stages goes through ONE queue per device, run one job
 // at a time: a real pipeline, each stage takes its next request as soon as it is free. Shards of a
-// sharded stage (op > 1) all receive the work; non-leaders report on `.sync`, the leader (shard 0)
-// forwards once every shard is done. The last stage reports to the dispatcher's completion subject.
+// sharded stage (op > 1) all receive the work; an executor that sums partial results between
+// segments exchanges them on `.reduce.<shard>` (shard-gather.ts; a job waiting for its peers lets the
+// device start the next job); non-leaders report on `.sync`, the leader (shard 0) forwards once
+// every shard is done. The last stage reports to the dispatcher's completion subject.
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { decode, encode, parseOrThrow, type ActorContext, type ArgSchemas, type Logger } from '../bus/index.js';
+import { decode, encode, parseOrThrow, PayloadTooLargeError, publishWithinLimit, type ActorContext, type ArgSchemas, type Logger } from '../bus/index.js';
 import { nowSeconds } from './clock.js';
-import type { StageAssignment, StageExecutor, StageResult } from './executor.js';
-import { StageSync, StageWork, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type Completion, type WorkerState } from './protocol.js';
+import type { ShardExchange, StageAssignment, StageExecutor, StageResult } from './executor.js';
+import type { OnnxExecutorOptions } from './onnx/executor.js';
+import { OnnxStageExecutor } from './onnx/stage-executor.js';
+import { StagePartial, StageSync, StageWork, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type Completion, type WorkerState } from './protocol.js';
 import { assignmentsFor, checkPlacement } from './runtime-placement.js';
+import { ShardGather } from './shard-gather.js';
 import { SimExecutor } from './sim-executor.js';
 
 export interface GpuWorkerOptions {
@@ -26,8 +31,12 @@ export interface GpuWorkerOptions {
   device?: string;
   /** Weight-memory budget, GiB. Default 13 (a 16 GB V100 in the paper). */
   memoryGiB?: number;
-  /** Executor strategy; only 'sim' is built in here. */
-  executor?: 'sim';
+  /** Executor strategy: 'sim' (default; the profiled stage time) or 'onnx' (the model's generated graphs on onnxruntime). */
+  executor?: ExecutorKind;
+  /** onnxruntime settings of the 'onnx' executor; default from MESHSERVE_ORT_PROVIDER / MESHSERVE_ORT_THREADS. */
+  ort?: OnnxExecutorOptions;
+  /** How long a shard waits for the other shards' partial results of one segment (ms). Default 10 000. */
+  reduceTimeoutMs?: number;
   /** A superseded stage is unloaded after being idle this long (ms). Default 1000. */
   retireIdleMs?: number;
   /** TTL of the device key (ms); refreshed at a third of it. Default 3000. */
@@ -42,6 +51,8 @@ interface LoadedStage {
   lastActive: number;
   /** Leader only: partial results of sharded work by request id. */
   readonly shards: Map<string, ShardResults>;
+  /** Sharded stages: the all-gather of partial results between segments. */
+  readonly gather?: ShardGather;
 }
 
 interface ShardResults {
@@ -71,9 +82,13 @@ export interface WorkerStatus {
   lastError?: string;
 }
 
-function executorFor(kind: string | undefined): StageExecutor {
+export const EXECUTOR_KINDS = ['sim', 'onnx'] as const;
+export type ExecutorKind = (typeof EXECUTOR_KINDS)[number];
+
+function executorFor(kind: string | undefined, ort: OnnxExecutorOptions | undefined): StageExecutor {
   if (kind === undefined || kind === 'sim') return new SimExecutor();
-  throw new Error(`unknown executor "${kind}"; built in: sim`);
+  if (kind === 'onnx') return new OnnxStageExecutor(ort);
+  throw new Error(`unknown executor "${kind}"; built in: ${EXECUTOR_KINDS.join(', ')}`);
 }
 
 export class GpuWorker {
@@ -83,6 +98,7 @@ export class GpuWorker {
   private readonly memoryBytes: number;
   private readonly retireIdleMs: number;
   private readonly deviceTtlMs: number;
+  private readonly reduceTimeoutMs: number;
   private nc!: NatsConnection;
   private redis: Redis | undefined;
   private log!: Logger;
@@ -92,6 +108,8 @@ export class GpuWorker {
   private readonly queue: QueuedJob[] = [];
   private queueHead = 0;
   private running = false;
+  /** Jobs started and not finished (more than one while jobs wait for their peer shards). */
+  private jobsInFlight = 0;
   private version = 0;
   private processed = 0;
   private errors = 0;
@@ -105,10 +123,11 @@ export class GpuWorker {
   private applying: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: GpuWorkerOptions = {}) {
-    this.executor = executorFor(options.executor);
+    this.executor = executorFor(options.executor, options.ort);
     this.memoryBytes = (options.memoryGiB ?? 13) * 2 ** 30;
     this.retireIdleMs = options.retireIdleMs ?? 1_000;
     this.deviceTtlMs = options.deviceTtlMs ?? 3_000;
+    this.reduceTimeoutMs = options.reduceTimeoutMs ?? 10_000;
   }
 
   async onStart(ctx: ActorContext): Promise<void> {
@@ -215,10 +234,17 @@ export class GpuWorker {
 
   async #loadStage(a: StageAssignment): Promise<void> {
     await this.executor.load(a);
-    const stage: LoadedStage = { assignment: a, subs: [], active: 0, lastActive: Date.now(), shards: new Map() };
+    const gather = a.op > 1 ? this.#shardGather(a) : undefined;
+    const stage: LoadedStage = { assignment: a, subs: [], active: 0, lastActive: Date.now(), shards: new Map(), gather };
     stage.subs.push(this.nc.subscribe(this.subjects.stage(a.group, a.stage), { callback: (err, msg) => { if (!err) this.#receive(stage, msg); } }));
     if (a.op > 1 && a.shard === 0) {
       stage.subs.push(this.nc.subscribe(this.subjects.stageSync(a.group, a.stage), { callback: (err, msg) => { if (!err) this.#receiveSync(stage, msg); } }));
+    }
+    if (gather) {
+      for (let peer = 0; peer < a.op; peer++) {
+        if (peer === a.shard) continue;
+        stage.subs.push(this.nc.subscribe(this.subjects.stageReduce(a.group, a.stage, peer), { callback: (err, msg) => { if (!err) this.#receivePartial(gather, msg); } }));
+      }
     }
     this.stages.set(a.key, stage);
     await this.nc.flush();
@@ -230,6 +256,7 @@ export class GpuWorker {
     if (!stage) return;
     this.stages.delete(key);
     for (const sub of stage.subs) sub.unsubscribe();
+    stage.gather?.close();
     await this.executor.unload(key);
     this.log.info({ stage: key }, 'stage retired');
   }
@@ -268,7 +295,7 @@ export class GpuWorker {
     if (!this.running) void this.#pump();
   }
 
-  /** Runs queued jobs one at a time (one device). */
+  /** Starts queued jobs one at a time (one device); a job waiting for its peer shards yields the device. */
   async #pump(): Promise<void> {
     this.running = true;
     while (this.queueHead < this.queue.length) {
@@ -277,30 +304,80 @@ export class GpuWorker {
         this.queue.splice(0, this.queueHead);
         this.queueHead = 0;
       }
-      const { stage, work } = job;
-      let result: StageResult | undefined;
-      let error: string | undefined;
-      try {
-        result = await this.executor.run({ assignment: stage.assignment.key, model: work.model, input: work.input, receivedAt: job.receivedAt, upstreamLate: work.late });
-        this.processed++;
-      } catch (err) {
-        error = (err as Error).message;
-        this.errors++;
-        this.lastError = error;
-      }
-      stage.active--;
-      stage.lastActive = Date.now();
-      this.#shardDone(stage, work, result, error);
+      const shared = job.stage.gather?.forJob(job.work.rid);
+      const finished = this.#runJob(job, shared?.exchange);
+      await (shared ? Promise.race([finished, shared.waiting]) : finished);
     }
     this.running = false;
+    this.#wakeIdle();
+  }
+
+  /** Runs one job to its end and passes the result on; never throws. */
+  async #runJob(job: QueuedJob, exchange: ShardExchange | undefined): Promise<void> {
+    const { stage, work } = job;
+    this.jobsInFlight++;
+    let result: StageResult | undefined;
+    let error: string | undefined;
+    try {
+      result = await this.executor.run({ assignment: stage.assignment.key, model: work.model, input: work.input, receivedAt: job.receivedAt, upstreamLate: work.late }, exchange);
+      this.processed++;
+    } catch (err) {
+      error = (err as Error).message;
+      this.errors++;
+      this.lastError = error;
+    }
+    if (stage.gather) {
+      if (error) this.#safely(() => stage.gather!.abort(work.rid, error!));
+      else stage.gather.release(work.rid);
+    }
+    stage.active--;
+    stage.lastActive = Date.now();
+    this.#safely(() => this.#shardDone(stage, work, result, error));
+    this.jobsInFlight--;
+    this.#wakeIdle();
+  }
+
+  #idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  #isIdle(): boolean {
+    return !this.running && this.queueHead >= this.queue.length && this.jobsInFlight === 0;
+  }
+
+  #wakeIdle(): void {
+    if (!this.#isIdle()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
 
-  #idle(): Promise<void> {
-    if (!this.running && this.queueHead >= this.queue.length) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  /** Publishing fails only when the connection is closing; the job's request then times out at the dispatcher. */
+  #safely(send: () => void): void {
+    try {
+      send();
+    } catch (err) {
+      this.log.warn({ err }, 'could not publish');
+    }
+  }
+
+  #shardGather(a: StageAssignment): ShardGather {
+    const subject = this.subjects.stageReduce(a.group, a.stage, a.shard);
+    return new ShardGather({
+      shard: a.shard,
+      shards: a.op,
+      timeoutMs: this.reduceTimeoutMs,
+      publish: (m) => publishWithinLimit(this.nc, subject, encode(m), `the partial result of segment ${m.segment}`),
+    });
+  }
+
+  #receivePartial(gather: ShardGather, msg: Msg): void {
+    try {
+      gather.receive(parseOrThrow(StagePartial, decode(msg.data), 'stage partial'));
+    } catch (err) {
+      this.log.warn({ err }, 'dropping invalid stage partial');
+    }
   }
 
   #shardDone(stage: LoadedStage, work: StageWork, result: StageResult | undefined, error: string | undefined): void {
@@ -311,7 +388,9 @@ export class GpuWorker {
       return;
     }
     if (a.shard !== 0) {
-      const sync: StageSync = { rid: work.rid, shard: a.shard, output: result?.output, start: result?.start ?? now, finish: result?.finish ?? now, ...(error ? { error } : {}) };
+      // Without a combine the leader uses its own output only (all shards hold the same sum): no need to send ours.
+      const output = this.executor.combine ? result?.output : undefined;
+      const sync: StageSync = { rid: work.rid, shard: a.shard, output, start: result?.start ?? now, finish: result?.finish ?? now, ...(error ? { error } : {}) };
       this.nc.publish(this.subjects.stageSync(a.group, a.stage), encode(sync));
       return;
     }
@@ -350,17 +429,26 @@ export class GpuWorker {
   /** Forwards the activation to the next stage, or reports completion to the dispatcher. */
   #stageDone(a: StageAssignment, work: StageWork, output: unknown, start: number, finish: number, error: string | undefined): void {
     const firstStart = work.start ?? start;
-    if (error || a.stage === a.pp - 1) {
-      const done: Completion = { rid: work.rid, group: work.group, ok: !error, finish, start: firstStart, ...(error ? { error: `${a.key}: ${error}` } : { output }) };
+    const fail = (why: string): void => {
+      const done: Completion = { rid: work.rid, group: work.group, ok: false, finish, start: firstStart, error: `${a.key}: ${why}` };
       this.nc.publish(work.done, encode(done));
-      return;
+    };
+    if (error) return fail(error);
+    try {
+      if (a.stage === a.pp - 1) {
+        const done: Completion = { rid: work.rid, group: work.group, ok: true, finish, start: firstStart, output };
+        publishWithinLimit(this.nc, work.done, encode(done), 'the model output');
+        return;
+      }
+      const { late: _late, ...rest } = work;
+      // A sharded stage's finish includes its shards' sync, which is real: nothing to take back.
+      const next: StageWork = { ...rest, stage: a.stage + 1, input: output, start: firstStart, ...(a.op === 1 ? { late: Math.max(0, nowSeconds() - finish) } : {}) };
+      // The reply subject is the dispatcher's completion subject: if the next stage is gone the
+      // server answers "no responders" there at once, and the dispatcher fails over.
+      publishWithinLimit(this.nc, this.subjects.stage(a.group, a.stage + 1), encode(next), `the activation for stage ${a.stage + 1}`, { reply: work.done });
+    } catch (err) {
+      fail(err instanceof PayloadTooLargeError ? `${err.message} (send a smaller batch, or raise the server's max_payload)` : (err as Error).message);
     }
-    const { late: _late, ...rest } = work;
-    // A sharded stage's finish includes its shards' sync, which is real: nothing to take back.
-    const next: StageWork = { ...rest, stage: a.stage + 1, input: output, start: firstStart, ...(a.op === 1 ? { late: Math.max(0, nowSeconds() - finish) } : {}) };
-    // The reply subject is the dispatcher's completion subject: if the next stage is gone the
-    // server answers "no responders" there at once, and the dispatcher fails over.
-    this.nc.publish(this.subjects.stage(a.group, a.stage + 1), encode(next), { reply: work.done });
   }
 
   async #registerDevice(): Promise<void> {

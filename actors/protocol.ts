@@ -52,6 +52,15 @@ export class RuntimeSubjects {
     return `${this.stage(group, stage)}.sync`;
   }
 
+  /**
+   * `ms.group.<g>.stage.<k>.reduce.<s>`: shard s of a sharded stage publishes its partial result
+   * of each segment here, and the stage's other shards subscribe (the all-reduce between
+   * segments). One subject per shard, so no shard is sent its own partials back.
+   */
+  stageReduce(group: string, stage: number, shard: number): string {
+    return `${this.stage(group, stage)}.reduce.${shard}`;
+  }
+
   /** `ms.dispatch.<dispatcher>.<rid>`: where the last stage reports completion of request rid. */
   completion(dispatcher: string, rid: string): string {
     return `${this.completionBase(dispatcher)}${rid}`;
@@ -220,6 +229,19 @@ export const StageSync = z.object({
   error: z.string().optional(),
 });
 export type StageSync = z.infer<typeof StageSync>;
+
+/**
+ * One shard's partial result of one segment of request rid, published on `.reduce`; or, with
+ * `error`, that the shard gave up on rid (its peers stop waiting for it).
+ */
+export const StagePartial = z.object({
+  rid: z.string(),
+  segment: z.number().int().nonnegative(),
+  shard: z.number().int().nonnegative(),
+  partial: z.unknown().optional(),
+  error: z.string().optional(),
+});
+export type StagePartial = z.infer<typeof StagePartial>;
 
 /** The last stage (or a failing one) reports to the dispatcher's completion subject. */
 export const Completion = z.object({

@@ -65,6 +65,7 @@ export function assignmentsFor(placement: RuntimePlacement, device: string): Sta
       shards.forEach((d, shard) => {
         if (d !== device) return;
         const seconds = groupStageSeconds(placement, group);
+        const profiles = profileMap(placement.profiles);
         out.push({
           key: assignmentKey(group.id, stage, shard),
           version: placement.version,
@@ -73,7 +74,10 @@ export function assignmentsFor(placement: RuntimePlacement, device: string): Sta
           shard,
           pp: group.config.pp,
           op: group.config.op,
-          models: group.models.map((name) => ({ name, seconds: seconds.get(name)![stage] })),
+          models: group.models.map((name) => {
+            const onnx = profiles.get(name)?.onnx;
+            return { name, seconds: seconds.get(name)![stage], ...(onnx ? { onnx } : {}) };
+          }),
         });
       });
     });

@@ -18,6 +18,7 @@ export {
   ErrorCodes,
   describeError,
 } from './errors.js';
+export { PayloadTooLargeError, publishWithinLimit } from './payload-limit.js';
 export { CallEnvelope, ReplyEnvelope, RemoteErrorBody, RegistryEntry, ActorEvent, ActorState, parseOrThrow, formatIssues } from './schemas.js';
 export type { ActorEventKind } from './schemas.js';
 export { connectNats, connectRedis, natsUrlFrom, redisUrlFrom, DEFAULT_NATS_URL, DEFAULT_REDIS_URL } from './connect.js';

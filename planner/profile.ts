@@ -72,6 +72,7 @@ export const modelProfileSchema = z
     configs: z.record(z.string(), configProfileSchema),
     source: z.enum(['measured', 'synthesised', 'estimated']),
     notes: z.string().optional(),
+    onnx: z.object({ size: z.string().min(1), seed: z.number().int().nonnegative() }).optional(),
   })
   .superRefine((p, ctx) => {
     for (const [key, c] of Object.entries(p.configs)) {

@@ -37,6 +37,17 @@ export interface ModelProfile {
   readonly source: ProfileSource;
   /** Free text: how the numbers were obtained (which figures were synthesised or estimated). */
   readonly notes?: string;
+  /**
+   * The generated transformer that really executes this model (`meshserve make-models` size and
+   * weight seed): a real executor builds its stage graphs from it. Absent: profile only (simulated).
+   */
+  readonly onnx?: GeneratedModelRef;
+}
+
+/** A generated ONNX transformer, fully determined by its size name and weight seed. */
+export interface GeneratedModelRef {
+  readonly size: string;
+  readonly seed: number;
 }
 
 /** One mesh group of a placement. */

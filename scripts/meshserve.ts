@@ -13,6 +13,7 @@ import { registerExperiment } from './commands/experiment.js';
 import { registerRepl } from './commands/repl.js';
 import { registerStatus } from './commands/status.js';
 import { registerBench } from './commands/bench.js';
+import { registerProfile } from './commands/profile.js';
 
 const program = new Command();
 program
@@ -36,5 +37,6 @@ registerExperiment(program);
 registerRepl(program);
 registerStatus(program);
 registerBench(program);
+registerProfile(program);
 
 await program.parseAsync(process.argv);

@@ -35,6 +35,8 @@ export interface LocalProfileOptions {
   runs?: number;
   warmup?: number;
   executor?: OnnxExecutorOptions;
+  /** Called as each config is measured (for progress lines). */
+  onMeasured?: (m: ConfigMeasurement) => void;
 }
 
 export interface LocalProfile {
@@ -71,13 +73,15 @@ export async function profileLocally(spec: TransformerSpec, configs: readonly Pa
         reduceMs: median(results.map((r) => r.stages[k].reduceMs)),
         wallMs: median(results.map((r) => r.stages[k].wallMs)),
       }));
-      measurements.push({
+      const measurement: ConfigMeasurement = {
         config: { pp: config.pp, op: config.op },
         units: plan.stages.map((s) => s.units),
         reducesPerStage: plan.stages.map((s) => (config.op > 1 ? s.segments.length : 0)),
         stages,
         endToEndMs: median(wall),
-      });
+      };
+      measurements.push(measurement);
+      options.onMeasured?.(measurement);
       tables[configKey(config)] = {
         pp: config.pp,
         op: config.op,

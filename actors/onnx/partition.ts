@@ -92,6 +92,11 @@ function pipelineUnits(spec: TransformerSpec): PipelineUnit[] {
   return units;
 }
 
+/** Largest pp: one pipeline unit (input projection, a block, the head) per stage. */
+export function maxPipelineDegree(spec: TransformerSpec): number {
+  return pipelineUnits(spec).length;
+}
+
 /** Largest op every layer can be split into (one head, one input feature, ... per shard). */
 export function maxIntraOpDegree(spec: TransformerSpec): number {
   return Math.min(spec.heads, spec.inputDim, spec.hidden, spec.ffn);

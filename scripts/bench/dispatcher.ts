@@ -6,48 +6,24 @@
 //   latency: one request at a time for `--lone` requests: p50/p99 round trip, and the added
 //            latency = dispatcher path − raw round trip at the same percentile.
 // Rounds alternate the two paths; medians over rounds are printed.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { performance } from 'node:perf_hooks';
 import { connectNats, encode, decode } from '../../bus/index.js';
 import { Requester } from '../../bus/requester.js';
 import { startNatsServer } from '../../bus/testing/local-servers.js';
 import { RuntimeSubjects, InferReply } from '../../actors/protocol.js';
 import { bindPlacement } from '../../actors/runtime-placement.js';
 import type { ModelProfile } from '../../planner/types.js';
-import { closedLoopThroughput as throughput, median, quantileSorted as percentile } from './measure.js';
-
-const hostScript = fileURLToPath(new URL('../../bus/actor-host.js', import.meta.url));
-const actorModule = (f: string) => fileURLToPath(new URL(`../../actors/${f}`, import.meta.url));
-
-function startChild(script: string, args: string[], env: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(script, args, { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
+import { closedLoopThroughput as throughput, loneLatency as lone, median } from './measure.js';
+import { placeDirectly, startActorProcess, startChild, stopChildren } from './processes.js';
 
 const zeroTime: ModelProfile = {
   name: 'zero', singleDeviceLatency: 1e-9, weightBytes: 1, source: 'estimated', notes: 'bench: zero-time device',
   configs: { 'pp1-op1': { pp: 1, op: 1, stageLatency: [1e-9], stageWeightBytes: [1] } },
 };
 
-
 type Call = () => Promise<unknown>;
-
-
-async function lone(call: Call, n: number): Promise<{ p50: number; p99: number }> {
-  const lat = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await call();
-    lat[i] = performance.now() - t;
-  }
-  lat.sort();
-  return { p50: percentile(lat, 0.5), p99: percentile(lat, 0.99) };
-}
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -62,8 +38,8 @@ export async function run(argv: string[]): Promise<void> {
   const env = { NATS_URL: nats.url };
   const children: ChildProcess[] = [];
   try {
-    children.push(await startChild(hostScript, ['--module', actorModule('dispatcher.js'), '--export', 'Dispatcher', '--name', 'dispatcher', '--args', JSON.stringify([{ rateIntervalMs: 0 }]), '--no-registry'], env));
-    children.push(await startChild(hostScript, ['--module', actorModule('gpu-worker.js'), '--export', 'GpuWorker', '--name', 'gpu-0', '--no-registry'], env));
+    children.push(await startActorProcess('dispatcher', 'dispatcher.js', 'Dispatcher', [{ rateIntervalMs: 0 }], env));
+    children.push(await startActorProcess('gpu-0', 'gpu-worker.js', 'GpuWorker', [], env));
     children.push(await startChild(fileURLToPath(new URL('./echo-responder.js', import.meta.url)), [], env));
     const nc = await connectNats({ url: nats.url, name: 'bench-client' });
     const subjects = new RuntimeSubjects();
@@ -71,10 +47,7 @@ export async function run(argv: string[]): Promise<void> {
     const placement = bindPlacement({ groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: ['zero'] }] }, ['gpu-0'], {
       version: 1, strategy: 'bench', reason: 'bench', params: { stagePenalty: 0, overhead: 0 }, profiles: [zeroTime],
     });
-    await nc.request('ms.actor.gpu-0.assign', encode({ args: [placement] }), { timeout: 10_000 });
-    nc.publish(subjects.placement, encode(placement));
-    await nc.flush();
-    await new Promise((r) => setTimeout(r, 200));
+    await placeDirectly(nc, placement);
 
     const requester = new Requester(nc);
     const inferSubject = subjects.infer('zero');
@@ -112,11 +85,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`  non-ok replies: ${failures}; dispatcher totals ${JSON.stringify(stats.value.totals)}`);
     await nc.close();
   } finally {
-    await Promise.all(children.map((c) => new Promise((resolve) => {
-      if (c.exitCode !== null) return resolve(undefined);
-      c.once('exit', resolve);
-      c.kill('SIGTERM');
-    })));
+    await stopChildren(children);
     await nats.close();
   }
 }

@@ -1,6 +1,8 @@
 // Measurement helpers shared by the benchmark suites.
 import { performance } from 'node:perf_hooks';
 
+import { quantileSorted } from '../../planner/stats.js';
+
 export { median, quantileSorted } from '../../planner/stats.js';
 
 export type AsyncCall = () => Promise<unknown>;
@@ -18,6 +20,18 @@ export async function closedLoopThroughput(call: AsyncCall, window: number, dura
   const started = performance.now();
   await Promise.all(Array.from({ length: window }, lane));
   return done / ((performance.now() - started) / 1000);
+}
+
+/** One call at a time, `n` calls: p50 and p99 of the round trips (ms). */
+export async function loneLatency(call: AsyncCall, n: number): Promise<{ p50: number; p99: number }> {
+  const lat = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await call();
+    lat[i] = performance.now() - t;
+  }
+  lat.sort();
+  return { p50: quantileSorted(lat, 0.5), p99: quantileSorted(lat, 0.99) };
 }
 
 /** Reads a positive `--name=value` number (bench.ts passes only dash-prefixed arguments through). */

@@ -12,6 +12,7 @@ export const SUITES: Readonly<Record<string, Suite>> = {
   dispatcher: { description: 'requests/s the serving dispatcher routes with zero-time devices and the latency it adds, vs raw NATS request/reply', load: () => import('./dispatcher.js') },
   placement: { description: 'placement search time and attainment: 32 models on 64 devices, SR vs AlpaServe fast greedy vs beam search', load: () => import('./placement.js') },
   onnx: { description: 'generated ONNX models: sizes, single-graph latency, 2-stage and 2-shard per-stage latency', load: () => import('./onnx.js') },
+  'serve-onnx': { description: 'a generated model served through NATS + dispatcher + ONNX worker processes (pp1, pp2, op2) vs direct onnxruntime, same run', load: () => import('./serve-onnx.js') },
 };
 
 export class UnknownSuiteError extends Error {}

@@ -1,7 +1,7 @@
-// `meshserve worker`: one simulated GPU worker actor in this process.
-import type { Command } from 'commander';
+// `meshserve worker`: one GPU worker actor in this process.
+import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
-import { GpuWorker, gpuWorkerArgs } from '../../actors/gpu-worker.js';
+import { EXECUTOR_KINDS, GpuWorker, gpuWorkerArgs, type ExecutorKind } from '../../actors/gpu-worker.js';
 import { serveActor } from '../../actors/serve-actor.js';
 import { positiveNumber, runOrFail } from './serving-options.js';
 
@@ -16,11 +16,14 @@ export function registerWorker(program: Command): void {
     .description('run one GPU worker actor (NATS_URL / REDIS_URL from the environment)')
     .option('--id <device>', 'device id, also the actor name (default: MESHSERVE_DEVICE_ID, else gpu-<hostname>)', defaultDeviceId())
     .option('--memory-gib <n>', 'weight-memory budget of the device, GiB', positiveNumber, 13)
-    .option('--executor <kind>', 'executor: sim (takes exactly the profiled stage time)', 'sim')
-    .action((o: { id: string; memoryGib: number; executor: string }) =>
+    .addOption(
+      new Option('--executor <kind>', 'sim: takes exactly the profiled stage time; onnx: runs the model\'s generated graphs on onnxruntime (MESHSERVE_ORT_PROVIDER, MESHSERVE_ORT_THREADS)')
+        .choices(EXECUTOR_KINDS)
+        .default('sim'),
+    )
+    .action((o: { id: string; memoryGib: number; executor: ExecutorKind }) =>
       runOrFail('worker', async () => {
-        if (o.executor !== 'sim') throw new Error(`unknown executor "${o.executor}" (built in: sim)`);
-        await serveActor({ name: o.id, instance: new GpuWorker({ memoryGiB: o.memoryGib, executor: 'sim' }), spawn: { args: gpuWorkerArgs } });
+        await serveActor({ name: o.id, instance: new GpuWorker({ memoryGiB: o.memoryGib, executor: o.executor }), spawn: { args: gpuWorkerArgs } });
       }),
     );
 }

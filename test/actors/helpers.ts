@@ -3,7 +3,7 @@
 import { connectNats, decode, encode, jsonContentHeaders, ActorSystem, type ActorHandle } from '../../bus/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Dispatcher, type DispatcherOptions } from '../../actors/dispatcher.js';
-import { GpuWorker } from '../../actors/gpu-worker.js';
+import { GpuWorker, type GpuWorkerOptions } from '../../actors/gpu-worker.js';
 import { PlannerActor, storeProfiles, type PlannerConfigInput } from '../../actors/planner-actor.js';
 import { InferReply, RuntimeSubjects } from '../../actors/protocol.js';
 import { synthesiseConfigs } from '../../planner/zoo.js';
@@ -29,13 +29,13 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(options: { workers: number; profiles: ModelProfile[]; planner?: PlannerConfigInput; dispatcher?: DispatcherOptions }): Promise<TestCluster> {
+export async function startCluster(options: { workers: number; profiles: ModelProfile[]; planner?: PlannerConfigInput; dispatcher?: DispatcherOptions; worker?: GpuWorkerOptions }): Promise<TestCluster> {
   const servers = await startServers({ nats: true, redis: true });
   const system = await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat: { heartbeatIntervalMs: 200 }, defaultTimeoutMs: 10_000 });
   await storeProfiles(system.redis!, options.profiles);
   const workers: GpuWorker[] = [];
   for (let i = 0; i < options.workers; i++) {
-    const w = new GpuWorker({ retireIdleMs: 300 });
+    const w = new GpuWorker({ retireIdleMs: 300, ...options.worker });
     workers.push(w);
     await system.spawn(`gpu-${i}`, w);
   }

@@ -1,0 +1,24 @@
+// NATS refuses a message larger than the server's max_payload with a terse client error.
+// Publishing through here checks first and throws an error naming the size and the limit, so a
+// caller can answer the request it belongs to with a clear reason instead.
+import type { NatsConnection, PublishOptions } from '@nats-io/transport-node';
+import { BusError } from './errors.js';
+
+export class PayloadTooLargeError extends BusError {
+  override name = 'PayloadTooLargeError';
+  constructor(
+    /** What the message carries, e.g. "the activation for stage 1". */
+    readonly what: string,
+    readonly bytes: number,
+    readonly maxPayload: number,
+  ) {
+    super(`${what} is ${bytes} bytes, over the NATS max payload of ${maxPayload} bytes`);
+  }
+}
+
+/** Publishes `data`, or throws PayloadTooLargeError when it exceeds the server's max payload. */
+export function publishWithinLimit(nc: NatsConnection, subject: string, data: Uint8Array, what: string, options?: PublishOptions): void {
+  const max = nc.info?.max_payload;
+  if (max !== undefined && data.byteLength > max) throw new PayloadTooLargeError(what, data.byteLength, max);
+  nc.publish(subject, data, options);
+}
