@@ -10,11 +10,17 @@
 // at a time: a real pipeline, each stage takes its next request as soon as it is free. Shards of a
 // sharded stage (op > 1) all receive the work; non-leaders report on `.sync`, the leader (shard 0)
 // forwards once every shard is done. The last stage reports to the dispatcher's completion subject.
+//
+// Scale-in: a stopping worker (SIGTERM to its process, or `system.stop`) is `draining`: the bus
+// announces it, the planner re-places without it, and the worker keeps serving until that
+// placement has retired its stages (or nobody sent it work for a while), then finishes what it
+// holds and stops. Malformed messages on its subjects are dropped — and answered with an error
+// when they carry a reply subject — never thrown into the NATS client.
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { decode, encode, parseOrThrow, type ActorContext, type ArgSchemas, type Logger } from '../bus/index.js';
+import { decode, encode, parseOrThrow, respondMalformed, safeSubscribe, type ActorContext, type ArgSchemas, type Logger } from '../bus/index.js';
 import { nowSeconds } from './clock.js';
 import type { StageAssignment, StageExecutor, StageResult } from './executor.js';
 import { StageSync, StageWork, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type Completion, type WorkerState } from './protocol.js';
@@ -32,7 +38,17 @@ export interface GpuWorkerOptions {
   retireIdleMs?: number;
   /** TTL of the device key (ms); refreshed at a third of it. Default 3000. */
   deviceTtlMs?: number;
+  /**
+   * Draining, stop early when no work came for this long (ms; at least twice the longest stage
+   * time): nobody routes here any more. Default 1000.
+   */
+  drainIdleMs?: number;
+  /** Longest a drain waits for a placement without this device (ms). Default 20 000. */
+  drainTimeoutMs?: number;
 }
+
+/** Partial results of a sharded stage older than this are dropped (a shard's report was lost). */
+const SHARD_RESULTS_TTL_MS = 60_000;
 
 interface LoadedStage {
   readonly assignment: StageAssignment;
@@ -47,7 +63,9 @@ interface LoadedStage {
 interface ShardResults {
   work?: StageWork;
   outputs: unknown[];
-  reported: number;
+  /** Shards that reported (a repeated report is ignored). */
+  readonly reported: Set<number>;
+  readonly createdAt: number;
   start: number;
   finish: number;
   error?: string;
@@ -83,6 +101,8 @@ export class GpuWorker {
   private readonly memoryBytes: number;
   private readonly retireIdleMs: number;
   private readonly deviceTtlMs: number;
+  private readonly drainIdleMs: number;
+  private readonly drainTimeoutMs: number;
   private nc!: NatsConnection;
   private redis: Redis | undefined;
   private log!: Logger;
@@ -109,7 +129,15 @@ export class GpuWorker {
     this.memoryBytes = (options.memoryGiB ?? 13) * 2 ** 30;
     this.retireIdleMs = options.retireIdleMs ?? 1_000;
     this.deviceTtlMs = options.deviceTtlMs ?? 3_000;
+    this.drainIdleMs = options.drainIdleMs ?? 1_000;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
   }
+
+  /** Argument schemas, validated on receipt by the bus (also when an actor host spawns the worker). */
+  static readonly argSchemas: ArgSchemas<GpuWorker> = {
+    assign: z.tuple([RuntimePlacement]) as unknown as z.ZodType<[RuntimePlacement]>,
+    status: z.tuple([]),
+  };
 
   async onStart(ctx: ActorContext): Promise<void> {
     this.device = this.options.device ?? ctx.name;
@@ -119,19 +147,25 @@ export class GpuWorker {
     this.subjects = new RuntimeSubjects(ctx.subjects);
     this.keys = new RuntimeKeys(ctx.subjects.prefix);
     await this.#registerDevice();
-    this.deviceTimer = setInterval(() => void this.#registerDevice(), Math.max(100, Math.floor(this.deviceTtlMs / 3)));
+    this.deviceTimer = setInterval(() => {
+      void this.#registerDevice();
+      this.#dropStaleShardResults();
+    }, Math.max(100, Math.floor(this.deviceTtlMs / 3)));
     this.deviceTimer.unref();
-    this.placementSub = this.nc.subscribe(this.subjects.placement, {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          const placement = parseOrThrow(RuntimePlacement, decode(msg.data), 'placement');
-          void this.#follow(placement, true);
-        } catch (e) {
-          this.log.warn({ err: e }, 'ignoring invalid placement');
-        }
-      },
-    });
+    this.placementSub = safeSubscribe(this.nc, this.subjects.placement, (msg) => {
+      let placement: RuntimePlacement;
+      try {
+        placement = parseOrThrow(RuntimePlacement, decode(msg.data), 'placement');
+      } catch (e) {
+        this.log.warn({ err: e }, 'ignoring invalid placement');
+        respondMalformed(msg, 'placement', e, this.log);
+        return;
+      }
+      this.#follow(placement, true).catch((e: unknown) => {
+        this.log.warn({ err: e, version: placement.version }, 'could not apply a placement');
+        respondMalformed(msg, 'placement', e, this.log);
+      });
+    }, { log: this.log, what: 'placements' });
     // A restarted worker picks its stages up from the placement in force.
     const current = await this.redis?.get(this.keys.currentPlacement());
     if (current) {
@@ -167,6 +201,7 @@ export class GpuWorker {
 
   async onStop(): Promise<void> {
     this.state = 'draining';
+    await this.#handOver();
     clearInterval(this.deviceTimer);
     clearInterval(this.retireTimer);
     this.placementSub?.unsubscribe();
@@ -175,6 +210,23 @@ export class GpuWorker {
     for (const key of [...this.stages.keys()]) await this.#unloadStage(key);
     await this.redis?.del(this.keys.device(this.device)).catch(() => undefined);
     this.state = 'stopped';
+  }
+
+  /**
+   * Scale-in: keep serving until a placement without this device has retired every stage, or no
+   * work came for the idle time (nobody routes here), at most drainTimeoutMs.
+   */
+  async #handOver(): Promise<void> {
+    const until = Date.now() + this.drainTimeoutMs;
+    const longestStageMs = Math.max(0, ...[...this.stages.values()].flatMap((s) => s.assignment.models.map((m) => m.seconds * 1000)));
+    const idleMs = Math.max(this.drainIdleMs, 2 * longestStageMs);
+    while (this.stages.size > 0 && Date.now() < until) {
+      const stages = [...this.stages.values()];
+      const busy = stages.some((s) => s.active > 0);
+      if (!busy && Date.now() - Math.max(...stages.map((s) => s.lastActive)) >= idleMs) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    this.log.info({ stagesLeft: this.stages.size }, 'drain: handed over');
   }
 
   // ---- placements ---------------------------------------------------------------------------
@@ -188,7 +240,8 @@ export class GpuWorker {
   async #apply(placement: RuntimePlacement, published: boolean): Promise<void> {
     if (placement.version < this.version) return; // an old placement arriving late
     checkPlacement(placement);
-    const mine = assignmentsFor(placement, this.device);
+    // A draining device takes no new stages; the ones it has retire once superseded.
+    const mine = this.state === 'draining' ? [] : assignmentsFor(placement, this.device);
     const fresh = mine.filter((a) => !this.stages.has(a.key));
     if (fresh.length) {
       this.state = 'loading';
@@ -216,9 +269,9 @@ export class GpuWorker {
   async #loadStage(a: StageAssignment): Promise<void> {
     await this.executor.load(a);
     const stage: LoadedStage = { assignment: a, subs: [], active: 0, lastActive: Date.now(), shards: new Map() };
-    stage.subs.push(this.nc.subscribe(this.subjects.stage(a.group, a.stage), { callback: (err, msg) => { if (!err) this.#receive(stage, msg); } }));
+    stage.subs.push(safeSubscribe(this.nc, this.subjects.stage(a.group, a.stage), (msg) => this.#receive(stage, msg), { log: this.log, what: `stage ${a.key}` }));
     if (a.op > 1 && a.shard === 0) {
-      stage.subs.push(this.nc.subscribe(this.subjects.stageSync(a.group, a.stage), { callback: (err, msg) => { if (!err) this.#receiveSync(stage, msg); } }));
+      stage.subs.push(safeSubscribe(this.nc, this.subjects.stageSync(a.group, a.stage), (msg) => this.#receiveSync(stage, msg), { log: this.log, what: `stage ${a.key} sync` }));
     }
     this.stages.set(a.key, stage);
     await this.nc.flush();
@@ -261,6 +314,7 @@ export class GpuWorker {
       this.errors++;
       this.lastError = (err as Error).message;
       this.log.warn({ err, subject: msg.subject }, 'dropping invalid stage work');
+      this.#answerInvalidWork(msg, err);
       return;
     }
     stage.active++;
@@ -268,9 +322,41 @@ export class GpuWorker {
     if (!this.running) void this.#pump();
   }
 
+  /**
+   * The reply subject of stage work is the owner's completion subject: answer there with a failed
+   * completion, so the request fails at once instead of by its timeout.
+   */
+  #answerInvalidWork(msg: Msg, err: unknown): void {
+    if (!msg.reply) return;
+    const done: Completion = { rid: '', group: '', ok: false, error: `invalid stage work on ${msg.subject}: ${(err as Error).message}`, finish: nowSeconds() };
+    this.#publish(msg.reply, done);
+  }
+
+  /** Publishes, logging instead of throwing (a subject or payload can still be refused). */
+  #publish(subject: string, body: unknown, reply?: string): void {
+    try {
+      this.nc.publish(subject, encode(body), reply ? { reply } : undefined);
+    } catch (err) {
+      this.errors++;
+      this.lastError = (err as Error).message;
+      this.log.warn({ err, subject }, 'could not publish');
+    }
+  }
+
   /** Runs queued jobs one at a time (one device). */
   async #pump(): Promise<void> {
     this.running = true;
+    try {
+      await this.#drainQueue();
+    } finally {
+      this.running = false;
+    }
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  async #drainQueue(): Promise<void> {
     while (this.queueHead < this.queue.length) {
       const job = this.queue[this.queueHead++];
       if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
@@ -290,12 +376,12 @@ export class GpuWorker {
       }
       stage.active--;
       stage.lastActive = Date.now();
-      this.#shardDone(stage, work, result, error);
+      try {
+        this.#shardDone(stage, work, result, error);
+      } catch (err) {
+        this.log.error({ err, stage: stage.assignment.key }, 'could not hand a result on');
+      }
     }
-    this.running = false;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
   }
 
   #idle(): Promise<void> {
@@ -312,18 +398,31 @@ export class GpuWorker {
     }
     if (a.shard !== 0) {
       const sync: StageSync = { rid: work.rid, shard: a.shard, output: result?.output, start: result?.start ?? now, finish: result?.finish ?? now, ...(error ? { error } : {}) };
-      this.nc.publish(this.subjects.stageSync(a.group, a.stage), encode(sync));
+      this.#publish(this.subjects.stageSync(a.group, a.stage), sync);
       return;
     }
     this.#collect(stage, work.rid, { shard: 0, output: result?.output, start: result?.start ?? now, finish: result?.finish ?? now, error }, work);
   }
 
   #receiveSync(stage: LoadedStage, msg: Msg): void {
+    let sync: StageSync;
     try {
-      const sync = parseOrThrow(StageSync, decode(msg.data), 'stage sync');
-      this.#collect(stage, sync.rid, sync, undefined);
+      sync = parseOrThrow(StageSync, decode(msg.data), 'stage sync');
+      const op = stage.assignment.op;
+      if (sync.shard === 0 || sync.shard >= op) throw new Error(`shard ${sync.shard} is not a reporting shard of a stage with op ${op}`);
     } catch (err) {
       this.log.warn({ err }, 'dropping invalid stage sync');
+      respondMalformed(msg, 'stage sync', err, this.log);
+      return;
+    }
+    this.#collect(stage, sync.rid, sync, undefined);
+  }
+
+  /** Partial results whose other shards never reported (a shard died, a report was lost). */
+  #dropStaleShardResults(): void {
+    const oldest = Date.now() - SHARD_RESULTS_TTL_MS;
+    for (const stage of this.stages.values()) {
+      for (const [rid, r] of stage.shards) if (r.createdAt < oldest) stage.shards.delete(rid);
     }
   }
 
@@ -332,16 +431,17 @@ export class GpuWorker {
     const a = stage.assignment;
     let r = stage.shards.get(rid);
     if (!r) {
-      r = { outputs: new Array(a.op), reported: 0, start: part.start, finish: part.finish };
+      r = { outputs: new Array(a.op), reported: new Set(), createdAt: Date.now(), start: part.start, finish: part.finish };
       stage.shards.set(rid, r);
     }
+    if (r.reported.has(part.shard)) return;
     if (work) r.work = work;
     r.outputs[part.shard] = part.output;
-    r.reported++;
+    r.reported.add(part.shard);
     r.start = Math.min(r.start, part.start);
     r.finish = Math.max(r.finish, part.finish);
     if (part.error) r.error ??= `shard ${part.shard}: ${part.error}`;
-    if (r.reported < a.op || !r.work) return;
+    if (r.reported.size < a.op || !r.work) return;
     stage.shards.delete(rid);
     const output = r.error ? undefined : this.executor.combine ? this.executor.combine(r.outputs) : r.outputs[0];
     this.#stageDone(a, r.work, output, r.start, r.finish, r.error);
@@ -352,13 +452,13 @@ export class GpuWorker {
     const firstStart = work.start ?? start;
     if (error || a.stage === a.pp - 1) {
       const done: Completion = { rid: work.rid, group: work.group, ok: !error, finish, start: firstStart, ...(error ? { error: `${a.key}: ${error}` } : { output }) };
-      this.nc.publish(work.done, encode(done));
+      this.#publish(work.done, done);
       return;
     }
     const next: StageWork = { ...work, stage: a.stage + 1, input: output, start: firstStart };
     // The reply subject is the dispatcher's completion subject: if the next stage is gone the
     // server answers "no responders" there at once, and the dispatcher fails over.
-    this.nc.publish(this.subjects.stage(a.group, a.stage + 1), encode(next), { reply: work.done });
+    this.#publish(this.subjects.stage(a.group, a.stage + 1), next, work.done);
   }
 
   async #registerDevice(): Promise<void> {
@@ -376,7 +476,5 @@ export class GpuWorker {
   }
 }
 
-/** Argument schemas, validated on receipt by the bus. */
-export const gpuWorkerArgs: ArgSchemas<GpuWorker> = {
-  assign: z.tuple([RuntimePlacement]) as unknown as z.ZodType<[RuntimePlacement]>,
-};
+/** Argument schemas (the class declares them; kept as an export for `spawn(..., { args })`). */
+export const gpuWorkerArgs: ArgSchemas<GpuWorker> = GpuWorker.argSchemas;
