@@ -173,9 +173,10 @@ export class LocalActor<A extends object = object> {
       });
       // Liveness pings bypass the mailbox and outlive the call subscription until the actor has
       // stopped: a draining actor is still there (and says so), a crashed one's process took its
-      // subscriptions along and the server answers "no responders" at once.
+      // subscriptions along and the server answers "no responders" at once. No queue group: the
+      // call subscription's group also matches the ping subject, and a queue group delivers to
+      // one member only (every actor of the name answers; the first answer counts).
       this.pingSub = this.nc.subscribe(this.pingSubject, {
-        queue: this.name,
         callback: (err, msg) => {
           if (!err) this.pong(msg);
         },

@@ -8,6 +8,7 @@ export { Registry, decodeActorEvent, type RegistryOptions } from './registry.js'
 export { Supervisor, type SupervisedActorOptions, type SupervisedActor, type SupervisedState } from './supervisor.js';
 export type { ProcessMemory } from './actor-host.js';
 export { PresenceWatch, type PresenceOptions } from './presence.js';
+export { Outbox, type OutboxOptions, type OutboxConnection } from './outbox.js';
 export { isNoResponders } from './requester.js';
 export { safeSubscribe, type SafeSubscribeOptions } from './subscribe.js';
 export { respondError, respondMalformed, safeEncodingOf } from './replies.js';

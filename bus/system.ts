@@ -52,6 +52,7 @@ export class ActorSystem {
   private readonly stopWatcher: (() => void) | undefined;
   private readonly heartbeatTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private connectedState = true;
 
   private constructor(
     readonly nats: NatsConnection,
@@ -70,6 +71,14 @@ export class ActorSystem {
       if (options.watchDead !== false) this.stopWatcher = registry.watchDead();
     }
     void this.followStatus();
+  }
+
+  /**
+   * Whether the NATS connection is up. While it is not, nats.js v3 drops what is published (it
+   * resets its outbound buffer on every reconnect attempt): see Outbox.
+   */
+  get connected(): boolean {
+    return this.connectedState && !this.nats.isClosed();
   }
 
   /** Connects to NATS (and Redis unless `registry: false`) and starts the system. */
@@ -191,6 +200,7 @@ export class ActorSystem {
   private async followStatus(): Promise<void> {
     for await (const status of this.nats.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect') {
+        this.connectedState = status.type === 'reconnect';
         this.log.warn({ server: status.server }, `nats ${status.type}`);
         this.events.emit(status.type, status.server);
       }
