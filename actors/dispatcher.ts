@@ -19,7 +19,7 @@ import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transp
 import type { Redis } from 'ioredis';
 import { ulid } from 'ulid';
 import {
-  decode, encode, encodingOf, formatIssues, headersFor, isNoResponders, parseOrThrow, PresenceWatch, respondError, respondMalformed, safeSubscribe,
+  decode, encode, encodingOf, formatIssues, headersFor, isNoResponders, Outbox, parseOrThrow, PresenceWatch, respondError, respondMalformed, safeSubscribe,
   type ActorContext, type ArgSchemas, type Encoding, type Logger,
 } from '../bus/index.js';
 import { z } from 'zod';
@@ -160,6 +160,8 @@ export class Dispatcher {
   private deviceGroups = new Map<string, GroupState[]>();
   private presence: PresenceWatch | undefined;
   private probeInterval = 0.25;
+  /** Stage work and client replies: held while NATS is down instead of dropped. */
+  private outbox!: Outbox;
 
   /** Argument schemas, validated on receipt by the bus. */
   static readonly argSchemas: ArgSchemas<Dispatcher> = { stats: z.tuple([]) };
@@ -178,6 +180,7 @@ export class Dispatcher {
     this.keys = new RuntimeKeys(ctx.subjects.prefix);
     this.dispatcherId = ctx.id;
     this.completionBase = this.subjects.completionBase(this.dispatcherId);
+    this.outbox = new Outbox(ctx.system, { log: this.log });
     const probeMs = this.options.probeIntervalMs ?? Math.max(50, (ctx.system.registry?.heartbeatIntervalMs ?? 1_000) / 4);
     this.probeInterval = probeMs / 1000;
     this.presence = new PresenceWatch(ctx.system, {
@@ -242,6 +245,7 @@ export class Dispatcher {
     while (this.inflight.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     for (const inf of [...this.inflight.values()]) { this.#release(inf); this.#finishError(inf, 'dispatcher stopped before the request completed'); }
     for (const sub of this.subs) sub.unsubscribe();
+    this.outbox.close();
   }
 
   /** Live counters per model and per group (also the source of the Prometheus endpoint). */
@@ -486,7 +490,7 @@ export class Dispatcher {
     inf.dispatched = nowSeconds();
     try {
       // The reply subject turns a vanished stage into an immediate "no responders" at `done`.
-      this.nc.publish(best.firstStage, encode(work), { reply: work.done });
+      this.outbox.publish(best.firstStage, encode(work), { reply: work.done });
     } catch (err) {
       this.#release(inf);
       const max = this.nc.info?.max_payload;
@@ -629,7 +633,7 @@ export class Dispatcher {
 
   #send(reply: string, encoding: Encoding, body: InferReply): void {
     try {
-      this.nc.publish(reply, encode(body, encoding), { headers: headersFor(encoding) as MsgHdrs | undefined });
+      this.outbox.publish(reply, encode(body, encoding), { headers: headersFor(encoding) as MsgHdrs | undefined });
     } catch (err) {
       this.log.warn({ err }, 'could not send reply');
     }

@@ -20,7 +20,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { decode, encode, parseOrThrow, respondMalformed, safeSubscribe, type ActorContext, type ArgSchemas, type Logger } from '../bus/index.js';
+import { decode, encode, Outbox, parseOrThrow, respondMalformed, safeSubscribe, type ActorContext, type ArgSchemas, type Logger } from '../bus/index.js';
 import { nowSeconds } from './clock.js';
 import type { StageAssignment, StageExecutor, StageResult } from './executor.js';
 import { StageSync, StageWork, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type Completion, type WorkerState } from './protocol.js';
@@ -117,6 +117,8 @@ export class GpuWorker {
   private errors = 0;
   private lastError: string | undefined;
   private placementSub: Subscription | undefined;
+  /** Activations and completions: held while NATS is down instead of dropped. */
+  private outbox!: Outbox;
   private readonly registeredAt = new Date().toISOString();
   private deviceTimer: NodeJS.Timeout | undefined;
   private retireTimer: NodeJS.Timeout | undefined;
@@ -146,6 +148,7 @@ export class GpuWorker {
     this.log = ctx.log;
     this.subjects = new RuntimeSubjects(ctx.subjects);
     this.keys = new RuntimeKeys(ctx.subjects.prefix);
+    this.outbox = new Outbox(ctx.system, { log: this.log });
     await this.#registerDevice();
     this.deviceTimer = setInterval(() => {
       void this.#registerDevice();
@@ -209,6 +212,7 @@ export class GpuWorker {
     await this.#idle();
     for (const key of [...this.stages.keys()]) await this.#unloadStage(key);
     await this.redis?.del(this.keys.device(this.device)).catch(() => undefined);
+    this.outbox.close();
     this.state = 'stopped';
   }
 
@@ -335,7 +339,7 @@ export class GpuWorker {
   /** Publishes, logging instead of throwing (a subject or payload can still be refused). */
   #publish(subject: string, body: unknown, reply?: string): void {
     try {
-      this.nc.publish(subject, encode(body), reply ? { reply } : undefined);
+      this.outbox.publish(subject, encode(body), reply ? { reply } : undefined);
     } catch (err) {
       this.errors++;
       this.lastError = (err as Error).message;
