@@ -20,7 +20,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { decode, encode, Outbox, parseOrThrow, respondMalformed, safeSubscribe, type ActorContext, type ArgSchemas, type Logger } from '../bus/index.js';
+import { decode, encode, Mailbox, Outbox, parseOrThrow, respondMalformed, safeSubscribe, type ActorContext, type ArgSchemas, type Logger } from '../bus/index.js';
 import { nowSeconds } from './clock.js';
 import type { StageAssignment, StageExecutor, StageResult } from './executor.js';
 import { StageSync, StageWork, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type Completion, type WorkerState } from './protocol.js';
@@ -109,9 +109,8 @@ export class GpuWorker {
   private subjects!: RuntimeSubjects;
   private keys!: RuntimeKeys;
   private readonly stages = new Map<string, LoadedStage>();
-  private readonly queue: QueuedJob[] = [];
-  private queueHead = 0;
-  private running = false;
+  /** The device's one queue for all its stages, one job at a time (nothing kept once run). */
+  private readonly jobs = new Mailbox<QueuedJob>((job) => this.#run(job));
   private version = 0;
   private processed = 0;
   private errors = 0;
@@ -122,7 +121,6 @@ export class GpuWorker {
   private readonly registeredAt = new Date().toISOString();
   private deviceTimer: NodeJS.Timeout | undefined;
   private retireTimer: NodeJS.Timeout | undefined;
-  private idleWaiters: Array<() => void> = [];
   /** Serialises placements arriving by call and by publication. */
   private applying: Promise<unknown> = Promise.resolve();
 
@@ -195,7 +193,7 @@ export class GpuWorker {
       executor: this.executor.kind,
       version: this.version,
       stages: [...this.stages.keys()],
-      queued: this.queue.length - this.queueHead,
+      queued: this.jobs.pending,
       processed: this.processed,
       errors: this.errors,
       ...(this.lastError ? { lastError: this.lastError } : {}),
@@ -209,7 +207,7 @@ export class GpuWorker {
     clearInterval(this.retireTimer);
     this.placementSub?.unsubscribe();
     await Promise.all([...this.stages.values()].flatMap((s) => s.subs.map((sub) => sub.drain().catch(() => undefined))));
-    await this.#idle();
+    await this.jobs.idle();
     for (const key of [...this.stages.keys()]) await this.#unloadStage(key);
     await this.redis?.del(this.keys.device(this.device)).catch(() => undefined);
     this.outbox.close();
@@ -322,8 +320,7 @@ export class GpuWorker {
       return;
     }
     stage.active++;
-    this.queue.push({ stage, work, receivedAt });
-    if (!this.running) void this.#pump();
+    this.jobs.push({ stage, work, receivedAt });
   }
 
   /**
@@ -347,50 +344,26 @@ export class GpuWorker {
     }
   }
 
-  /** Runs queued jobs one at a time (one device). */
-  async #pump(): Promise<void> {
-    this.running = true;
+  /** Runs one job on the device and hands its result on; never throws (the queue must go on). */
+  async #run(job: QueuedJob): Promise<void> {
+    const { stage, work } = job;
+    let result: StageResult | undefined;
+    let error: string | undefined;
     try {
-      await this.#drainQueue();
-    } finally {
-      this.running = false;
+      result = await this.executor.run({ assignment: stage.assignment.key, model: work.model, input: work.input, receivedAt: job.receivedAt });
+      this.processed++;
+    } catch (err) {
+      error = (err as Error).message;
+      this.errors++;
+      this.lastError = error;
     }
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  async #drainQueue(): Promise<void> {
-    while (this.queueHead < this.queue.length) {
-      const job = this.queue[this.queueHead++];
-      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-        this.queue.splice(0, this.queueHead);
-        this.queueHead = 0;
-      }
-      const { stage, work } = job;
-      let result: StageResult | undefined;
-      let error: string | undefined;
-      try {
-        result = await this.executor.run({ assignment: stage.assignment.key, model: work.model, input: work.input, receivedAt: job.receivedAt });
-        this.processed++;
-      } catch (err) {
-        error = (err as Error).message;
-        this.errors++;
-        this.lastError = error;
-      }
-      stage.active--;
-      stage.lastActive = Date.now();
-      try {
-        this.#shardDone(stage, work, result, error);
-      } catch (err) {
-        this.log.error({ err, stage: stage.assignment.key }, 'could not hand a result on');
-      }
+    stage.active--;
+    stage.lastActive = Date.now();
+    try {
+      this.#shardDone(stage, work, result, error);
+    } catch (err) {
+      this.log.error({ err, stage: stage.assignment.key }, 'could not hand a result on');
     }
-  }
-
-  #idle(): Promise<void> {
-    if (!this.running && this.queueHead >= this.queue.length) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   #shardDone(stage: LoadedStage, work: StageWork, result: StageResult | undefined, error: string | undefined): void {
