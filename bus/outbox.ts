@@ -4,7 +4,9 @@
 // buffer, so whatever is published during an outage is dropped without an error. Messages that
 // must not vanish (replies to clients, completions of work in progress) go through an Outbox: sent
 // at once while connected, held while not — up to a bound, the oldest dropped first — and sent
-// after the reconnect, once the client has resubscribed.
+// after the reconnect. Not at once: after a server restart every client reconnects on its own
+// schedule, and a message sent before its receiver has resubscribed is dropped by the server. So
+// held messages leave `settleMs` after the reconnect (what arrives meanwhile queues behind them).
 import type { NatsConnection, PublishOptions } from '@nats-io/transport-node';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from './log.js';
@@ -22,6 +24,8 @@ export interface OutboxOptions {
   maxMessages?: number;
   /** Most payload bytes held. Default 8 MiB. */
   maxBytes?: number;
+  /** Wait after the reconnect before sending what was held (ms): other clients resubscribing. Default 500. */
+  settleMs?: number;
   log: Logger;
 }
 
@@ -37,7 +41,13 @@ export class Outbox {
   private dropped = 0;
   private readonly maxMessages: number;
   private readonly maxBytes: number;
-  private readonly onReconnect = (): void => this.flush();
+  private readonly settleMs: number;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly onReconnect = (): void => {
+    if (!this.held.length) return;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = setTimeout(() => this.flush(), this.settleMs);
+  };
 
   constructor(
     private readonly conn: OutboxConnection,
@@ -45,6 +55,7 @@ export class Outbox {
   ) {
     this.maxMessages = o.maxMessages ?? 10_000;
     this.maxBytes = o.maxBytes ?? 8 * 2 ** 20;
+    this.settleMs = o.settleMs ?? 500;
     conn.events.on('reconnect', this.onReconnect);
   }
 
@@ -55,7 +66,7 @@ export class Outbox {
 
   /** Publishes now, or holds the message until the connection is back. Throws what nats.js throws for a bad subject or payload. */
   publish(subject: string, data: Uint8Array, options?: Partial<PublishOptions>): void {
-    if (this.conn.connected) {
+    if (this.conn.connected && !this.held.length) {
       this.conn.nats.publish(subject, data, options);
       return;
     }
@@ -68,10 +79,12 @@ export class Outbox {
   }
 
   close(): void {
+    clearTimeout(this.flushTimer);
     this.conn.events.off('reconnect', this.onReconnect);
   }
 
   private flush(): void {
+    if (!this.conn.connected) return; // down again: the next reconnect sends them
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;

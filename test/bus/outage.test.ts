@@ -30,27 +30,29 @@ describe('NATS outages and throwing handlers', () => {
     const got: string[] = [];
     receiver.nats.subscribe('outage.>', { callback: (_err, msg) => void got.push(msg.subject) });
     await receiver.nats.flush();
-    const outbox = new Outbox(sender, { log: rootLogger(), maxMessages: 3 });
+    const outbox = new Outbox(sender, { log: rootLogger(), maxMessages: 4, settleMs: 300 });
     try {
       const down = once(sender.events, 'disconnect');
       await servers.nats.kill();
       await down;
       assert.equal(sender.connected, false);
       sender.nats.publish('outage.plain', new Uint8Array(0)); // nats.js drops it on the next reconnect attempt
-      for (let i = 0; i < 5; i++) outbox.publish(`outage.held.${i}`, new Uint8Array([i]));
-      assert.equal(outbox.pending, 3, 'bounded: the oldest are dropped first');
+      for (let i = 0; i < 6; i++) outbox.publish(`outage.held.${i}`, new Uint8Array([i]));
+      assert.equal(outbox.pending, 4, 'bounded: the oldest are dropped first');
       const back = Promise.all([once(sender.events, 'reconnect'), once(receiver.events, 'reconnect')]);
       await servers.nats.restart();
       await back;
       assert.equal(sender.connected, true);
-      await sender.nats.flush();
-      await new Promise((r) => setTimeout(r, 200)); // the receiver's subscription is back too
-      outbox.publish('outage.after', new Uint8Array(0));
+      outbox.publish('outage.after', new Uint8Array(0)); // queued behind the held ones until they leave (the bound still holds)
+      assert.equal(outbox.pending, 4);
+      await new Promise((r) => setTimeout(r, 500)); // the settle delay
+      assert.equal(outbox.pending, 0);
+      outbox.publish('outage.later', new Uint8Array(0)); // nothing held: sent at once
+      assert.equal(outbox.pending, 0);
       await sender.nats.flush();
       await new Promise((r) => setTimeout(r, 100));
       assert.ok(!got.includes('outage.plain'), 'a plain publish during the outage is lost');
-      assert.deepEqual(got.filter((s) => s !== 'outage.after'), ['outage.held.2', 'outage.held.3', 'outage.held.4']);
-      assert.ok(got.includes('outage.after'), 'sent at once when connected');
+      assert.deepEqual(got, ['outage.held.3', 'outage.held.4', 'outage.held.5', 'outage.after', 'outage.later'], 'held ones in order, after the reconnect');
     } finally {
       outbox.close();
     }
