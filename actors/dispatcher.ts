@@ -28,7 +28,8 @@ import { LatencyHistogram } from '../planner/stats.js';
 import { nowSeconds } from './clock.js';
 import { emptyHistogram, observe, type LatencyHistogram as BucketHistogram } from './metrics.js';
 import { Completion, GPU_WORKER_KIND, InferRequest, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type GroupEvent, type InferReply, type StageWork } from './protocol.js';
-import { checkPlacement, groupLatencyModel } from './runtime-placement.js';
+import { followPlacements } from './placement-feed.js';
+import { groupLatencyModel } from './runtime-placement.js';
 
 export interface DispatcherOptions {
   /** Extra time after a request's deadline before it is answered with a timeout error (ms). Default 2000. */
@@ -204,18 +205,7 @@ export class Dispatcher {
       }
     }
     this.subs.push(
-      safeSubscribe(this.nc, this.subjects.placement, (msg) => {
-        let placement: RuntimePlacement;
-        try {
-          placement = parseOrThrow(RuntimePlacement, decode(msg.data), 'placement');
-          checkPlacement(placement);
-        } catch (e) {
-          this.log.warn({ err: e }, 'ignoring invalid placement');
-          respondMalformed(msg, 'placement', e, this.log);
-          return;
-        }
-        this.#usePlacement(placement);
-      }, { log: this.log, what: 'placements' }),
+      followPlacements(this.nc, this.subjects, this.log, (placement) => this.#usePlacement(placement)),
       safeSubscribe(this.nc, `${this.completionBase}*`, (msg) => this.#complete(msg), { log: this.log, what: 'completions' }),
       safeSubscribe(this.nc, this.subjects.inferWildcard, (msg) => this.#request(msg), { queue: 'dispatchers', log: this.log, what: 'requests' }),
     );

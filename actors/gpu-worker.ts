@@ -24,6 +24,7 @@ import { decode, encode, Mailbox, Outbox, parseOrThrow, respondMalformed, safeSu
 import { nowSeconds } from './clock.js';
 import type { StageAssignment, StageExecutor, StageResult } from './executor.js';
 import { StageSync, StageWork, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type Completion, type WorkerState } from './protocol.js';
+import { followPlacements } from './placement-feed.js';
 import { assignmentsFor, checkPlacement } from './runtime-placement.js';
 import { SimExecutor } from './sim-executor.js';
 
@@ -153,20 +154,7 @@ export class GpuWorker {
       this.#dropStaleShardResults();
     }, Math.max(100, Math.floor(this.deviceTtlMs / 3)));
     this.deviceTimer.unref();
-    this.placementSub = safeSubscribe(this.nc, this.subjects.placement, (msg) => {
-      let placement: RuntimePlacement;
-      try {
-        placement = parseOrThrow(RuntimePlacement, decode(msg.data), 'placement');
-      } catch (e) {
-        this.log.warn({ err: e }, 'ignoring invalid placement');
-        respondMalformed(msg, 'placement', e, this.log);
-        return;
-      }
-      this.#follow(placement, true).catch((e: unknown) => {
-        this.log.warn({ err: e, version: placement.version }, 'could not apply a placement');
-        respondMalformed(msg, 'placement', e, this.log);
-      });
-    }, { log: this.log, what: 'placements' });
+    this.placementSub = followPlacements(this.nc, this.subjects, this.log, (placement) => this.#follow(placement, true));
     // A restarted worker picks its stages up from the placement in force.
     const current = await this.redis?.get(this.keys.currentPlacement());
     if (current) {
