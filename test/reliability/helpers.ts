@@ -4,13 +4,12 @@
 // Faults are injected for real: SIGKILL/SIGTERM to worker processes, server kill and restart.
 import { createInbox, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { ActorSystem, connectNats, decode, encode, isNoResponders, type ActorHandle, type SupervisedActor } from '../../bus/index.js';
-import type { Dispatcher, DispatcherOptions } from '../../actors/dispatcher.js';
-import type { GpuWorkerOptions } from '../../actors/gpu-worker.js';
-import { launchCluster, type LocalCluster } from '../../actors/local-cluster.js';
-import { storeProfiles, type PlannerActor, type PlannerConfigInput } from '../../actors/planner-actor.js';
+import type { Dispatcher } from '../../actors/dispatcher.js';
+import { launchCluster, type LocalCluster, type LocalClusterOptions } from '../../actors/local-cluster.js';
+import { storeProfiles, type PlannerActor } from '../../actors/planner-actor.js';
 import { GroupEvent, InferReply, RuntimeSubjects } from '../../actors/protocol.js';
 import type { ModelProfile } from '../../planner/types.js';
-import { startServers, type TestServers } from '../helpers/servers.js';
+import { startServers, type LocalServer, type TestServers } from '../helpers/servers.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -24,15 +23,10 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
 }
 
-export interface ProcessClusterOptions {
-  workers: number;
+export interface ProcessClusterOptions extends Pick<LocalClusterOptions, 'workers' | 'planner' | 'dispatcher' | 'worker' | 'execArgv'> {
   profiles: ModelProfile[];
-  planner?: PlannerConfigInput;
-  dispatcher?: DispatcherOptions;
-  worker?: GpuWorkerOptions;
   /** Registry heartbeat interval of every process (ms). Default 500. */
   heartbeatIntervalMs?: number;
-  execArgv?: string[];
 }
 
 export interface ProcessCluster {
@@ -169,6 +163,16 @@ export class LoadClient {
     }
   }
 
+  /** Sends at `rate` until the returned function is called; it resolves once sending has stopped. */
+  steady(rate: number, pick: (i: number) => RequestSpec): () => Promise<void> {
+    let stopped = false;
+    const sending = this.paced(rate, Infinity, pick, () => stopped);
+    return async () => {
+      stopped = true;
+      await sending;
+    };
+  }
+
   /** Waits until every request has a reply, or `timeoutMs` passed; then a little longer for duplicates. */
   async settle(timeoutMs: number, graceMs = 300): Promise<void> {
     await until('every request to be answered', () => this.unanswered().length === 0, timeoutMs).catch(() => undefined);
@@ -236,3 +240,12 @@ export function recordGroupEvents(nc: NatsConnection, subjects: RuntimeSubjects)
 }
 
 export const fmtMs = (ms: number): string => `${ms.toFixed(0)} ms`;
+
+/** Kills `server` (SIGKILL), keeps it down `downMs`, restarts it on the same port: when it died and when it accepted connections again (epoch ms). */
+export async function outage(server: LocalServer, downMs: number): Promise<{ killedAt: number; restartedAt: number }> {
+  const killedAt = Date.now();
+  await server.kill();
+  await sleep(downMs);
+  await server.restart();
+  return { killedAt, restartedAt: Date.now() };
+}

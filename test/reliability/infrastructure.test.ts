@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { testProfile } from '../actors/helpers.js';
 import { RuntimeKeys } from '../../actors/protocol.js';
-import { LoadClient, fmtMs, sleep, startProcessCluster, statusCounts, until, type ProcessCluster } from './helpers.js';
+import { LoadClient, fmtMs, outage, sleep, startProcessCluster, statusCounts, until, type ProcessCluster } from './helpers.js';
 
 const SLO = 1;
 const GRACE_MS = 2_000; // the dispatcher's default
@@ -43,19 +43,13 @@ describe('reliability: NATS and Redis restarts while serving', () => {
     })();
     const load = new LoadClient(c.client, c.subjects, 'nats');
     t.after(() => load.close());
-    let stop = false;
-    const sender = load.paced(30, 60_000, () => ({ model: 'a', slo: SLO }), () => stop);
+    const stopLoad = load.steady(30, () => ({ model: 'a', slo: SLO }));
     await sleep(2_000);
-    const killedAt = Date.now();
-    await c.servers.nats.kill();
-    await sleep(1_000);
-    await c.servers.nats.restart();
-    const restartedAt = Date.now();
+    const { killedAt, restartedAt } = await outage(c.servers.nats, 1_000);
     await until('every actor to answer its ping again', everyoneAnswers, 10_000, 50).catch(withSilent);
     const reconnectedAt = Date.now();
     await sleep(4_000);
-    stop = true;
-    await sender;
+    await stopLoad();
     // Every request is answered by its deadline + grace at the latest (the dispatcher's own timer).
     await load.settle(SLO * 1000 + GRACE_MS + 1_000);
 
@@ -89,14 +83,9 @@ describe('reliability: NATS and Redis restarts while serving', () => {
     await redis.set('test:sentinel', '1');
     const load = new LoadClient(c.client, c.subjects, 'redis');
     t.after(() => load.close());
-    let stop = false;
-    const sender = load.paced(30, 60_000, () => ({ model: 'a', slo: SLO }), () => stop);
+    const stopLoad = load.steady(30, () => ({ model: 'a', slo: SLO }));
     await sleep(1_500);
-    const killedAt = Date.now();
-    await c.servers.redis.kill();
-    await sleep(1_000);
-    await c.servers.redis.restart();
-    const restartedAt = Date.now();
+    const { killedAt, restartedAt } = await outage(c.servers.redis, 1_000);
     assert.equal(await redis.exists('test:sentinel'), 0, 'the restarted Redis is empty');
     const rebuilt = async (): Promise<boolean> => {
       const [actors, current, version, profile, rate, ...devices] = await Promise.all([
@@ -112,8 +101,7 @@ describe('reliability: NATS and Redis restarts while serving', () => {
     const next = await c.planner.call('replace', 'after the Redis restart');
     await until('the dispatcher on the new placement', async () => (await c.dispatcher.call('stats')).placementVersion === next.version, 5_000);
     await sleep(1_000);
-    stop = true;
-    await sender;
+    await stopLoad();
     await load.settle(5_000);
     const all = [...load.records.values()];
     console.log(`# redis restart: ${all.length} requests ${JSON.stringify(statusCounts(all))}; outage ${fmtMs(restartedAt - killedAt)}; ` +

@@ -20,9 +20,8 @@ describe('reliability: online scaling with worker processes', () => {
   it('scale-out: new workers are placed while serving and attainment recovers', { timeout: 60_000 }, async (t) => {
     const load = new LoadClient(c.client, c.subjects, 'out');
     t.after(() => load.close());
-    let stop = false;
     // 60 req/s with a 0.3 s SLO: two workers (~38 req/s) are overloaded, four (~76 req/s) are not.
-    const sender = load.paced(60, 60_000, () => ({ model: 'a', slo: 0.3 }), () => stop);
+    const stopLoad = load.steady(60, () => ({ model: 'a', slo: 0.3 }));
     const started = Date.now();
     await sleep(4_000);
     const addedAt = Date.now();
@@ -30,8 +29,7 @@ describe('reliability: online scaling with worker processes', () => {
     await until('a placement on four workers', async () => devicesOf(await c.planner.call('current')).length === 4, 15_000, 50);
     const placedAt = Date.now();
     await sleep(5_000);
-    stop = true;
-    await sender;
+    await stopLoad();
     await load.settle(5_000);
     const windows: string[] = [];
     for (let t = started; t + 1_000 <= placedAt + 5_000; t += 1_000) windows.push((attainment(load.records.values(), t, t + 1_000).attainment * 100).toFixed(0));
@@ -51,10 +49,9 @@ describe('reliability: online scaling with worker processes', () => {
   it('scale-in: a drained worker hands its work over and exits; nothing is lost', { timeout: 60_000 }, async (t) => {
     const load = new LoadClient(c.client, c.subjects, 'in');
     t.after(() => load.close());
-    let stop = false;
     // 30 req/s: three workers serve it comfortably. Ties between idle groups go to the first one,
     // so gpu-0's group is the busiest: it must keep serving until the planner has re-placed.
-    const sender = load.paced(30, 60_000, () => ({ model: 'a', slo: 1 }), () => stop);
+    const stopLoad = load.steady(30, () => ({ model: 'a', slo: 1 }));
     await sleep(1_500);
     const drained = 'gpu-0';
     const drainedGroup = (await c.planner.call('current'))!.groups.find((g) => g.devices.flat().includes(drained))!.id;
@@ -68,8 +65,7 @@ describe('reliability: online scaling with worker processes', () => {
     const exitedAt = Date.now();
     const [name, code] = (await exited) as [string, number | null];
     await sleep(1_500);
-    stop = true;
-    await sender;
+    await stopLoad();
     await load.settle(5_000);
     const counts = statusCounts(load.records.values());
     const servedWhileDraining = [...load.records.values()].filter((r) => r.replies[0]?.group === drainedGroup && r.replies[0].timings.dispatched! > drainedAt).length;

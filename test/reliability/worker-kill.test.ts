@@ -31,11 +31,7 @@ describe('reliability: a GPU worker process killed under load', () => {
     t.after(() => load.close());
     // a: 12 req/s on two 100 ms groups (~60% busy), 3 in 10 with a tight SLO that leaves no room
     // for a second run; b: 40 req/s on two 20 ms groups.
-    let stop = false;
-    const senders = [
-      load.paced(12, 60_000, (i) => ({ model: 'a', slo: i % 10 < 3 ? 0.3 : 2 }), () => stop),
-      load.paced(40, 60_000, () => ({ model: 'b', slo: 1 }), () => stop),
-    ];
+    const stopLoad = [load.steady(12, (i) => ({ model: 'a', slo: i % 10 < 3 ? 0.3 : 2 })), load.steady(40, () => ({ model: 'b', slo: 1 }))];
     await sleep(2_000);
     // A burst queues work on both "a" groups: loose SLOs can be run again elsewhere, tight ones cannot.
     for (let i = 0; i < 12; i++) load.send({ model: 'a', slo: i % 3 === 0 ? 0.5 : 3 });
@@ -61,8 +57,7 @@ describe('reliability: a GPU worker process killed under load', () => {
     }, 15_000, 50);
     const replacedAt = placedAt.at(-1) ?? Date.now();
     await sleep(2_000); // served on the new placement for a while
-    stop = true;
-    await Promise.all(senders);
+    await Promise.all(stopLoad.map((stop) => stop()));
     await load.settle(10_000);
     placementSub.unsubscribe();
     groupEvents.stop();
