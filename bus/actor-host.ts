@@ -19,10 +19,11 @@ export interface HostReadyMessage {
   pid: number;
 }
 
-/** Supervisor → host: report the process's memory, after a full GC when it runs with --expose-gc. */
+/** Supervisor → host: report the process's memory, after a full GC if asked and it runs with --expose-gc. */
 export interface HostMemoryRequest {
   type: 'memory';
   seq: number;
+  gc: boolean;
 }
 
 /** Bytes, as `process.memoryUsage()`; `gc` says whether a full GC ran first. */
@@ -42,8 +43,8 @@ export interface HostMemoryReply {
 
 export type HostMessage = HostReadyMessage | HostMemoryReply;
 
-function memoryNow(): ProcessMemory {
-  const gc = (globalThis as { gc?: () => void }).gc;
+function memoryNow(collect: boolean): ProcessMemory {
+  const gc = collect ? (globalThis as { gc?: () => void }).gc : undefined;
   gc?.();
   const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
   return { rss, heapUsed, heapTotal, external, gc: gc !== undefined };
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
   process.on('disconnect', () => shutdown('disconnect'));
 
   process.on('message', (msg: HostMemoryRequest) => {
-    if (msg?.type === 'memory') process.send?.({ type: 'memory', seq: msg.seq, memory: memoryNow() } satisfies HostMemoryReply);
+    if (msg?.type === 'memory') process.send?.({ type: 'memory', seq: msg.seq, memory: memoryNow(msg.gc) } satisfies HostMemoryReply);
   });
   const ready: HostReadyMessage = { type: 'ready', id: actor.id, name: actor.name, pid: process.pid };
   process.send?.(ready);

@@ -51,8 +51,11 @@ export interface SupervisedActor {
   ready(): Promise<void>;
   /** SIGTERM (the actor drains), SIGKILL after `stopTimeoutMs`; no restart. */
   stop(): Promise<void>;
-  /** The running process's memory (bytes), after a full GC when it was started with `--expose-gc`. */
-  memoryUsage(timeoutMs?: number): Promise<ProcessMemory>;
+  /**
+   * The running process's memory (bytes); with `gc` (default) after a full GC when it was started
+   * with `--expose-gc` — a pause of its event loop, so measure without it while timing matters.
+   */
+  memoryUsage(options?: { gc?: boolean; timeoutMs?: number }): Promise<ProcessMemory>;
 }
 
 /**
@@ -153,7 +156,7 @@ class Child implements SupervisedActor {
     return this.stopping;
   }
 
-  memoryUsage(timeoutMs = 5_000): Promise<ProcessMemory> {
+  memoryUsage({ gc = true, timeoutMs = 5_000 }: { gc?: boolean; timeoutMs?: number } = {}): Promise<ProcessMemory> {
     const proc = this.proc;
     if (!proc?.connected || this.state !== 'running') return Promise.reject(new ActorStateError(`"${this.name}" is not running`));
     const seq = ++this.memorySeq;
@@ -166,7 +169,7 @@ class Child implements SupervisedActor {
         else resolve(m);
       };
       this.memoryWaiters.set(seq, settle);
-      proc.send({ type: 'memory', seq } satisfies HostMemoryRequest);
+      proc.send({ type: 'memory', seq, gc } satisfies HostMemoryRequest);
     });
   }
 
