@@ -7,15 +7,28 @@
 //
 // Estimates are corrected from completions: a group running late shifts its future clocks by
 // the lateness; a group with nothing in flight is pulled back to "idle now".
+//
+// Fault domains are mesh groups. A group leaves routing when one of its devices is lost — its
+// ping finds nobody on NATS (a crashed process; pinged while its group holds requests and has
+// stopped completing them), the registry declares it dead (heartbeat expired) or it stopped — and
+// comes back when the device answers again; requests in flight on a group that lost a device are
+// routed again once while their deadline allows. A "no responders" on a stage subject (a crashed
+// device, or one not yet resubscribed after a NATS reconnect) takes the group out for a back-off
+// that doubles while it repeats, and pings its devices at once.
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
 import { ulid } from 'ulid';
-import { decode, encode, encodingOf, formatIssues, headersFor, parseOrThrow, type ActorContext, type Encoding, type Logger } from '../bus/index.js';
+import {
+  decode, encode, encodingOf, formatIssues, headersFor, isNoResponders, Outbox, parseOrThrow, PresenceWatch, respondError, respondMalformed, safeSubscribe,
+  type ActorContext, type ArgSchemas, type Encoding, type Logger,
+} from '../bus/index.js';
+import { z } from 'zod';
 import type { GroupLatencyModel } from '../planner/latency-model.js';
 import { LatencyHistogram } from '../planner/stats.js';
 import { nowSeconds } from './clock.js';
 import { emptyHistogram, observe, type LatencyHistogram as BucketHistogram } from './metrics.js';
-import { Completion, InferRequest, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type InferReply, type StageWork } from './protocol.js';
+import { Completion, GPU_WORKER_KIND, InferRequest, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type GroupEvent, type InferReply, type StageWork } from './protocol.js';
+import { followPlacements } from './placement-feed.js';
 import { groupLatencyModel } from './runtime-placement.js';
 
 export interface DispatcherOptions {
@@ -25,7 +38,12 @@ export interface DispatcherOptions {
   noSloTimeoutMs?: number;
   /** How often observed per-model rates are written to Redis (ms). Default 5000; 0 = never. */
   rateIntervalMs?: number;
+  /** How often every device of the groups in use is pinged (ms). Default a quarter of the registry heartbeat interval. */
+  probeIntervalMs?: number;
 }
+
+/** Longest a group stays out of routing after repeated "no responders" before it is tried again (s). */
+const MAX_BACKOFF = 5;
 
 interface GroupState {
   readonly id: string;
@@ -42,7 +60,15 @@ interface GroupState {
   errors: number;
   /** Served requests' latency in the metrics endpoint's buckets (ms). */
   readonly latencyBuckets: BucketHistogram;
-  dead: boolean;
+  /** Its devices currently lost; the group is out of routing while any is. */
+  readonly lost: Set<string>;
+  /** Out of routing until then (epoch s) after "no responders"; the back-off doubles while that repeats. */
+  retryAt: number;
+  backoff: number;
+  /** Last announced routing state (group.out / group.in events). */
+  out: boolean;
+  /** Epoch s of its last successful completion: every device of it was alive then. */
+  lastOkAt: number;
 }
 
 interface Inflight {
@@ -61,7 +87,8 @@ interface Inflight {
   estimatedExit: number;
   estimatedFinish: number;
   shiftAtCommit: number;
-  retried: boolean;
+  /** The group whose failure made it be routed again (it is routed again at most once). */
+  retriedFrom: string | undefined;
   timer: NodeJS.Timeout;
 }
 
@@ -88,7 +115,12 @@ export interface DispatcherStats {
   models: Record<string, { requests: number; ok: number; withinSlo: number; rejected: number; errors: number; latencyMs: { count: number; mean: number; p50: number; p99: number };
     /** Served requests' latency as a Prometheus histogram: seconds, cumulative counts per upper bound (`le`). */
     latencySeconds: { sum: number; count: number; buckets: Array<{ le: number; count: number }> } }>;
-  groups: Array<{ id: string; version: number; models: string[]; routed: number; ok: number; errors: number; inflight: number; backlogMs: number; dead: boolean; current: boolean;
+  groups: Array<{ id: string; version: number; models: string[]; routed: number; ok: number; errors: number; inflight: number; backlogMs: number;
+    /** Out of routing (a device lost, or backing off after "no responders"). */
+    dead: boolean;
+    /** Its devices currently lost. */
+    lostDevices: string[];
+    current: boolean;
     /** Served requests' latency, ms, non-cumulative counts per bound (+ overflow). */
     latencyMs: BucketHistogram }>;
 }
@@ -123,8 +155,19 @@ export class Dispatcher {
   private rateTimer: NodeJS.Timeout | undefined;
   private lastRateAt = 0;
   private stopEvents: Array<() => void> = [];
+  /** Devices known lost, with why (they stay lost across placements until they answer a ping). */
+  private readonly lostDevices = new Map<string, string>();
+  /** The groups each device of a group in use belongs to. */
+  private deviceGroups = new Map<string, GroupState[]>();
+  private presence: PresenceWatch | undefined;
+  private probeInterval = 0.25;
+  /** Stage work and client replies: held while NATS is down instead of dropped. */
+  private outbox!: Outbox;
 
-  constructor(options: DispatcherOptions = {}) {
+  /** Argument schemas, validated on receipt by the bus. */
+  static readonly argSchemas: ArgSchemas<Dispatcher> = { stats: z.tuple([]) };
+
+  constructor(private readonly options: DispatcherOptions = {}) {
     this.graceMs = options.graceMs ?? 2_000;
     this.noSloTimeoutMs = options.noSloTimeoutMs ?? 60_000;
     this.rateIntervalMs = options.rateIntervalMs ?? 5_000;
@@ -138,6 +181,21 @@ export class Dispatcher {
     this.keys = new RuntimeKeys(ctx.subjects.prefix);
     this.dispatcherId = ctx.id;
     this.completionBase = this.subjects.completionBase(this.dispatcherId);
+    this.outbox = new Outbox(ctx.system, { log: this.log });
+    const probeMs = this.options.probeIntervalMs ?? Math.max(50, (ctx.system.registry?.heartbeatIntervalMs ?? 1_000) / 4);
+    this.probeInterval = probeMs / 1000;
+    this.presence = new PresenceWatch(ctx.system, {
+      intervalMs: probeMs,
+      log: this.log,
+      onChange: (device, present) => (present ? this.#deviceBack(device) : this.#deviceLost(device, `device ${device} is not on NATS (no responders to its ping)`, true)),
+      // Ping only where a crash would lose requests: a group holding some that has completed
+      // none within the interval (completions prove every device of it alive). An idle group
+      // needs no ping: a request sent to a vanished stage is answered "no responders" at once.
+      due: (device) => {
+        const since = nowSeconds() - this.probeInterval;
+        return this.deviceGroups.get(device)?.some((g) => g.inflight > 0 && g.lastOkAt < since) ?? false;
+      },
+    });
     const current = await this.redis?.get(this.keys.currentPlacement());
     if (current) {
       try {
@@ -147,23 +205,18 @@ export class Dispatcher {
       }
     }
     this.subs.push(
-      this.nc.subscribe(this.subjects.placement, {
-        callback: (err, msg) => {
-          if (err) return;
-          try {
-            this.#usePlacement(parseOrThrow(RuntimePlacement, decode(msg.data), 'placement'));
-          } catch (e) {
-            this.log.warn({ err: e }, 'ignoring invalid placement');
-          }
-        },
-      }),
-      this.nc.subscribe(`${this.completionBase}*`, { callback: (err, msg) => { if (!err) this.#complete(msg); } }),
-      this.nc.subscribe(this.subjects.inferWildcard, { queue: 'dispatchers', callback: (err, msg) => { if (!err) this.#request(msg); } }),
+      followPlacements(this.nc, this.subjects, this.log, (placement) => this.#usePlacement(placement)),
+      safeSubscribe(this.nc, `${this.completionBase}*`, (msg) => this.#complete(msg), { log: this.log, what: 'completions' }),
+      safeSubscribe(this.nc, this.subjects.inferWildcard, (msg) => this.#request(msg), { queue: 'dispatchers', log: this.log, what: 'requests' }),
     );
-    // A device that dies or leaves takes its group down: stop routing there at once.
-    // A stopping device drains what it holds; a dead one lost it, so its requests are retried.
-    this.stopEvents.push(ctx.system.onEvent('actor.stopped', (e) => this.#deviceGone(e.actor.name, false)));
-    this.stopEvents.push(ctx.system.onEvent('actor.dead', (e) => this.#deviceGone(e.actor.name, true)));
+    // A device that dies or leaves takes its groups out of routing at once. A stopping device
+    // drained what it held; a dead one lost it, so its requests are routed again.
+    const gone = (name: string, lost: boolean): void => {
+      this.#deviceLost(name, `device ${name} ${lost ? 'died (registry heartbeat expired)' : 'stopped'}`, lost);
+      this.presence?.suspect(name); // reported again once it answers (a restarted worker)
+    };
+    this.stopEvents.push(ctx.system.onEvent('actor.stopped', (e) => { if (e.actor.kind === GPU_WORKER_KIND) gone(e.actor.name, false); }));
+    this.stopEvents.push(ctx.system.onEvent('actor.dead', (e) => { if (e.actor.kind === GPU_WORKER_KIND) gone(e.actor.name, true); }));
     await this.nc.flush();
     if (this.redis && this.rateIntervalMs > 0) {
       this.lastRateAt = Date.now();
@@ -174,6 +227,7 @@ export class Dispatcher {
 
   async onStop(): Promise<void> {
     clearInterval(this.rateTimer);
+    this.presence?.stop();
     for (const stop of this.stopEvents) stop();
     // Stop taking requests, then wait (bounded by each request's own timer) for those in flight.
     await this.subs[2]?.drain().catch(() => undefined);
@@ -181,6 +235,7 @@ export class Dispatcher {
     while (this.inflight.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     for (const inf of [...this.inflight.values()]) { this.#release(inf); this.#finishError(inf, 'dispatcher stopped before the request completed'); }
     for (const sub of this.subs) sub.unsubscribe();
+    this.outbox.close();
   }
 
   /** Live counters per model and per group (also the source of the Prometheus endpoint). */
@@ -203,7 +258,7 @@ export class Dispatcher {
     }
     const groups = [...this.groups.values()].map((g) => ({
       id: g.id, version: g.version, models: [...g.models], routed: g.routed, ok: g.ok, errors: g.errors, inflight: g.inflight,
-      backlogMs: Math.max(0, ms(g.latency.clocks.firstStageFree - now)), dead: g.dead, current: g.version === this.version,
+      backlogMs: Math.max(0, ms(g.latency.clocks.firstStageFree - now)), dead: !this.#routable(g, now), lostDevices: [...g.lost], current: g.version === this.version,
       latencyMs: { ...g.latencyBuckets, counts: [...g.latencyBuckets.counts] },
     }));
     return { dispatcher: this.dispatcherId, placementVersion: this.version, inflight: this.inflight.size, totals, models, groups };
@@ -216,9 +271,11 @@ export class Dispatcher {
     const routes = new Map<string, GroupState[]>();
     const fresh: GroupState[] = [];
     for (const g of p.groups) {
+      const devices = new Set(g.devices.flat());
       const state: GroupState = {
-        id: g.id, version: p.version, models: g.models, devices: new Set(g.devices.flat()), latency: groupLatencyModel(p, g),
-        firstStage: this.subjects.stage(g.id, 0), shift: 0, inflight: 0, routed: 0, ok: 0, errors: 0, latencyBuckets: emptyHistogram(), dead: false,
+        id: g.id, version: p.version, models: g.models, devices, latency: groupLatencyModel(p, g),
+        firstStage: this.subjects.stage(g.id, 0), shift: 0, inflight: 0, routed: 0, ok: 0, errors: 0, latencyBuckets: emptyHistogram(),
+        lost: new Set([...devices].filter((d) => this.lostDevices.has(d))), retryAt: 0, backoff: 0, out: false, lastOkAt: 0,
       };
       fresh.push(state);
       for (const m of g.models) {
@@ -230,38 +287,86 @@ export class Dispatcher {
     this.version = p.version;
     this.routes = routes;
     for (const [id, g] of this.groups) if (g.inflight === 0) this.groups.delete(id);
-    for (const g of fresh) this.groups.set(g.id, g);
+    for (const g of fresh) {
+      this.groups.set(g.id, g);
+      if (g.lost.size) this.#setOut(g, `device ${[...g.lost].join(', ')} lost`);
+    }
+    this.#watchDevices();
     this.log.info({ version: p.version, groups: p.groups.length }, 'placement in force');
   }
 
-  #deviceGone(device: string, lost: boolean): void {
+  // ---- device and group health ---------------------------------------------------------------
+
+  #watchDevices(): void {
+    const byDevice = new Map<string, GroupState[]>();
+    for (const g of this.groups.values()) for (const d of g.devices) (byDevice.get(d) ?? byDevice.set(d, []).get(d)!).push(g);
+    this.deviceGroups = byDevice;
+    this.presence?.watch(byDevice.keys());
+    for (const d of [...this.lostDevices.keys()]) if (!byDevice.has(d)) this.lostDevices.delete(d);
+  }
+
+  /** Takes every group with `device` out of routing; with `retryInflight`, routes their requests again. */
+  #deviceLost(device: string, reason: string, retryInflight: boolean): void {
     const hit = new Set<GroupState>();
     for (const g of this.groups.values()) {
       if (!g.devices.has(device)) continue;
       hit.add(g);
-      if (!g.dead) {
-        g.dead = true;
-        this.log.warn({ group: g.id, device, lost }, 'device gone: group taken out of routing');
-      }
+      g.lost.add(device);
+      this.#setOut(g, reason);
     }
-    if (!lost || !hit.size) return;
-    for (const inf of [...this.inflight.values()]) if (hit.has(inf.group)) this.#retry(inf, `group ${inf.group.id} lost device ${device}`);
+    if (!hit.size) return;
+    this.lostDevices.set(device, reason);
+    if (!retryInflight) return;
+    for (const inf of [...this.inflight.values()]) if (hit.has(inf.group)) this.#retry(inf, `group ${inf.group.id} failed: ${reason}`);
   }
 
-  /** Routes a request again (once, while its deadline allows) after its group failed it. */
+  #deviceBack(device: string): void {
+    if (!this.lostDevices.delete(device)) return;
+    const now = nowSeconds();
+    for (const g of this.groups.values()) {
+      if (g.lost.delete(device) && this.#routable(g, now)) this.#setIn(g);
+    }
+  }
+
+  #routable(g: GroupState, now: number): boolean {
+    return g.lost.size === 0 && now >= g.retryAt;
+  }
+
+  #setOut(g: GroupState, reason: string): void {
+    if (g.out) return;
+    g.out = true;
+    this.log.warn({ group: g.id, reason }, 'group taken out of routing');
+    this.#groupEvent({ kind: 'group.out', group: g.id, version: g.version, dispatcher: this.dispatcherId, reason, at: Date.now() });
+  }
+
+  #setIn(g: GroupState): void {
+    if (!g.out) return;
+    g.out = false;
+    this.log.info({ group: g.id }, 'group back in routing');
+    this.#groupEvent({ kind: 'group.in', group: g.id, version: g.version, dispatcher: this.dispatcherId, at: Date.now() });
+  }
+
+  #groupEvent(event: GroupEvent): void {
+    try {
+      this.nc.publish(this.subjects.event(event.kind), encode(event));
+    } catch (err) {
+      this.log.warn({ err }, 'could not publish a group event');
+    }
+  }
+
+  /** Routes a request again (once, while its deadline allows) after its group failed it; else answers with the failure. */
   #retry(inf: Inflight, why: string): void {
     const g = inf.group;
     this.#release(inf);
     g.errors++;
     const groups = this.routes.get(inf.model);
-    if (!inf.retried && groups && nowSeconds() < inf.deadline) {
-      inf.retried = true;
-      // A fresh id: a late completion from the failed group can no longer answer it.
-      inf.rid = (this.nextRid++).toString(36);
-      this.#route(inf, groups, nowSeconds());
-      return;
-    }
-    this.#finishError(inf, why);
+    if (inf.retriedFrom !== undefined) return this.#finishError(inf, `${why} (after a retry from group ${inf.retriedFrom})`);
+    if (nowSeconds() >= inf.deadline) return this.#finishError(inf, `${why}; its deadline has passed, no retry`);
+    if (!groups) return this.#finishError(inf, `${why}; model "${inf.model}" is no longer served`);
+    inf.retriedFrom = g.id;
+    // A fresh id: a late completion from the failed group can no longer answer it.
+    inf.rid = (this.nextRid++).toString(36);
+    this.#route(inf, groups, nowSeconds(), why);
   }
 
   // ---- requests -----------------------------------------------------------------------------
@@ -278,9 +383,14 @@ export class Dispatcher {
     let encoding: Encoding = 'msgpack';
     let id = '';
     try {
-      encoding = encodingOf(msg.headers);
       if (!msg.reply) {
         this.log.debug({ subject: msg.subject }, 'request without a reply subject dropped');
+        return;
+      }
+      try {
+        encoding = encodingOf(msg.headers);
+      } catch (err) {
+        this.#answerError(msg.reply, encoding, '', model, arrival, `unparsable message headers: ${(err as Error).message}`);
         return;
       }
       let body: unknown;
@@ -310,7 +420,7 @@ export class Dispatcher {
       const deadline = req.slo === undefined ? Infinity : arrival + req.slo;
       const inf: Inflight = {
         rid: (this.nextRid++).toString(36), id, model, reply: msg.reply, encoding, arrival, deadline, input: req.input,
-        group: undefined as unknown as GroupState, dispatched: 0, estimatedExit: 0, estimatedFinish: 0, shiftAtCommit: 0, retried: false,
+        group: undefined as unknown as GroupState, dispatched: 0, estimatedExit: 0, estimatedFinish: 0, shiftAtCommit: 0, retriedFrom: undefined,
         timer: undefined as unknown as NodeJS.Timeout,
       };
       this.#route(inf, groups, arrival);
@@ -320,12 +430,16 @@ export class Dispatcher {
     }
   }
 
-  /** Earliest estimated finish among live groups; rejects when even that misses the deadline. */
-  #route(inf: Inflight, groups: readonly GroupState[], t: number): void {
+  /**
+   * Earliest estimated finish among routable groups; rejects when even that misses the deadline.
+   * A retry (`failure` says what failed it) that cannot make it is answered with that failure.
+   */
+  #route(inf: Inflight, groups: readonly GroupState[], t: number, failure?: string): void {
     let best: GroupState | undefined;
     let bestFinish = Infinity;
     for (const g of groups) {
-      if (g.dead) continue;
+      if (!this.#routable(g, t)) continue;
+      if (g.out) this.#setIn(g); // its back-off is over
       const finish = g.latency.tentativeFinish(inf.model, t);
       if (finish < bestFinish) {
         bestFinish = finish;
@@ -333,7 +447,11 @@ export class Dispatcher {
       }
     }
     if (!best) {
-      this.#finishError(inf, `no live group serves model "${inf.model}"`);
+      this.#finishError(inf, `${failure ? `${failure}; ` : ''}no live group serves model "${inf.model}"`);
+      return;
+    }
+    if (bestFinish > inf.deadline && failure) {
+      this.#finishError(inf, `${failure}; a retry on group ${best.id} would finish ${ms(bestFinish - inf.deadline).toFixed(1)} ms past the deadline`);
       return;
     }
     if (bestFinish > inf.deadline) {
@@ -362,7 +480,7 @@ export class Dispatcher {
     inf.dispatched = nowSeconds();
     try {
       // The reply subject turns a vanished stage into an immediate "no responders" at `done`.
-      this.nc.publish(best.firstStage, encode(work), { reply: work.done });
+      this.outbox.publish(best.firstStage, encode(work), { reply: work.done });
     } catch (err) {
       this.#release(inf);
       const max = this.nc.info?.max_payload;
@@ -374,8 +492,12 @@ export class Dispatcher {
   #complete(msg: Msg): void {
     const rid = msg.subject.slice(this.completionBase.length);
     const inf = this.inflight.get(rid);
-    if (!inf) return; // already answered (timeout) or a duplicate
-    if (msg.data.length === 0 && msg.headers?.code === 503) {
+    if (!inf) {
+      // Already answered (timeout, retry) or a duplicate; workers never ask for a reply, anyone else is told.
+      respondError(msg, { name: 'UnknownRequestError', message: `no request "${rid}" is in flight at dispatcher ${this.dispatcherId}`, code: 'UNKNOWN_REQUEST' }, this.log);
+      return;
+    }
+    if (isNoResponders(msg)) {
       this.#noResponders(inf);
       return;
     }
@@ -384,6 +506,7 @@ export class Dispatcher {
       done = parseOrThrow(Completion, decode(msg.data), 'completion');
     } catch (err) {
       this.log.warn({ err, rid }, 'invalid completion');
+      respondMalformed(msg, 'completion', err, this.log);
       return; // the request's timer answers it
     }
     const g = inf.group;
@@ -395,7 +518,9 @@ export class Dispatcher {
       return;
     }
     g.ok++;
+    g.backoff = 0;
     const replied = nowSeconds();
+    g.lastOkAt = replied;
     const c = this.#counter(inf.model);
     c.ok++;
     const within = replied <= inf.deadline;
@@ -407,6 +532,7 @@ export class Dispatcher {
     this.#send(inf.reply, inf.encoding, {
       id: inf.id, model: inf.model, status: 'ok', output: done.output, group: g.id,
       ...(inf.deadline === Infinity ? {} : { withinSlo: within }),
+      ...(inf.retriedFrom === undefined ? {} : { retriedFrom: inf.retriedFrom }),
       timings: this.#timings(inf.arrival, {
         dispatched: inf.dispatched * 1000, start: done.start === undefined ? undefined : done.start * 1000, finish: done.finish * 1000,
         estimatedFinish: inf.estimatedFinish * 1000, replied: replied * 1000,
@@ -431,13 +557,20 @@ export class Dispatcher {
     if (g.inflight === 0) clocks.idleAt(now);
   }
 
+  /**
+   * A stage of the group had nobody subscribed: out of routing for a back-off (doubling while it
+   * repeats), its devices pinged at once — a crashed one is then lost and its requests rerouted.
+   */
   #noResponders(inf: Inflight): void {
     const g = inf.group;
-    if (!g.dead) {
-      g.dead = true;
-      this.log.warn({ group: g.id }, 'group has no responders: taken out of routing');
+    const now = nowSeconds();
+    if (now >= g.retryAt) {
+      g.backoff = Math.min(MAX_BACKOFF, Math.max(this.probeInterval, 2 * g.backoff));
+      g.retryAt = now + g.backoff;
+      this.#setOut(g, `a stage of group ${g.id} has no responders`);
+      for (const d of g.devices) this.presence?.probe(d);
     }
-    this.#retry(inf, `group ${g.id} has no live workers (no responders)`);
+    this.#retry(inf, `group ${g.id} has a stage with no live workers (no responders)`);
   }
 
   #timedOut(rid: string): void {
@@ -460,6 +593,7 @@ export class Dispatcher {
     this.#counter(inf.model).errors++;
     this.#send(inf.reply, inf.encoding, {
       id: inf.id, model: inf.model, status: 'error', reason, ...(inf.group ? { group: inf.group.id } : {}),
+      ...(inf.retriedFrom === undefined ? {} : { retriedFrom: inf.retriedFrom }),
       timings: this.#timings(inf.arrival, inf.dispatched ? { dispatched: inf.dispatched * 1000 } : {}),
     });
   }
@@ -489,7 +623,7 @@ export class Dispatcher {
 
   #send(reply: string, encoding: Encoding, body: InferReply): void {
     try {
-      this.nc.publish(reply, encode(body, encoding), { headers: headersFor(encoding) as MsgHdrs | undefined });
+      this.outbox.publish(reply, encode(body, encoding), { headers: headersFor(encoding) as MsgHdrs | undefined });
     } catch (err) {
       this.log.warn({ err }, 'could not send reply');
     }

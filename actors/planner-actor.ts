@@ -5,11 +5,17 @@
 // waiting until they are loaded) and only then publishes it on `ms.placement` — so the
 // dispatcher switches to groups that are ready.
 //
-// It re-places on demand (`replace()`), when devices join or leave (once a placement exists),
-// and on a schedule when observed rates moved away from those of the last placement.
+// It re-places on demand (`replace()`), when devices join, leave or start draining (once a
+// placement exists), and on a schedule when observed rates moved away from those of the last
+// placement.
+//
+// Redis keeps nothing on disk here: after a Redis restart the planner writes back what it holds —
+// the placement in force (current, its version entry, the version counter) and the profiles it
+// read — so that the cluster state is rebuilt from the live actors (workers re-register their
+// devices, the bus its registry, the dispatcher its rates).
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { encode, type ActorContext, type ActorSystem, type ArgSchemas, type Logger } from '../bus/index.js';
+import { encode, parseOrThrow, type ActorContext, type ActorSystem, type ArgSchemas, type Logger } from '../bus/index.js';
 import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from '../planner/latency-model.js';
 import { parseProfiles } from '../planner/profile.js';
 import type { ModelProfile } from '../planner/types.js';
@@ -39,6 +45,8 @@ export const PlannerConfig = z.object({
   autoPlace: z.boolean().default(false),
   /** How long a device may take to load its stages (ms). */
   assignTimeoutMs: z.number().positive().default(30_000),
+  /** How often the planner checks that Redis still holds its state, and writes it back if not (ms). */
+  stateCheckMs: z.number().positive().default(1_000),
 });
 export type PlannerConfig = z.infer<typeof PlannerConfig>;
 export type PlannerConfigInput = z.input<typeof PlannerConfig>;
@@ -91,11 +99,21 @@ export class PlannerActor {
   private placed: RuntimePlacement | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   private rateTimer: NodeJS.Timeout | undefined;
+  private stateTimer: NodeJS.Timeout | undefined;
   private stopEvents: (() => void) | undefined;
+  /** Profiles as read from Redis (JSON by model), to write back after Redis lost them. */
+  private storedProfiles = new Map<string, string>();
 
   constructor(config: PlannerConfigInput = {}) {
     this.config = PlannerConfig.parse(config);
   }
+
+  /** Argument schemas, validated on receipt by the bus (also when an actor host spawns the planner). */
+  static readonly argSchemas: ArgSchemas<PlannerActor> = {
+    replace: z.tuple([z.string().optional()]) as unknown as z.ZodType<[string?]>,
+    configure: z.tuple([z.record(z.string(), z.unknown())]) as unknown as z.ZodType<[PlannerConfigInput]>,
+    current: z.tuple([]),
+  };
 
   async onStart(ctx: ActorContext): Promise<void> {
     this.ctx = ctx;
@@ -116,17 +134,20 @@ export class PlannerActor {
       this.rateTimer = setInterval(() => void this.#checkRates(), this.config.rateCheckSec * 1000);
       this.rateTimer.unref();
     }
+    this.stateTimer = setInterval(() => void this.#restoreState(), this.config.stateCheckMs);
+    this.stateTimer.unref();
   }
 
   async onStop(): Promise<void> {
     this.stopEvents?.();
     clearTimeout(this.settleTimer);
     clearInterval(this.rateTimer);
+    clearInterval(this.stateTimer);
   }
 
   /** Changes the configuration (merged with the current one); does not re-place by itself. */
   configure(config: PlannerConfigInput): PlannerConfig {
-    this.config = PlannerConfig.parse({ ...this.config, ...config });
+    this.config = parseOrThrow(PlannerConfig, { ...this.config, ...config }, 'planner configuration');
     return this.config;
   }
 
@@ -145,7 +166,7 @@ export class PlannerActor {
     const memoryPerDevice = this.config.memoryPerDeviceGiB !== undefined ? this.config.memoryPerDeviceGiB * 2 ** 30 : Math.min(...devices.map((d) => d.memoryBytes));
     const strategy = strategyNamed(this.config.strategy);
     const placement = await strategy.place({ devices: devices.length, memoryPerDevice, profiles, rates, groups: this.config.groups as GroupInput[] | undefined });
-    const version = await this.redis.incr(this.keys.placementVersion());
+    const version = await this.#nextVersion();
     const bound = bindPlacement(placement, devices.map((d) => d.id), {
       version, strategy: strategy.name, reason, profiles, params: { stagePenalty: this.config.stagePenalty, overhead: this.config.overhead },
     });
@@ -173,6 +194,36 @@ export class PlannerActor {
     };
   }
 
+  /** The next placement version: the counter in Redis, never at or below the version in force (a restarted Redis starts from 0). */
+  async #nextVersion(): Promise<number> {
+    const next = await this.redis.incr(this.keys.placementVersion());
+    const floor = this.placed?.version ?? 0;
+    if (next > floor) return next;
+    await this.redis.set(this.keys.placementVersion(), String(floor + 1));
+    return floor + 1;
+  }
+
+  /**
+   * Writes back what Redis lost (a restart keeps nothing): the placement in force and its version
+   * counter, and the profiles read from Redis before. Only when the current placement is gone, so
+   * that an operator's deliberate changes to profiles stand while the cluster state is intact.
+   */
+  async #restoreState(): Promise<void> {
+    const placed = this.placed;
+    if (!placed) return;
+    try {
+      if (await this.redis.exists(this.keys.currentPlacement())) return;
+      const json = JSON.stringify(placed);
+      const tx = this.redis.multi().set(this.keys.currentPlacement(), json).set(this.keys.placement(placed.version), json, 'NX');
+      tx.set(this.keys.placementVersion(), String(placed.version), 'NX');
+      for (const [model, profile] of this.storedProfiles) tx.set(this.keys.profile(model), profile, 'NX');
+      await tx.exec();
+      this.log.warn({ version: placed.version, profiles: this.storedProfiles.size }, 'Redis had lost the cluster state: placement and profiles written back');
+    } catch (err) {
+      this.log.debug({ err }, 'state check failed (Redis unreachable?)');
+    }
+  }
+
   async #profiles(): Promise<ModelProfile[]> {
     let names = this.config.models;
     if (!names) {
@@ -183,13 +234,19 @@ export class PlannerActor {
     if (this.config.groups) for (const g of this.config.groups) for (const m of g.models) if (!names.includes(m)) names = [...names, m];
     if (!names.length) throw new Error('no models to place: store profiles under ms:profile:<model> or configure "models"');
     const stored = names.length ? await this.redis.mget(...names.map((n) => this.keys.profile(n))) : [];
-    return names.map((name, i) => {
+    const read = new Map<string, string>();
+    const profiles = names.map((name, i) => {
       const json = stored[i];
-      if (json) return parseProfiles([JSON.parse(json)], `profile of ${name} in Redis`)[0];
+      if (json) {
+        read.set(name, json);
+        return parseProfiles([JSON.parse(json)], `profile of ${name} in Redis`)[0];
+      }
       const zoo = zooFallback(name);
       if (!zoo) throw new Error(`no profile for model "${name}" (neither ${this.keys.profile(name)} nor a zoo name)`);
       return zoo;
     });
+    this.storedProfiles = read;
+    return profiles;
   }
 
   async #rates(models: string[]): Promise<Record<string, number>> {
@@ -228,6 +285,5 @@ export class PlannerActor {
   }
 }
 
-export const plannerArgs: ArgSchemas<PlannerActor> = {
-  replace: z.tuple([z.string().optional()]) as unknown as z.ZodType<[string?]>,
-};
+/** Argument schemas (the class declares them; kept as an export for `spawn(..., { args })`). */
+export const plannerArgs: ArgSchemas<PlannerActor> = PlannerActor.argSchemas;

@@ -161,6 +161,8 @@ export const InferReply = z.object({
   group: z.string().optional(),
   /** Whether it finished within its SLO (only for status ok with an SLO). */
   withinSlo: z.boolean().optional(),
+  /** The group whose failure (lost device, no responders) made the dispatcher route it again. */
+  retriedFrom: z.string().optional(),
   timings: InferTimings,
 });
 export type InferReply = z.infer<typeof InferReply>;
@@ -199,6 +201,9 @@ export type RuntimePlacement = z.infer<typeof RuntimePlacement>;
 // ---------------------------------------------------------------------------------------------
 // Internal messages
 
+/** A subject one may publish to: dot-separated non-empty tokens, no whitespace or wildcards. */
+export const PublishSubject = z.string().max(1024).regex(/^[^\s.*>]+(\.[^\s.*>]+)*$/, 'not a valid NATS subject to publish to');
+
 /** Work for one stage of a group: published on `ms.group.<g>.stage.<k>`. */
 export const StageWork = z.object({
   rid: z.string(),
@@ -207,7 +212,7 @@ export const StageWork = z.object({
   stage: z.number().int().nonnegative(),
   input: z.unknown().optional(),
   /** Completion subject of the dispatcher that owns the request. */
-  done: z.string(),
+  done: PublishSubject,
   /** Epoch seconds the first stage started (set by stage 0). */
   start: z.number().optional(),
   /**
@@ -255,6 +260,22 @@ export const Completion = z.object({
   finish: z.number(),
 });
 export type Completion = z.infer<typeof Completion>;
+
+/**
+ * Published by a dispatcher on `ms.events.group.out` / `.in` when it takes a mesh group out of
+ * routing (a device lost, no responders) or back in.
+ */
+export const GroupEvent = z.object({
+  kind: z.enum(['group.out', 'group.in']),
+  group: z.string(),
+  version: z.number().int(),
+  dispatcher: z.string(),
+  /** Why it went out (absent for `group.in`). */
+  reason: z.string().optional(),
+  /** Epoch ms. */
+  at: z.number(),
+});
+export type GroupEvent = z.infer<typeof GroupEvent>;
 
 /** A GPU worker's device, as registered in Redis. */
 export const DeviceInfo = z.object({

@@ -19,6 +19,37 @@ export interface HostReadyMessage {
   pid: number;
 }
 
+/** Supervisor → host: report the process's memory, after a full GC if asked and it runs with --expose-gc. */
+export interface HostMemoryRequest {
+  type: 'memory';
+  seq: number;
+  gc: boolean;
+}
+
+/** Bytes, as `process.memoryUsage()`; `gc` says whether a full GC ran first. */
+export interface ProcessMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  gc: boolean;
+}
+
+export interface HostMemoryReply {
+  type: 'memory';
+  seq: number;
+  memory: ProcessMemory;
+}
+
+export type HostMessage = HostReadyMessage | HostMemoryReply;
+
+function memoryNow(collect: boolean): ProcessMemory {
+  const gc = collect ? (globalThis as { gc?: () => void }).gc : undefined;
+  gc?.();
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  return { rss, heapUsed, heapTotal, external, gc: gc !== undefined };
+}
+
 const USAGE = 'usage: actor-host --module <path> [--export <name>] --name <actor> [--args <json array>] [--concurrency <n>] [--prefix <p>] [--heartbeat-interval-ms <ms>] [--heartbeat-ttl-ms <ms>] [--no-registry]';
 
 function intOption(value: string | undefined, what: string): number | undefined {
@@ -81,6 +112,9 @@ async function main(): Promise<void> {
   // The supervisor going away (IPC closed) means nobody will stop us: drain and leave.
   process.on('disconnect', () => shutdown('disconnect'));
 
+  process.on('message', (msg: HostMemoryRequest) => {
+    if (msg?.type === 'memory') process.send?.({ type: 'memory', seq: msg.seq, memory: memoryNow(msg.gc) } satisfies HostMemoryReply);
+  });
   const ready: HostReadyMessage = { type: 'ready', id: actor.id, name: actor.name, pid: process.pid };
   process.send?.(ready);
 }

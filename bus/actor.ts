@@ -8,7 +8,8 @@ import { decode, encode, encodingOf, headersFor, type Encoding } from './codec.j
 import { ActorStateError, ErrorCodes, describeError } from './errors.js';
 import { actorLogger, type Logger } from './log.js';
 import { Mailbox } from './mailbox.js';
-import { formatIssues, type ActorState, type RegistryEntry, type RemoteErrorBody } from './schemas.js';
+import { respondError } from './replies.js';
+import { formatIssues, type ActorPing, type ActorState, type RegistryEntry, type RemoteErrorBody } from './schemas.js';
 import { assertToken, methodOf, type Subjects } from './subjects.js';
 import type { ActorContext, ActorHookName, ActorHooks, ArgSchemas } from './types.js';
 import type { ActorSystem } from './system.js';
@@ -21,7 +22,10 @@ export interface SpawnOptions<A> {
   kind?: string;
   /** Semver reported by $SRV discovery; default 0.1.0. */
   version?: string;
-  /** Per-method argument schemas, checked on receipt (INVALID_ARGS error reply on failure). */
+  /**
+   * Per-method argument schemas, checked on receipt (INVALID_ARGS error reply on failure).
+   * Default: the class's `static argSchemas`, so actors spawned by an actor host validate too.
+   */
   args?: ArgSchemas<A>;
 }
 
@@ -55,6 +59,13 @@ function collectMethods(instance: object): string[] {
   return [...names];
 }
 
+/** What the system learns on a state change (registry updates, events). */
+export interface StateChange {
+  readonly id: string;
+  readonly state: ActorState;
+  registryEntry(): RegistryEntry;
+}
+
 /** Fields of an actor that the registry and discovery report. */
 export interface ActorInfo {
   readonly id: string;
@@ -76,6 +87,8 @@ export class LocalActor<A extends object = object> {
   private readonly methods = new Map<string, MethodEntry>();
   private readonly mailbox: Mailbox<Msg>;
   private sub: Subscription | undefined;
+  private pingSub: Subscription | undefined;
+  private readonly pingSubject: string;
   private stopping: Promise<void> | undefined;
   private readonly methodList: string;
 
@@ -87,13 +100,15 @@ export class LocalActor<A extends object = object> {
     readonly instance: A,
     options: SpawnOptions<A> = {},
     /** Called on every state change (registry updates). */
-    private readonly onState: (actor: { readonly id: string; readonly state: ActorState }) => void = () => {},
+    private readonly onState: (actor: StateChange) => void = () => {},
   ) {
     assertToken(name, 'actor name');
     this.kind = options.kind ?? instance.constructor?.name ?? 'Actor';
     this.version = options.version ?? '0.1.0';
     this.log = actorLogger(name, this.id);
-    const schemas = (options.args ?? {}) as Record<string, z.ZodType<unknown[]> | undefined>;
+    this.pingSubject = subjects.actorPing(name);
+    const declared = (instance.constructor as { argSchemas?: ArgSchemas<A> } | undefined)?.argSchemas;
+    const schemas = (options.args ?? declared ?? {}) as Record<string, z.ZodType<unknown[]> | undefined>;
     for (const method of collectMethods(instance)) {
       assertToken(method, 'method name');
       const fn = (instance as Record<string, (...args: unknown[]) => unknown>)[method];
@@ -153,11 +168,22 @@ export class LocalActor<A extends object = object> {
         queue: this.name,
         callback: (err, msg) => {
           if (err) this.log.error({ err }, 'subscription error');
-          else this.mailbox.push(msg);
+          else if (msg.subject !== this.pingSubject) this.mailbox.push(msg); // pings have their own subscription
+        },
+      });
+      // Liveness pings bypass the mailbox and outlive the call subscription until the actor has
+      // stopped: a draining actor is still there (and says so), a crashed one's process took its
+      // subscriptions along and the server answers "no responders" at once. No queue group: the
+      // call subscription's group also matches the ping subject, and a queue group delivers to
+      // one member only (every actor of the name answers; the first answer counts).
+      this.pingSub = this.nc.subscribe(this.pingSubject, {
+        callback: (err, msg) => {
+          if (!err) this.pong(msg);
         },
       });
       await this.nc.flush();
     } catch (err) {
+      this.unsubscribePing();
       this.setState('failed');
       this.log.error({ err }, 'actor failed to start');
       throw err;
@@ -191,11 +217,27 @@ export class LocalActor<A extends object = object> {
       if (!this.nc.isClosed()) await this.nc.flush().catch((err: unknown) => this.log.warn({ err }, 'could not flush replies'));
     } catch (err) {
       this.log.error({ err }, 'error while stopping');
+      this.unsubscribePing();
       this.setState('failed');
       return;
     }
+    this.unsubscribePing();
     this.setState('stopped');
     this.log.info('stopped');
+  }
+
+  private unsubscribePing(): void {
+    if (!this.nc.isClosed()) this.pingSub?.unsubscribe();
+  }
+
+  private pong(msg: Msg): void {
+    if (!msg.reply) return;
+    const ping: ActorPing = { id: this.id, name: this.name, state: this.stateValue };
+    try {
+      msg.respond(encode(ping));
+    } catch (err) {
+      this.log.warn({ err }, 'could not answer a ping');
+    }
   }
 
   private setState(state: ActorState): void {
@@ -212,7 +254,13 @@ export class LocalActor<A extends object = object> {
     const entry = this.methods.get(method);
     let encoding: Encoding = 'msgpack';
     try {
-      encoding = encodingOf(msg.headers);
+      try {
+        encoding = encodingOf(msg.headers);
+      } catch (err) {
+        // A header block nats.js cannot parse (the server passes any bytes through).
+        this.fail(msg, encoding, entry, { name: 'BadRequestError', message: `unparsable message headers for ${this.name}.${method}: ${(err as Error).message}`, code: ErrorCodes.badRequest });
+        return undefined;
+      }
       if (!entry) {
         this.fail(msg, encoding, undefined, {
           name: 'UnknownMethodError',
@@ -299,14 +347,7 @@ export class LocalActor<A extends object = object> {
       entry.stats.numErrors++;
       entry.stats.lastError = `${error.name}: ${error.message}`;
     }
-    if (!msg.reply) {
-      this.log.warn({ subject: msg.subject, error }, 'tell failed');
-      return;
-    }
-    try {
-      msg.respond(encode({ ok: false, error }, encoding), { headers: headersFor(encoding) });
-    } catch (err) {
-      this.log.error({ err, subject: msg.subject }, 'could not send error reply');
-    }
+    if (msg.reply) respondError(msg, error, this.log, encoding);
+    else this.log.warn({ subject: msg.subject, error }, 'tell failed');
   }
 }

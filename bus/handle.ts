@@ -3,7 +3,7 @@
 import { decode, encode, encodingOf, headersFor } from './codec.js';
 import { BusError, CallTimeoutError, NoRespondersError, RemoteError, ValidationError } from './errors.js';
 import type { Requester, RequestFailure } from './requester.js';
-import { ReplyEnvelope, formatIssues } from './schemas.js';
+import { ActorPing, ReplyEnvelope, formatIssues, parseOrThrow } from './schemas.js';
 import { assertToken, type Subjects } from './subjects.js';
 import type { ActorArgs, ActorMethodName, ActorProxy, ActorResult, CallOptions } from './types.js';
 
@@ -44,6 +44,25 @@ export class ActorHandle<A> {
       throw new ValidationError(`undecodable reply from ${this.name}.${method}: ${(err as Error).message}`);
     }
     return this.unwrap(envelope, method) as ActorResult<A, M>;
+  }
+
+  /**
+   * Liveness: resolves with the answering actor's id and state (`draining` included); rejects
+   * with NoRespondersError at once when no actor of that name is on NATS, CallTimeoutError when
+   * the answer does not come within the handle's timeout.
+   */
+  async ping(): Promise<ActorPing> {
+    let reply;
+    try {
+      reply = await this.requester.request(this.subjects.actorPing(this.name), new Uint8Array(0), undefined, this.options.timeoutMs);
+    } catch (err) {
+      throw this.translate(err, '_ping');
+    }
+    try {
+      return parseOrThrow(ActorPing, decode(reply.data), `ping reply from ${this.name}`);
+    } catch (err) {
+      throw err instanceof ValidationError ? err : new ValidationError(`undecodable ping reply from ${this.name}: ${(err as Error).message}`);
+    }
   }
 
   /** Fire-and-forget: no reply, no delivery guarantee beyond NATS core's at-most-once. */

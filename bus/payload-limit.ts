@@ -16,9 +16,14 @@ export class PayloadTooLargeError extends BusError {
   }
 }
 
-/** Publishes `data`, or throws PayloadTooLargeError when it exceeds the server's max payload. */
-export function publishWithinLimit(nc: NatsConnection, subject: string, data: Uint8Array, what: string, options?: PublishOptions): void {
+/** Throws PayloadTooLargeError when `data` exceeds the server's max payload (known once connected). */
+export function assertWithinLimit(nc: NatsConnection, data: Uint8Array, what: string): void {
   const max = nc.info?.max_payload;
   if (max !== undefined && data.byteLength > max) throw new PayloadTooLargeError(what, data.byteLength, max);
+}
+
+/** Publishes `data`, or throws PayloadTooLargeError when it exceeds the server's max payload. */
+export function publishWithinLimit(nc: NatsConnection, subject: string, data: Uint8Array, what: string, options?: PublishOptions): void {
+  assertWithinLimit(nc, data, what);
   nc.publish(subject, data, options);
 }

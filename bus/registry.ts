@@ -5,6 +5,9 @@
 //   <prefix>:actor:<id>        HASH: id, name, kind, host, pid, startedAt, state
 //   <prefix>:actor:<id>:hb     heartbeat, SET with PX = heartbeat TTL, refreshed every interval
 //
+// Events on `<prefix>.events.actor.<kind>`: started (registered), draining (graceful stop begun),
+// stopped (deregistered), dead (heartbeat expired).
+//
 // An actor whose heartbeat key expired is dead. Any process may run the dead watcher, and
 // several may at once: the watcher that removes the id from the set (SREM returns 1) is the
 // only one that marks it dead and publishes `<prefix>.events.actor.dead`.
@@ -74,6 +77,18 @@ export class Registry {
 
   async setState(id: string, state: ActorState): Promise<void> {
     await this.redis.hset(this.entryKey(id), 'state', state);
+  }
+
+  /**
+   * Marks the entry draining, then announces `actor.draining` (after the write, so a listener that
+   * lists the registry on the event no longer sees the actor as ready).
+   */
+  async markDraining(entry: RegistryEntry): Promise<void> {
+    try {
+      await this.setState(entry.id, 'draining');
+    } finally {
+      this.publish('actor.draining', { ...entry, state: 'draining' });
+    }
   }
 
   /** Graceful removal: marks the entry stopped and publishes `actor.stopped`. */

@@ -18,6 +18,19 @@ interface Pending {
 
 const NO_RESPONDERS = 503;
 
+/**
+ * Whether `msg` is the server's "no responders" status (empty body, code 503). Safe on any
+ * message: a header block nats.js cannot parse makes `msg.headers` throw, and that is not a status.
+ */
+export function isNoResponders(msg: Msg): boolean {
+  if (msg.data.length !== 0) return false;
+  try {
+    return msg.headers?.code === NO_RESPONDERS;
+  } catch {
+    return false;
+  }
+}
+
 export class Requester {
   private readonly inbox = createInbox();
   private readonly pending = new Map<string, Pending>();
@@ -57,7 +70,7 @@ export class Requester {
         if (!entry) return; // late reply after a timeout
         this.pending.delete(token);
         clearTimeout(entry.timer);
-        if (msg.data.length === 0 && msg.headers?.code === NO_RESPONDERS) entry.reject('no-responders');
+        if (isNoResponders(msg)) entry.reject('no-responders');
         else entry.resolve(msg);
       },
     });

@@ -40,15 +40,26 @@ export const RegistryEntry = z.object({
 });
 export type RegistryEntry = z.infer<typeof RegistryEntry>;
 
-/** Published on `<prefix>.events.actor.<started|stopped|dead>`. */
+/**
+ * Published on `<prefix>.events.actor.<started|draining|stopped|dead>`. `draining` is the start
+ * of a graceful stop: the actor still answers what it accepted (and its ping) until `stopped`.
+ */
 export const ActorEvent = z.object({
-  kind: z.enum(['actor.started', 'actor.stopped', 'actor.dead']),
+  kind: z.enum(['actor.started', 'actor.draining', 'actor.stopped', 'actor.dead']),
   actor: RegistryEntry,
   /** ISO-8601 time of the event. */
   at: z.string(),
 });
 export type ActorEvent = z.infer<typeof ActorEvent>;
 export type ActorEventKind = ActorEvent['kind'];
+
+/** The answer to a liveness ping (`<prefix>.actor.<name>._ping`): who answered, in which state. */
+export const ActorPing = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: ActorState,
+});
+export type ActorPing = z.infer<typeof ActorPing>;
 
 /** Parses `value` with `schema`, throwing a ValidationError that names `what` and every issue. */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

@@ -1,10 +1,14 @@
 // NATS subject names used by the bus. All start with a configurable prefix (default `ms`).
 //
 //   <prefix>.actor.<name>.<method>   calls and tells to an actor (one subscription: <prefix>.actor.<name>.>)
+//   <prefix>.actor.<name>._ping      liveness ping, answered by the runtime itself (also while draining)
 //   <prefix>.events.<kind>           lifecycle events, e.g. ms.events.actor.dead
 import { ValidationError } from './errors.js';
 
 export const DEFAULT_PREFIX = 'ms';
+
+/** Method token of the liveness ping; names starting with `_` are never callable, so it cannot clash. */
+export const PING_METHOD = '_ping';
 
 // A subject token: no dots, wildcards or whitespace. Actor names are also used as $SRV
 // service names and Redis key parts, so keep them to this conservative set.
@@ -40,7 +44,12 @@ export class Subjects {
     return this.actorBase(name) + assertToken(method, 'method name');
   }
 
-  /** The one wildcard subscription an actor holds. */
+  /** Where the runtime answers liveness pings for actor `name` (see PING_METHOD). */
+  actorPing(name: string): string {
+    return this.actorBase(name) + PING_METHOD;
+  }
+
+  /** The wildcard subscription for an actor's calls. */
   actorWildcard(name: string): string {
     return `${this.actorBase(name)}>`;
   }

@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { HostReadyMessage } from './actor-host.js';
+import type { HostMemoryRequest, HostMessage, ProcessMemory } from './actor-host.js';
 import { ActorStateError } from './errors.js';
 import { rootLogger, type Logger } from './log.js';
 import { assertToken } from './subjects.js';
@@ -33,6 +33,8 @@ export interface SupervisedActorOptions {
   heartbeatTtlMs?: number;
   /** Grace period for a drain on stop before SIGKILL. Default 10 000 ms. */
   stopTimeoutMs?: number;
+  /** Extra Node options for the child, after this process's own (e.g. `--expose-gc`). */
+  execArgv?: string[];
 }
 
 export type SupervisedState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed';
@@ -49,6 +51,11 @@ export interface SupervisedActor {
   ready(): Promise<void>;
   /** SIGTERM (the actor drains), SIGKILL after `stopTimeoutMs`; no restart. */
   stop(): Promise<void>;
+  /**
+   * The running process's memory (bytes); with `gc` (default) after a full GC when it was started
+   * with `--expose-gc` — a pause of its event loop, so measure without it while timing matters.
+   */
+  memoryUsage(options?: { gc?: boolean; timeoutMs?: number }): Promise<ProcessMemory>;
 }
 
 /**
@@ -93,6 +100,8 @@ class Child implements SupervisedActor {
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private readonly log: Logger;
+  private memorySeq = 0;
+  private readonly memoryWaiters = new Map<number, (m: ProcessMemory | Error) => void>();
 
   constructor(
     private readonly supervisor: Supervisor,
@@ -117,9 +126,14 @@ class Child implements SupervisedActor {
     if (o.heartbeatIntervalMs) args.push('--heartbeat-interval-ms', String(o.heartbeatIntervalMs));
     if (o.heartbeatTtlMs) args.push('--heartbeat-ttl-ms', String(o.heartbeatTtlMs));
     this.actorId = undefined;
-    const proc = fork(HOST_SCRIPT, args, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const execArgv = [...process.execArgv, ...(o.execArgv ?? [])];
+    const proc = fork(HOST_SCRIPT, args, { env: { ...process.env, ...o.env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.proc = proc;
-    proc.on('message', (msg: HostReadyMessage) => {
+    proc.on('message', (msg: HostMessage) => {
+      if (msg?.type === 'memory') {
+        this.memoryWaiters.get(msg.seq)?.(msg.memory);
+        return;
+      }
       if (msg?.type !== 'ready') return;
       this.actorId = msg.id;
       this.state = 'running';
@@ -142,6 +156,23 @@ class Child implements SupervisedActor {
     return this.stopping;
   }
 
+  memoryUsage({ gc = true, timeoutMs = 5_000 }: { gc?: boolean; timeoutMs?: number } = {}): Promise<ProcessMemory> {
+    const proc = this.proc;
+    if (!proc?.connected || this.state !== 'running') return Promise.reject(new ActorStateError(`"${this.name}" is not running`));
+    const seq = ++this.memorySeq;
+    return new Promise<ProcessMemory>((resolve, reject) => {
+      const timer = setTimeout(() => settle(new ActorStateError(`"${this.name}" did not report its memory within ${timeoutMs} ms`)), timeoutMs);
+      const settle = (m: ProcessMemory | Error): void => {
+        clearTimeout(timer);
+        this.memoryWaiters.delete(seq);
+        if (m instanceof Error) reject(m);
+        else resolve(m);
+      };
+      this.memoryWaiters.set(seq, settle);
+      proc.send({ type: 'memory', seq, gc } satisfies HostMemoryRequest);
+    });
+  }
+
   private async terminate(): Promise<void> {
     clearTimeout(this.restartTimer);
     if (this.state === 'failed' || this.state === 'stopped') return;
@@ -160,6 +191,7 @@ class Child implements SupervisedActor {
 
   private exited(proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (proc !== this.proc) return;
+    for (const settle of [...this.memoryWaiters.values()]) settle(new ActorStateError(`"${this.name}" exited`));
     this.supervisor.emit('exit', this.name, code, signal);
     if (this.state === 'stopping' || this.state === 'stopped') return;
     if (code === 0) {

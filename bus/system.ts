@@ -3,7 +3,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
-import { LocalActor, type ActorInfo, type SpawnOptions } from './actor.js';
+import { LocalActor, type ActorInfo, type SpawnOptions, type StateChange } from './actor.js';
 import { connectNats, connectRedis } from './connect.js';
 import { serveDiscovery } from './discovery.js';
 import { ActorStateError } from './errors.js';
@@ -11,7 +11,8 @@ import { ActorHandle } from './handle.js';
 import { rootLogger, type Logger } from './log.js';
 import { Requester } from './requester.js';
 import { Registry, decodeActorEvent, type RegistryOptions } from './registry.js';
-import type { ActorEvent, ActorEventKind, ActorState, RegistryEntry } from './schemas.js';
+import type { ActorEvent, ActorEventKind, RegistryEntry } from './schemas.js';
+import { safeSubscribe } from './subscribe.js';
 import { Subjects } from './subjects.js';
 import type { CallOptions } from './types.js';
 
@@ -51,6 +52,7 @@ export class ActorSystem {
   private readonly stopWatcher: (() => void) | undefined;
   private readonly heartbeatTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private connectedState = true;
 
   private constructor(
     readonly nats: NatsConnection,
@@ -69,6 +71,14 @@ export class ActorSystem {
       if (options.watchDead !== false) this.stopWatcher = registry.watchDead();
     }
     void this.followStatus();
+  }
+
+  /**
+   * Whether the NATS connection is up. While it is not, nats.js v3 drops what is published (it
+   * resets its outbound buffer on every reconnect attempt): see Outbox.
+   */
+  get connected(): boolean {
+    return this.connectedState && !this.nats.isClosed();
   }
 
   /** Connects to NATS (and Redis unless `registry: false`) and starts the system. */
@@ -136,16 +146,17 @@ export class ActorSystem {
 
   /** Subscribes to actor lifecycle events; returns an unsubscribe function. */
   onEvent(kind: ActorEventKind | 'actor.*', handler: (event: ActorEvent) => void): () => void {
-    const sub = this.nats.subscribe(this.subjects.event(kind === 'actor.*' ? 'actor' : kind) + (kind === 'actor.*' ? '.*' : ''), {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          handler(decodeActorEvent(msg.data));
-        } catch (e) {
-          this.log.warn({ err: e, subject: msg.subject }, 'ignoring invalid actor event');
-        }
-      },
-    });
+    const subject = this.subjects.event(kind === 'actor.*' ? 'actor' : kind) + (kind === 'actor.*' ? '.*' : '');
+    const sub = safeSubscribe(this.nats, subject, (msg) => {
+      let event: ActorEvent;
+      try {
+        event = decodeActorEvent(msg.data);
+      } catch (e) {
+        this.log.warn({ err: e, subject: msg.subject }, 'ignoring invalid actor event');
+        return;
+      }
+      handler(event);
+    }, { log: this.log, what: 'actor events' });
     return () => sub.unsubscribe();
   }
 
@@ -174,10 +185,11 @@ export class ActorSystem {
     for (const actor of this.actors.values()) if (actor.state === 'ready') yield actor.info();
   }
 
-  private stateChanged(actor: { readonly id: string; readonly state: ActorState }): void {
+  private stateChanged(actor: StateChange): void {
     if (!this.registry || actor.state === 'starting' || actor.state === 'ready' || actor.state === 'stopped') return;
     // draining / failed are worth showing while they last; ready is written by register().
-    this.registry.setState(actor.id, actor.state).catch((err: unknown) => this.log.warn({ err }, 'registry state update failed'));
+    const update = actor.state === 'draining' ? this.registry.markDraining(actor.registryEntry()) : this.registry.setState(actor.id, actor.state);
+    update.catch((err: unknown) => this.log.warn({ err }, 'registry state update failed'));
   }
 
   private heartbeat(): void {
@@ -188,6 +200,7 @@ export class ActorSystem {
   private async followStatus(): Promise<void> {
     for await (const status of this.nats.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect') {
+        this.connectedState = status.type === 'reconnect';
         this.log.warn({ server: status.server }, `nats ${status.type}`);
         this.events.emit(status.type, status.server);
       }

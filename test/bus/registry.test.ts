@@ -70,7 +70,7 @@ describe('registry', () => {
     await h.close();
   });
 
-  it('a graceful stop deregisters and publishes actor.stopped, not actor.dead', async () => {
+  it('a graceful stop announces draining, deregisters and publishes actor.stopped, not actor.dead', async () => {
     const h = await host();
     const kinds: string[] = [];
     // subscribed (and flushed) before the spawn: both events come from h's connection, in order
@@ -82,7 +82,7 @@ describe('registry', () => {
     await h.close();
     await new Promise((r) => setTimeout(r, 2 * heartbeat.heartbeatTtlMs));
     off();
-    assert.deepEqual(kinds, ['actor.started', 'actor.stopped']);
+    assert.deepEqual(kinds, ['actor.started', 'actor.draining', 'actor.stopped']);
     assert.deepEqual(await observer.list({ name: 'reg-b' }), []);
     assert.equal((await observer.registry!.get(actor.id))?.state, 'stopped');
   });

@@ -12,7 +12,7 @@ const stats: DispatcherStats = {
     a: { requests: 5, ok: 3, withinSlo: 3, rejected: 1, errors: 1, latencyMs: { count: 3, mean: 20, p50: 20, p99: 40 },
       latencySeconds: { sum: 0.06, count: 3, buckets: [{ le: 0.005, count: 0 }, { le: 0.025, count: 2 }, { le: 0.05, count: 2 }] } },
   },
-  groups: [{ id: 'v3-0', version: 3, models: ['a'], routed: 4, ok: 3, errors: 1, inflight: 1, backlogMs: 0, dead: false, current: true,
+  groups: [{ id: 'v3-0', version: 3, models: ['a'], routed: 4, ok: 3, errors: 1, inflight: 1, backlogMs: 0, dead: false, lostDevices: [], current: true,
     latencyMs: { boundsMs: [5, 25, 50], counts: [0, 2, 0, 1], sumMs: 60 } }],
 };
 
