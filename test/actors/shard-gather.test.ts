@@ -3,7 +3,7 @@
 // next job, so shards that see requests in different orders do not deadlock.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decode, encode } from '../../bus/index.js';
+import { decode, encode, type ActorPing } from '../../bus/index.js';
 import { planPartition } from '../../actors/onnx/partition.js';
 import { float32Values, parseWireTensor, wireTensor } from '../../actors/onnx/tensor.js';
 import { DEFAULT_SEED, modelIO, transformerSpec } from '../../actors/onnx/transformer.js';
@@ -72,6 +72,8 @@ describe('sharded worker: a job waiting for its peer does not hold the device', 
     const placement = bindPlacement({ groups: [{ devices: 2, config: { pp: 1, op: 2 }, models: ['tiny'] }] }, ['gpu-0', 'peer'], {
       version: 1, strategy: 'test', reason: 'test', params: { stagePenalty: 0, overhead: 0 }, profiles: [profile],
     });
+    // The fake peer answers liveness pings like any actor, or the dispatcher routes around it.
+    c.client.subscribe(c.system.subjects.actorPing('peer'), { callback: (_e, msg) => { msg.respond(encode({ id: 'peer', name: 'peer', state: 'ready' } satisfies ActorPing)); } });
     await c.system.actor<{ assign(p: unknown): unknown }>('gpu-0').call('assign', placement);
     c.client.publish(subjects.placement, encode(placement));
     await c.client.flush();
