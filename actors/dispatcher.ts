@@ -143,6 +143,11 @@ export class Dispatcher {
   private readonly subs: Subscription[] = [];
   private readonly inflight = new Map<string, Inflight>();
   private nextRid = 0;
+  /**
+   * Appended to every request id: stage shards key their partial results by it, and requests of
+   * several dispatchers meet in the same groups. The random end of this dispatcher's ULID.
+   */
+  private ridSuffix = '';
   private version = 0;
   /** Groups of the placement in force, by model (in placement order). */
   private routes = new Map<string, GroupState[]>();
@@ -180,6 +185,7 @@ export class Dispatcher {
     this.subjects = new RuntimeSubjects(ctx.subjects);
     this.keys = new RuntimeKeys(ctx.subjects.prefix);
     this.dispatcherId = ctx.id;
+    this.ridSuffix = `-${ctx.id.slice(-10).toLowerCase()}`;
     this.completionBase = this.subjects.completionBase(this.dispatcherId);
     this.outbox = new Outbox(ctx.system, { log: this.log });
     const probeMs = this.options.probeIntervalMs ?? Math.max(50, (ctx.system.registry?.heartbeatIntervalMs ?? 1_000) / 4);
@@ -365,7 +371,7 @@ export class Dispatcher {
     if (!groups) return this.#finishError(inf, `${why}; model "${inf.model}" is no longer served`);
     inf.retriedFrom = g.id;
     // A fresh id: a late completion from the failed group can no longer answer it.
-    inf.rid = (this.nextRid++).toString(36);
+    inf.rid = this.#newRid();
     this.#route(inf, groups, nowSeconds(), why);
   }
 
@@ -419,7 +425,7 @@ export class Dispatcher {
       counters.windowRequests++;
       const deadline = req.slo === undefined ? Infinity : arrival + req.slo;
       const inf: Inflight = {
-        rid: (this.nextRid++).toString(36), id, model, reply: msg.reply, encoding, arrival, deadline, input: req.input,
+        rid: this.#newRid(), id, model, reply: msg.reply, encoding, arrival, deadline, input: req.input,
         group: undefined as unknown as GroupState, dispatched: 0, estimatedExit: 0, estimatedFinish: 0, shiftAtCommit: 0, retriedFrom: undefined,
         timer: undefined as unknown as NodeJS.Timeout,
       };
@@ -571,6 +577,10 @@ export class Dispatcher {
       for (const d of g.devices) this.presence?.probe(d);
     }
     this.#retry(inf, `group ${g.id} has a stage with no live workers (no responders)`);
+  }
+
+  #newRid(): string {
+    return (this.nextRid++).toString(36) + this.ridSuffix;
   }
 
   #timedOut(rid: string): void {
