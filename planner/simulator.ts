@@ -31,7 +31,20 @@ interface CompiledPlacement {
   /** Σ penalised stage latencies of each host: the device-time one request occupies per stage row. */
   readonly hostBusy: Float64Array;
   readonly stages: Float64Array;
+  /**
+   * 1 when model m has at least UNIFORM_SCAN_MIN_HOSTS hosts, all with the same stage latencies
+   * (one config, as in most layouts): no host can exit before a request's no-wait exit, and the
+   * first host reaching it wins, so earliest-finish may stop scanning there.
+   */
+  readonly modelUniform: Uint8Array;
 }
+
+/**
+ * The early stop pays off only with many hosts per model (placement search: ~13 here); with few,
+ * tracking waits costs more than the scan it saves (measured: -8% on `bench simulator`, 4 hosts).
+ * Either path picks the same host.
+ */
+const UNIFORM_SCAN_MIN_HOSTS = 6;
 
 export const DISPATCH_POLICIES: readonly DispatchPolicy[] = ['earliest-finish', 'last-stage-clock', 'fewest-inflight'];
 
@@ -100,7 +113,12 @@ function compilePlacement(
     }
   }
   hostStart[models] = h;
-  return { groups, groupPp, clockCount, hostStart, hostGroup, hostClockAt, hostPp, hostLastClock, hostStageAt, hostBusy, stages };
+  const modelUniform = new Uint8Array(models);
+  for (let m = 0; m < models; m++) {
+    const list = hostsOf[m];
+    modelUniform[m] = list.length >= UNIFORM_SCAN_MIN_HOSTS && list.every((x) => x.stages.length === list[0].stages.length && x.stages.every((l, k) => l === list[0].stages[k])) ? 1 : 0;
+  }
+  return { groups, groupPp, clockCount, hostStart, hostGroup, hostClockAt, hostPp, hostLastClock, hostStageAt, hostBusy, stages, modelUniform };
 }
 
 /** Per-run counters; the hot loops call its small methods (inlined by V8). */
@@ -231,10 +249,28 @@ function runLastStageClock({ workload, p, clocks, overhead, margin, tally }: Loo
   }
 }
 
+/**
+ * tentativeExit that also tells (waited[0] = 1) whether any stage made the request wait. Without
+ * a wait the exit is the no-wait sum t + Σ stages, the least exit any host with the same stages
+ * can give (float addition is monotone), so earliest-finish can stop scanning there.
+ */
+function exitNoting(clocks: Float64Array, clockAt: number, stages: Float64Array, stageAt: number, pp: number, t: number, waited: Uint8Array): number {
+  let x = t;
+  let w = 0;
+  for (let k = 0; k < pp; k++) {
+    const free = clocks[clockAt + k];
+    if (free > x) { x = free; w = 1; }
+    x += stages[stageAt + k];
+  }
+  waited[0] = w;
+  return x;
+}
+
 function runEarliestFinish({ workload, p, clocks, overhead, margin, tally }: LoopArgs): void {
   const { arrival, model, slo } = workload;
-  const { hostStart, hostGroup, hostClockAt, hostPp, hostLastClock, hostStageAt, hostBusy, stages } = p;
+  const { hostStart, hostGroup, hostClockAt, hostPp, hostLastClock, hostStageAt, hostBusy, stages, modelUniform } = p;
   const n = arrival.length;
+  const waited = new Uint8Array(1);
   for (let i = 0; i < n; i++) {
     const m = model[i];
     const t = arrival[i];
@@ -242,12 +278,31 @@ function runEarliestFinish({ workload, p, clocks, overhead, margin, tally }: Loo
     const end = hostStart[m + 1];
     if (first === end) { tally.unhosted(i, m); continue; }
     let h = first;
-    let best = tentativeExit(clocks, hostClockAt[first], stages, hostStageAt[first], hostPp[first], t);
-    for (let c = first + 1; c < end; c++) {
-      // The exit is at least the last stage's clock plus its latency: skip hosts that cannot win.
-      if (clocks[hostLastClock[c]] + stages[hostStageAt[c] + hostPp[c] - 1] >= best) continue;
-      const exit = tentativeExit(clocks, hostClockAt[c], stages, hostStageAt[c], hostPp[c], t);
-      if (exit < best) { best = exit; h = c; }
+    let best: number;
+    // Below, "skip" = the exit is at least the last stage's clock plus its latency: hosts that
+    // cannot win are not evaluated.
+    if (modelUniform[m] === 1) {
+      // Same stages on every host: a host that made the request wait nowhere reached the least
+      // exit any of them can give; later hosts can only tie, and ties go to the first.
+      best = exitNoting(clocks, hostClockAt[first], stages, hostStageAt[first], hostPp[first], t, waited);
+      if (waited[0] === 1) {
+        for (let c = first + 1; c < end; c++) {
+          if (clocks[hostLastClock[c]] + stages[hostStageAt[c] + hostPp[c] - 1] >= best) continue; // skip
+          const exit = exitNoting(clocks, hostClockAt[c], stages, hostStageAt[c], hostPp[c], t, waited);
+          if (exit < best) {
+            best = exit;
+            h = c;
+            if ((waited[0] as number) === 0) break;
+          }
+        }
+      }
+    } else {
+      best = tentativeExit(clocks, hostClockAt[first], stages, hostStageAt[first], hostPp[first], t);
+      for (let c = first + 1; c < end; c++) {
+        if (clocks[hostLastClock[c]] + stages[hostStageAt[c] + hostPp[c] - 1] >= best) continue; // skip
+        const exit = tentativeExit(clocks, hostClockAt[c], stages, hostStageAt[c], hostPp[c], t);
+        if (exit < best) { best = exit; h = c; }
+      }
     }
     const finish = best + overhead;
     const deadline = slo[i];

@@ -52,7 +52,20 @@ test('matches a naive transcription of the reference semantics exactly', () => {
     ],
   };
   // 'e' is hosted nowhere: always a miss.
-  for (const [seed, policy] of [[1, 'last-stage-clock'], [2, 'earliest-finish'], [3, 'last-stage-clock']] as const) {
+  check(names, profiles, placement, [[1, 'last-stage-clock'], [2, 'earliest-finish'], [3, 'last-stage-clock']]);
+});
+
+test('matches the naive transcription on a layout of identical groups (every host of a model has the same stages)', () => {
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  const profiles = new Map(names.map((n, i) => [n, zooProfile(i % 2 ? 'bert-1.3b' : 'bert-2.6b', n)]));
+  const pp2 = (models: string[]) => ({ devices: 2, config: { pp: 2, op: 1 }, models });
+  // 'a' and 'b' on enough identical groups for the simulator's early stop (6 or more hosts).
+  const placement: Placement = { groups: [pp2(['a', 'b', 'c']), pp2(['a', 'b', 'd']), pp2(['a', 'b', 'e']), pp2(['a', 'b', 'c']), pp2(['a', 'b', 'd']), pp2(['a', 'b', 'e']), pp2(['a', 'c'])] };
+  check(names, profiles, placement, [[4, 'earliest-finish'], [5, 'earliest-finish'], [6, 'last-stage-clock']]);
+});
+
+function check(names: string[], profiles: Map<string, ModelProfile>, placement: Placement, runs: ReadonlyArray<readonly [number, DispatchPolicy]>): void {
+  for (const [seed, policy] of runs) {
     const slo = names.map((n) => 3 * profiles.get(n)!.singleDeviceLatency);
     const w = multiModelWorkload({ models: names, totalRate: 25, cv: 3, duration: 200, seed, slo });
     const r = simulate(placement, profiles, w, { policy, records: true });
@@ -64,4 +77,4 @@ test('matches a naive transcription of the reference semantics exactly', () => {
     }
     assert.equal(r.good, expected.filter((e) => !Number.isNaN(e.finish)).length);
   }
-});
+}
