@@ -5,7 +5,7 @@ import { Dispatcher } from '../../actors/dispatcher.js';
 import { serveActor } from '../../actors/serve-actor.js';
 import { metricsSnapshot } from '../../actors/dispatcher-metrics.js';
 import { metricsPortFrom, serveMetrics } from '../../actors/metrics.js';
-import { nonNegativeNumber, runOrFail } from './serving-options.js';
+import { nonNegativeNumber, runOrFail } from './option-parsers.js';
 
 export function registerDispatcher(program: Command): void {
   program

@@ -2,21 +2,10 @@
 // <out>/<name>.csv and <out>/<name>.svg, prints progress to stderr and the headline numbers.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { EXPERIMENTS, EXPERIMENT_NAMES, experiment } from '../../planner/experiments/definitions.js';
 import { runExperiment } from '../../planner/experiments/run.js';
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-function nonNegativeInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
-  return n;
-}
+import { nonNegativeInt, positiveInt } from './option-parsers.js';
 
 interface Options {
   list?: boolean;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { PlannerActor, plannerArgs } from '../../actors/planner-actor.js';
 import { strategyNames } from '../../actors/placement-strategies.js';
 import { serveActor } from '../../actors/serve-actor.js';
-import { commaList, nonNegativeNumber, positiveNumber, runOrFail } from './serving-options.js';
+import { commaList, nonNegativeNumber, positiveNumber, runOrFail } from './option-parsers.js';
 
 export function registerPlanner(program: Command): void {
   program

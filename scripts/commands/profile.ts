@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { formatProfileTable, profileAndStore } from '../../actors/model-profiler.js';
 import { DEFAULT_SEED, SIZE_NAMES, transformerSpec, type TransformerSpec } from '../../actors/onnx/transformer.js';
 import type { ParallelConfig } from '../../planner/types.js';
-import { commaList, positiveInt, positiveNumber } from './serving-options.js';
+import { commaList, positiveInt, positiveNumber } from './option-parsers.js';
 
 function configList(value: string): ParallelConfig[] {
   return commaList(value).map((key) => {

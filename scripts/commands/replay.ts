@@ -7,7 +7,7 @@ import { loadScenarioFile } from '../../planner/scenario.js';
 import { replayScenario } from '../../actors/scenario-replay.js';
 import { printFidelity, printHuman } from './report.js';
 import { progressPrinter } from './progress.js';
-import { runOrFail } from './serving-options.js';
+import { runOrFail } from './option-parsers.js';
 
 export function registerReplay(program: Command): void {
   program

@@ -7,7 +7,7 @@ import { describePlacement, runLocalCluster } from '../../actors/local-run.js';
 import { DEFAULT_STRATEGY } from '../../actors/placement-strategies.js';
 import { printFidelity, printHuman } from './report.js';
 import { progressPrinter } from './progress.js';
-import { nonNegativeNumber, positiveInt, positiveNumber } from './serving-options.js';
+import { nonNegativeNumber, positiveInt, positiveNumber } from './option-parsers.js';
 
 interface StartOptions {
   duration?: number;

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { EXECUTOR_KINDS, GpuWorker, gpuWorkerArgs, type ExecutorKind } from '../../actors/gpu-worker.js';
 import { serveActor } from '../../actors/serve-actor.js';
-import { positiveNumber, runOrFail } from './serving-options.js';
+import { positiveNumber, runOrFail } from './option-parsers.js';
 
 /** A subject-safe id unique per container when replicas share one command line. */
 function defaultDeviceId(): string {

@@ -1,4 +1,4 @@
-// Option parsers shared by the serving subcommands.
+// Option parsers and the failure wrapper shared by the subcommands.
 import { InvalidArgumentError } from 'commander';
 
 export function positiveNumber(value: string): number {
@@ -16,6 +16,12 @@ export function nonNegativeNumber(value: string): number {
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer ≥ 0');
   return n;
 }
 
