@@ -48,7 +48,7 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
     events.info(`nats:  ${infra.natsUrl}${o.natsUrl ? '' : ' (child nats-server)'}`);
     events.info(`redis: ${infra.redisUrl}${o.redisUrl ? '' : ' (child redis-server)'}`);
     system = await ActorSystem.connect({ natsUrl: infra.natsUrl, redisUrl: infra.redisUrl, name: 'meshserve-start', watchDead: false });
-    const scenario = buildScenario(demoScenario(Math.max(1, o.demoSeconds), o.demoRate), '.', 'demo scenario');
+    const scenario = buildScenario(demoScenario(Math.max(1, o.demoSeconds), o.demoRate), undefined, 'demo scenario');
     events.info(`starting a planner, a dispatcher and ${o.workers} simulated GPU workers as separate processes…`);
     cluster = await launchCluster(system, {
       natsUrl: infra.natsUrl, redisUrl: infra.redisUrl, workers: o.workers,

@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import { connectNats, connectRedis, natsUrlFrom } from '../bus/index.js';
 import { configKey } from '../planner/types.js';
-import { saveProfilesFile } from '../planner/profile.js';
+import { saveProfilesFile } from './planner-files.js';
 import { profileOverNats, type MeasuredProfile, type NatsProfileOptions } from './nats-profile.js';
 import type { TransformerSpec } from './onnx/transformer.js';
 import { storeProfiles } from './planner-actor.js';

@@ -1,6 +1,5 @@
 // Model profile helpers: lookups by config, the memory-fit rule (facts §1), and JSON load/save
 // with validation, so profiles measured by our profiler load the same way as the zoo.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configKey, type ClusterSpec, type ConfigProfile, type GroupSpec, type ModelProfile, type ParallelConfig } from './types.js';
 
@@ -94,16 +93,18 @@ export function parseProfiles(json: unknown, what = 'profiles'): ModelProfile[] 
   return Array.isArray(r.data) ? r.data : r.data.profiles;
 }
 
-export function loadProfilesFile(path: string): ModelProfile[] {
+/** Profiles from the text of a profiles JSON file (`source` names it in errors). */
+export function profilesFromText(text: string, source: string): ModelProfile[] {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`cannot read profiles ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot read profiles ${source}: ${(e as Error).message}`);
   }
-  return parseProfiles(json, `profiles in ${path}`);
+  return parseProfiles(json, `profiles in ${source}`);
 }
 
-export function saveProfilesFile(path: string, profiles: readonly ModelProfile[]): void {
-  writeFileSync(path, JSON.stringify({ profiles }, null, 2) + '\n');
+/** The text of a profiles JSON file: `{ "profiles": [...] }`, what profilesFromText reads. */
+export function profilesToText(profiles: readonly ModelProfile[]): string {
+  return JSON.stringify({ profiles }, null, 2) + '\n';
 }

@@ -1,16 +1,17 @@
 // Scenario files for `meshserve simulate`: a cluster, the models (zoo names or inline / file
 // profiles), the groups of a placement, the workload (synthetic, our trace format, or an Azure
 // trace replay, real or synthetic) and the SLO. Validated with zod; errors name the field.
-// The format is documented in README ("Planner: profiles, workloads, simulator").
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+// The format is documented in README ("Planner: profiles, workloads, simulator"). The planner does
+// no I/O: the files a scenario names are read through the ScenarioFiles it is given
+// (actors/planner-files.ts reads them from disk).
+import { resolve } from 'node:path';
 import { z } from 'zod';
-import { formatIssues, groupWeightBytes, loadProfilesFile, modelProfileSchema, profileMap } from './profile.js';
+import { formatIssues, groupWeightBytes, modelProfileSchema, profileMap, profilesFromText } from './profile.js';
 import { DISPATCH_POLICIES } from './simulator.js';
 import type { ClusterSpec, DispatchPolicy, GroupSpec, ModelProfile, Placement, SimOptions, Workload } from './types.js';
 import { parseMaf1Csv, parseMaf2Csv, replayMaf1, replayMaf2, syntheticMaf1, syntheticMaf2 } from './workload/azure.js';
 import { multiModelWorkload, slosFromScale } from './workload/multi-model.js';
-import { readTraceFile } from './workload/trace.js';
+import { traceFromText } from './workload/trace.js';
 import { zooProfile, ZOO_NAMES } from './zoo.js';
 
 const GIB = 2 ** 30;
@@ -94,7 +95,34 @@ export interface Scenario {
   readonly options: SimOptions;
 }
 
-function expandModels(entries: z.infer<typeof modelEntry>[], baseDir: string): ModelProfile[] {
+/**
+ * How a scenario reaches the files it names (profiles, traces). `read` gets a path resolved
+ * against `baseDir` (the scenario file's folder) and returns its text, or throws.
+ */
+export interface ScenarioFiles {
+  readonly baseDir: string;
+  read(path: string): string;
+}
+
+/** For scenarios built in memory: naming a file is an error. */
+const NO_FILES: ScenarioFiles = {
+  baseDir: '.',
+  read: (path) => {
+    throw new Error(`no file reader was given to read ${path} (load the scenario from a file)`);
+  },
+};
+
+/** Reads a file the scenario names; errors start with `what` and the path. */
+function readNamed(files: ScenarioFiles, file: string, what: string): { path: string; text: string } {
+  const path = resolve(files.baseDir, file);
+  try {
+    return { path, text: files.read(path) };
+  } catch (e) {
+    throw new Error(`${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
+function expandModels(entries: z.infer<typeof modelEntry>[], files: ScenarioFiles): ModelProfile[] {
   const out: ModelProfile[] = [];
   for (const e of entries) {
     if ('zoo' in e) {
@@ -102,7 +130,10 @@ function expandModels(entries: z.infer<typeof modelEntry>[], baseDir: string): M
       if (e.count === undefined) out.push(zooProfile(e.zoo, e.name ?? e.zoo));
       else for (let k = 0; k < e.count; k++) out.push(zooProfile(e.zoo, `${e.name ?? e.zoo}-${k}`));
     } else if ('profile' in e) out.push(e.profile);
-    else out.push(...loadProfilesFile(resolve(baseDir, e.profilesFile)));
+    else {
+      const { path, text } = readNamed(files, e.profilesFile, 'cannot read profiles');
+      out.push(...profilesFromText(text, path));
+    }
   }
   const seen = new Set<string>();
   for (const p of out) {
@@ -112,9 +143,10 @@ function expandModels(entries: z.infer<typeof modelEntry>[], baseDir: string): M
   return out;
 }
 
-function buildWorkload(spec: z.infer<typeof scenarioSchema>['workload'], models: string[], slos: number[] | undefined, baseDir: string): Workload {
+function buildWorkload(spec: z.infer<typeof scenarioSchema>['workload'], models: string[], slos: number[] | undefined, files: ScenarioFiles): Workload {
   if ('trace' in spec) {
-    const w = readTraceFile(resolve(baseDir, spec.trace));
+    const { path, text } = readNamed(files, spec.trace, 'cannot read trace');
+    const w = traceFromText(text, path);
     if (!slos) return w;
     // The scenario's SLO overrides the trace's, per model.
     const byName = new Map(models.map((m, i) => [m, slos[i]]));
@@ -124,13 +156,7 @@ function buildWorkload(spec: z.infer<typeof scenarioSchema>['workload'], models:
   const slo = slos ?? Infinity;
   if ('azure' in spec) {
     const opts = { models, rateScale: spec.rateScale, cvScale: spec.cvScale, window: spec.window, start: spec.start, duration: spec.duration, seed: spec.seed, slo };
-    const read = (file: string) => {
-      try {
-        return readFileSync(resolve(baseDir, file), 'utf8');
-      } catch (e) {
-        throw new Error(`workload.file: ${(e as Error).message}`);
-      }
-    };
+    const read = (file: string) => readNamed(files, file, 'workload.file: cannot read').text;
     if (spec.azure === 'maf1') {
       const counts = spec.file ? parseMaf1Csv(read(spec.file), spec.file) : syntheticMaf1({ ...spec.synthetic!, seed: spec.synthetic!.seed });
       return replayMaf1(counts, opts);
@@ -152,13 +178,13 @@ function buildWorkload(spec: z.infer<typeof scenarioSchema>['workload'], models:
   });
 }
 
-/** Validates a parsed scenario and builds everything `simulate` needs. Relative paths resolve against baseDir. */
-export function buildScenario(json: unknown, baseDir = '.', source = 'scenario'): Scenario {
+/** Validates a parsed scenario and builds everything `simulate` needs; named files come from `files`. */
+export function buildScenario(json: unknown, files: ScenarioFiles = NO_FILES, source = 'scenario'): Scenario {
   const r = scenarioSchema.safeParse(json);
   if (!r.success) throw new Error(`invalid ${source}:\n${formatIssues(r.error)}`);
   const s = r.data;
   const cluster: ClusterSpec = { devices: s.cluster.devices, memoryPerDevice: s.cluster.memoryPerDeviceGiB !== undefined ? s.cluster.memoryPerDeviceGiB * GIB : s.cluster.memoryPerDevice! };
-  const profiles = expandModels(s.models, baseDir);
+  const profiles = expandModels(s.models, files);
   const byName = profileMap(profiles);
   const groups: GroupSpec[] = [];
   s.groups.forEach((g, gi) => {
@@ -179,17 +205,17 @@ export function buildScenario(json: unknown, baseDir = '.', source = 'scenario')
   if (used > cluster.devices) throw new Error(`groups use ${used} devices but the cluster has ${cluster.devices}`);
   const names = profiles.map((p) => p.name);
   const slos = s.slo === undefined || 'none' in s.slo ? undefined : 'seconds' in s.slo ? names.map(() => (s.slo as { seconds: number }).seconds) : slosFromScale(names, byName, s.slo.scale);
-  const workload = buildWorkload(s.workload, names, slos, baseDir);
+  const workload = buildWorkload(s.workload, names, slos, files);
   return { cluster, profiles, placement: { groups }, workload, options: { ...(s.sim ?? {}) } };
 }
 
-/** Reads and builds a scenario file. */
-export function loadScenarioFile(path: string): Scenario {
+/** Builds a scenario from the text of a scenario file at `path` (its named files through `files`). */
+export function scenarioFromText(text: string, path: string, files: ScenarioFiles): Scenario {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
     throw new Error(`cannot read scenario ${path}: ${(e as Error).message}`);
   }
-  return buildScenario(json, dirname(resolve(path)), `scenario ${path}`);
+  return buildScenario(json, files, `scenario ${path}`);
 }

@@ -7,7 +7,6 @@
 // JSON: { "format": "meshserve-trace/1", "duration": s, "models": [names],
 //         "arrival": [s...], "model": [index...], "slo": [s or null...] }  (null = no SLO).
 // Rows need not be sorted on input; they are sorted by arrival (stably) on reading.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatIssues } from '../profile.js';
 import type { Workload } from '../types.js';
@@ -126,15 +125,11 @@ export function workloadToJson(w: Workload): z.input<typeof traceJsonSchema> {
   };
 }
 
-/** Reads a trace file; the encoding follows the extension (.json, otherwise CSV). */
-export function readTraceFile(path: string): Workload {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`cannot read trace ${path}: ${(e as Error).message}`);
-  }
-  if (path.toLowerCase().endsWith('.json')) {
+const isJsonPath = (path: string): boolean => path.toLowerCase().endsWith('.json');
+
+/** A trace from the text of a trace file; the encoding follows the file's extension (.json, otherwise CSV). */
+export function traceFromText(text: string, path: string): Workload {
+  if (isJsonPath(path)) {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -146,6 +141,7 @@ export function readTraceFile(path: string): Workload {
   return workloadFromCsv(text, `trace ${path}`);
 }
 
-export function writeTraceFile(path: string, w: Workload): void {
-  writeFileSync(path, path.toLowerCase().endsWith('.json') ? JSON.stringify(workloadToJson(w)) + '\n' : workloadToCsv(w));
+/** The text of a trace file at `path`, encoded by its extension (.json, otherwise CSV). */
+export function traceToText(w: Workload, path: string): string {
+  return isJsonPath(path) ? JSON.stringify(workloadToJson(w)) + '\n' : workloadToCsv(w);
 }

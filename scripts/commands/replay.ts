@@ -3,7 +3,7 @@
 // plus the fidelity numbers.
 import type { Command } from 'commander';
 import { ActorSystem } from '../../bus/index.js';
-import { loadScenarioFile } from '../../planner/scenario.js';
+import { loadScenarioFile } from '../../actors/planner-files.js';
 import { replayScenario } from '../../actors/scenario-replay.js';
 import { printFidelity, printHuman } from './report.js';
 import { progressPrinter } from './progress.js';

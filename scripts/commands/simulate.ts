@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadScenarioFile } from '../../planner/scenario.js';
+import { loadScenarioFile } from '../../actors/planner-files.js';
 import { DISPATCH_POLICIES, simulate } from '../../planner/simulator.js';
 import { recordsToCsv } from '../../planner/records.js';
 import type { DispatchPolicy } from '../../planner/types.js';

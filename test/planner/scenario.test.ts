@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { buildScenario } from '../../planner/scenario.js';
 import { simulate } from '../../planner/simulator.js';
+import { profilesToText } from '../../planner/profile.js';
+import { zooProfile } from '../../planner/zoo.js';
 
 // dist/test/planner → repository root
 const example = JSON.parse(readFileSync(new URL('../../../examples/scenario.json', import.meta.url), 'utf8'));
@@ -53,4 +55,28 @@ test('scenario workloads: Azure synthetic replay and absolute SLO', () => {
   assert.equal(s.workload.duration, 7200);
   assert.ok(s.workload.arrival.length > 1000);
   assert.ok(s.workload.slo.every((v) => v === 0.5));
+});
+
+test('files a scenario names come through its ScenarioFiles, resolved against its folder (no I/O in the planner)', () => {
+  const profile = zooProfile('bert-1.3b', 'custom');
+  const texts = new Map([
+    ['/data/s/profiles.json', profilesToText([profile])],
+    ['/data/trace.csv', 'arrival,model,slo\n0.5,custom,1\n1.5,custom,\n'],
+  ]);
+  const asked: string[] = [];
+  const files = { baseDir: '/data/s', read: (path: string) => { asked.push(path); const t = texts.get(path); if (t === undefined) throw new Error('no such file'); return t; } };
+  const json = variant((x) => {
+    x.models = [{ profilesFile: 'profiles.json' }];
+    x.groups = [{ config: { pp: 1, op: 1 }, models: ['custom'] }];
+    x.workload = { trace: '../trace.csv' };
+    delete x.slo;
+  });
+  const s = buildScenario(json, files);
+  assert.deepEqual(asked, ['/data/s/profiles.json', '/data/trace.csv']);
+  assert.deepEqual(s.profiles, [profile]);
+  assert.deepEqual(Array.from(s.workload.arrival), [0.5, 1.5]);
+  assert.deepEqual(Array.from(s.workload.slo), [1, Infinity]);
+  // A missing file names the path; a scenario built without a reader says so.
+  assert.throws(() => buildScenario(variant((x) => { x.workload = { trace: 'nope.csv' }; }), files), /cannot read trace \/data\/s\/nope\.csv: no such file/);
+  assert.throws(() => buildScenario(json), /no file reader was given to read .*profiles\.json/);
 });

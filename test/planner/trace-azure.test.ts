@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../planner/rng.js';
 import { multiModelWorkload } from '../../planner/workload/multi-model.js';
-import { readTraceFile, workloadFromCsv, workloadFromJson, writeTraceFile } from '../../planner/workload/trace.js';
+import { workloadFromCsv, workloadFromJson } from '../../planner/workload/trace.js';
+import { readTraceFile, writeTraceFile } from '../../actors/planner-files.js';
 import { digamma, fitGammaGaps } from '../../planner/workload/gamma-fit.js';
 import { maf1ToCsv, maf2ToCsv, parseMaf1Csv, parseMaf2Csv, replayMaf1, replayMaf2, syntheticMaf1, syntheticMaf2 } from '../../planner/workload/azure.js';
 

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { float32Values, parseWireTensor } from '../../actors/onnx/tensor.js';
 import { modelIO, transformerSpec } from '../../actors/onnx/transformer.js';
 import { RuntimeKeys } from '../../actors/protocol.js';
-import { loadProfilesFile } from '../../planner/profile.js';
+import { loadProfilesFile } from '../../actors/planner-files.js';
 import { compare, loadFullModel, randomInput } from '../onnx/helpers.js';
 import { startCluster, type TestCluster } from '../actors/helpers.js';
 

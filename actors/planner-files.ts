@@ -1,0 +1,52 @@
+// The planner's file formats on disk: scenarios (and the profiles and traces they name), profiles
+// JSON and traces. The planner itself does no I/O; this is where its text meets the file system,
+// for the CLI, the profiler and tests.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { profilesFromText, profilesToText } from '../planner/profile.js';
+import { scenarioFromText, type Scenario, type ScenarioFiles } from '../planner/scenario.js';
+import type { ModelProfile, Workload } from '../planner/types.js';
+import { traceFromText, traceToText } from '../planner/workload/trace.js';
+
+const readText = (path: string): string => readFileSync(path, 'utf8');
+
+/** Reads and builds a scenario file; relative paths in it resolve against its folder. */
+export function loadScenarioFile(path: string): Scenario {
+  const files: ScenarioFiles = { baseDir: dirname(resolve(path)), read: readText };
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (e) {
+    throw new Error(`cannot read scenario ${path}: ${(e as Error).message}`);
+  }
+  return scenarioFromText(text, path, files);
+}
+
+export function loadProfilesFile(path: string): ModelProfile[] {
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (e) {
+    throw new Error(`cannot read profiles ${path}: ${(e as Error).message}`);
+  }
+  return profilesFromText(text, path);
+}
+
+export function saveProfilesFile(path: string, profiles: readonly ModelProfile[]): void {
+  writeFileSync(path, profilesToText(profiles));
+}
+
+/** Reads a trace file; the encoding follows the extension (.json, otherwise CSV). */
+export function readTraceFile(path: string): Workload {
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (e) {
+    throw new Error(`cannot read trace ${path}: ${(e as Error).message}`);
+  }
+  return traceFromText(text, path);
+}
+
+export function writeTraceFile(path: string, w: Workload): void {
+  writeFileSync(path, traceToText(w, path));
+}
