@@ -1,7 +1,7 @@
 // The dispatcher's stats() as the metrics endpoint's snapshot: one series per model (group
 // "all": rejections happen before a group is chosen) and one per group (model "all": a group
 // serves several models and its latency is counted over all of them).
-import type { DispatcherStats } from './dispatcher.js';
+import type { DispatcherStats } from './dispatcher-stats.js';
 import type { DispatcherStatsSnapshot, LatencyHistogram, SeriesStats } from './metrics.js';
 
 /** Cumulative second-bucket counts (Prometheus style) back to per-bucket ms counts. */

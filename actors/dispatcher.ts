@@ -24,8 +24,8 @@ import {
 } from '../bus/index.js';
 import { z } from 'zod';
 import type { GroupLatencyModel } from '../planner/latency-model.js';
-import { LatencyHistogram } from '../planner/stats.js';
 import { nowSeconds } from './clock.js';
+import { ModelCounters, ms, type DispatcherStats } from './dispatcher-stats.js';
 import { emptyHistogram, observe, type LatencyHistogram as BucketHistogram } from './metrics.js';
 import { Completion, GPU_WORKER_KIND, InferRequest, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type GroupEvent, type InferReply, type StageWork } from './protocol.js';
 import { followPlacements } from './placement-feed.js';
@@ -90,46 +90,6 @@ interface Inflight {
   /** The group whose failure made it be routed again (it is routed again at most once). */
   retriedFrom: string | undefined;
   timer: NodeJS.Timeout;
-}
-
-/** Upper bounds (seconds) of the cumulative latency buckets in `stats()` (Prometheus style). */
-export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
-
-class ModelCounters {
-  /** buckets[b] = served requests with latency ≤ LATENCY_BUCKETS[b] (not cumulative until stats()). */
-  readonly buckets = new Float64Array(LATENCY_BUCKETS.length);
-  requests = 0;
-  ok = 0;
-  withinSlo = 0;
-  rejected = 0;
-  errors = 0;
-  windowRequests = 0;
-  readonly latency = new LatencyHistogram();
-}
-
-export interface DispatcherStats {
-  dispatcher: string;
-  placementVersion: number;
-  inflight: number;
-  totals: { requests: number; ok: number; withinSlo: number; rejected: number; errors: number };
-  models: Record<string, { requests: number; ok: number; withinSlo: number; rejected: number; errors: number; latencyMs: { count: number; mean: number; p50: number; p99: number };
-    /** Served requests' latency as a Prometheus histogram: seconds, cumulative counts per upper bound (`le`). */
-    latencySeconds: { sum: number; count: number; buckets: Array<{ le: number; count: number }> } }>;
-  groups: Array<{ id: string; version: number; models: string[]; routed: number; ok: number; errors: number; inflight: number; backlogMs: number;
-    /** Out of routing (a device lost, or backing off after "no responders"). */
-    dead: boolean;
-    /** Its devices currently lost. */
-    lostDevices: string[];
-    current: boolean;
-    /** Served requests' latency, ms, non-cumulative counts per bound (+ overflow). */
-    latencyMs: BucketHistogram }>;
-}
-
-const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
-
-function cumulativeBuckets(counts: Float64Array): Array<{ le: number; count: number }> {
-  let total = 0;
-  return LATENCY_BUCKETS.map((le, b) => ({ le, count: (total += counts[b]) }));
 }
 
 export class Dispatcher {
@@ -250,12 +210,7 @@ export class Dispatcher {
     const models: DispatcherStats['models'] = {};
     const totals = { requests: 0, ok: 0, withinSlo: 0, rejected: 0, errors: 0 };
     for (const [name, c] of this.counters) {
-      const h = c.latency;
-      models[name] = {
-        requests: c.requests, ok: c.ok, withinSlo: c.withinSlo, rejected: c.rejected, errors: c.errors,
-        latencyMs: { count: h.count, mean: h.count ? ms(h.mean) : 0, p50: h.count ? ms(h.quantile(0.5)) : 0, p99: h.count ? ms(h.quantile(0.99)) : 0 },
-        latencySeconds: { sum: h.sum, count: h.count, buckets: cumulativeBuckets(c.buckets) },
-      };
+      models[name] = c.snapshot();
       totals.requests += c.requests;
       totals.ok += c.ok;
       totals.withinSlo += c.withinSlo;
@@ -527,13 +482,8 @@ export class Dispatcher {
     g.backoff = 0;
     const replied = nowSeconds();
     g.lastOkAt = replied;
-    const c = this.#counter(inf.model);
-    c.ok++;
     const within = replied <= inf.deadline;
-    if (within) c.withinSlo++;
-    c.latency.add(replied - inf.arrival);
-    const b = LATENCY_BUCKETS.findIndex((le) => replied - inf.arrival <= le);
-    if (b >= 0) c.buckets[b]++;
+    this.#counter(inf.model).served(replied - inf.arrival, within);
     observe(g.latencyBuckets, (replied - inf.arrival) * 1000);
     this.#send(inf.reply, inf.encoding, {
       id: inf.id, model: inf.model, status: 'ok', output: done.output, group: g.id,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { metricsSnapshot } from '../../actors/dispatcher-metrics.js';
 import { renderMetrics } from '../../actors/metrics.js';
-import type { DispatcherStats } from '../../actors/dispatcher.js';
+import type { DispatcherStats } from '../../actors/dispatcher-stats.js';
 
 const stats: DispatcherStats = {
   dispatcher: 'd1', placementVersion: 3, inflight: 1,
