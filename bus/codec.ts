@@ -3,7 +3,8 @@
 // MessagePack by default (msgpackr with records off, i.e. plain MessagePack any language reads);
 // JSON when the message carries the header `content-type: application/json`, so a client with
 // only a JSON library (nats CLI, curl-ish tools, Python) can call actors. Replies use the
-// encoding of the request.
+// encoding of the request. JSON has no bytes: byte arrays are written as base64 strings (the
+// receiver of a JSON message decides which strings are base64, as with tensors' `data`).
 import { Match, headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { Packr } from 'msgpackr';
 
@@ -24,8 +25,14 @@ export function encodingOf(headers: MsgHdrs | undefined): Encoding {
   return contentType.startsWith(JSON_CONTENT_TYPE) ? 'json' : 'msgpack';
 }
 
+/** JSON.stringify replacer: byte arrays (Buffer included, before its toJSON) as base64. */
+function bytesAsBase64(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') : value;
+}
+
 export function encode(value: unknown, encoding: Encoding = 'msgpack'): Uint8Array {
-  return encoding === 'json' ? textEncoder.encode(JSON.stringify(value)) : packr.pack(value);
+  return encoding === 'json' ? textEncoder.encode(JSON.stringify(value, bytesAsBase64)) : packr.pack(value);
 }
 
 /** Decodes a payload; throws a plain Error with the parser's reason on malformed input. */

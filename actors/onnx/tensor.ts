@@ -1,6 +1,8 @@
 // The wire tensor: how activations travel between actors, as plain MessagePack
-// `{ dtype, shape, data }` with the raw little-endian bytes in `data` (a msgpack bin, never a
-// JSON array). Validation against a graph's TensorSpec gives one clear error per problem.
+// `{ dtype, shape, data }` with the raw little-endian bytes in `data` (a msgpack bin). A client's
+// input may also carry `data` as a base64 string of those bytes (what a JSON client sends, and
+// what bus/codec.ts writes bytes as in JSON replies) or as an array of numbers; both become
+// bytes on receipt. Validation against a graph's TensorSpec gives one clear error per problem.
 import { z } from 'zod';
 import { formatShape, type TensorSpec } from './tensor-spec.js';
 
@@ -14,11 +16,31 @@ export interface WireTensor {
   data: Uint8Array;
 }
 
+// Canonical base64 (RFC 4648, padded): Buffer's own decoder would skip stray characters.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function base64Bytes(text: string): Uint8Array {
+  const b = Buffer.from(text, 'base64');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function float32Bytes(values: number[]): Uint8Array {
+  const f = Float32Array.from(values);
+  return new Uint8Array(f.buffer);
+}
+
 /** Structure of a wire tensor as received (dtype and sizes are checked afterwards). */
 export const wireTensorSchema = z.object({
   dtype: z.string(),
   shape: z.array(z.number().int().nonnegative()),
-  data: z.instanceof(Uint8Array),
+  data: z.union([
+    z.instanceof(Uint8Array),
+    z.string().regex(BASE64).transform(base64Bytes),
+    z.array(z.number()).transform(float32Bytes),
+  ], {
+    error: (issue) =>
+      typeof issue.input === 'string' ? 'a string must be padded base64 (RFC 4648)' : 'expected bytes, a base64 string or an array of numbers',
+  }),
 });
 
 export type TensorErrorCode = 'missing' | 'malformed' | 'dtype' | 'shape' | 'size' | 'non_finite';
@@ -62,7 +84,7 @@ export function parseWireTensor(value: unknown, spec: TensorSpec): WireTensor {
   const parsed = wireTensorSchema.safeParse(value);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new TensorError('malformed', `${what} is not a tensor {dtype, shape, data: bytes}: ${issues}`);
+    throw new TensorError('malformed', `${what} is not a tensor {dtype, shape, data: bytes | base64 | numbers}: ${issues}`);
   }
   const { dtype, shape, data } = parsed.data;
   if (!(SUPPORTED_DTYPES as readonly string[]).includes(dtype)) {

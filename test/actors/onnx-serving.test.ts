@@ -83,6 +83,25 @@ describe('serving runtime: real ONNX models', () => {
     await Promise.all(inputs.map((input, i) => expectSameAsDirect(i % 2 ? MODELS.op2 : MODELS.pp2op2, input)));
   });
 
+  it('a JSON client sends the tensor as base64 (or numbers) and gets the output back as base64', async () => {
+    const input = randomInput(spec, 1, 41);
+    const expected = float32Values(await direct.run(input));
+    const base64 = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength).toString('base64');
+    const forms = { base64, numbers: Array.from(float32Values(input)) };
+    for (const model of Object.values(MODELS)) {
+      for (const [form, data] of Object.entries(forms)) {
+        const body = JSON.stringify({ id: `json-${model}-${form}`, input: { dtype: 'float32', shape: input.shape, data } });
+        const reply = await c.infer(model, body, { json: true });
+        assert.equal(reply.status, 'ok', `${model}, ${form}: ${reply.reason}`);
+        const out = reply.output as { dtype: string; shape: number[]; data: unknown };
+        assert.equal(typeof out.data, 'string', 'bytes come back as a base64 string');
+        const got = float32Values(parseWireTensor(out, modelIO(spec).output));
+        const { maxAbsDiff, maxAbs } = compare(expected, got);
+        assert.ok(maxAbs > 0.1 && maxAbsDiff <= TOLERANCE * Math.max(1, maxAbs), `${model}, ${form}: max abs diff ${maxAbsDiff}`);
+      }
+    }
+  });
+
   it('bad inputs get status error with a clear reason, and every group keeps serving', async () => {
     const good = randomInput(spec, 1, 21);
     const nan = Float32Array.from(float32Values(good));
@@ -92,7 +111,7 @@ describe('serving runtime: real ONNX models', () => {
       ['wrong dtype', { ...good, dtype: 'float64' }, /dtype "float64" is not accepted; expected float32/],
       ['missing input', undefined, /missing input "input"/],
       ['NaN', wireTensor(nan, good.shape), /element 5 is NaN; inputs must be finite/],
-      ['number array instead of bytes', { ...good, data: Array.from(float32Values(good)) }, /is not a tensor \{dtype, shape, data: bytes\}/],
+      ['data neither bytes, base64 nor numbers', { ...good, data: { length: 3 } }, /is not a tensor \{dtype, shape, data: bytes \| base64 \| numbers\}: data: expected bytes/],
       ['short data', { ...good, data: good.data.subarray(8) }, /needs 2048 bytes of data, got 2040/],
     ];
     for (const model of Object.values(MODELS)) {

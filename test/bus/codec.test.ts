@@ -39,6 +39,14 @@ describe('codec', () => {
     assert.deepEqual(decode(bytes, 'json'), { a: 1 });
   });
 
+  it('writes bytes (Uint8Array views and Buffers) as base64 strings in JSON', () => {
+    const backing = new Uint8Array([9, 1, 2, 255, 9]);
+    const text = new TextDecoder().decode(encode({ view: backing.subarray(1, 4), buf: Buffer.from('hi'), n: [1] }, 'json'));
+    assert.equal(text, '{"view":"AQL/","buf":"aGk=","n":[1]}');
+    // MessagePack keeps them as bytes.
+    assert.ok((decode(encode({ b: backing })) as { b: Uint8Array }).b instanceof Uint8Array);
+  });
+
   it('throws on malformed input', () => {
     assert.throws(() => decode(new Uint8Array([0x92, 0x01])), /end of MessagePack data/); // truncated array
     assert.throws(() => decode(new TextEncoder().encode('{'), 'json'));

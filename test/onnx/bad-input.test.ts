@@ -38,9 +38,26 @@ test('wrong dtype, missing input, malformed or short data are answered', async (
   await rejects({ ...good, dtype: 'int64' }, 'dtype', /dtype "int64" is not accepted; expected float32/);
   await rejects(undefined, 'missing', /missing input "input"/);
   await rejects(null, 'missing', /missing input "input"/);
-  await rejects({ dtype: 'float32', shape: good.shape, data: Array.from(float32Values(good)) }, 'malformed', /data: .*Uint8Array/i);
+  await rejects({ dtype: 'float32', shape: good.shape, data: { 0: 1 } }, 'malformed', /data: expected bytes, a base64 string or an array of numbers/);
+  await rejects({ dtype: 'float32', shape: good.shape, data: ['1'] }, 'malformed', /data: expected bytes, a base64 string or an array of numbers/);
+  await rejects({ dtype: 'float32', shape: good.shape, data: 'AA*=' }, 'malformed', /data: a string must be padded base64 \(RFC 4648\)/);
+  await rejects({ dtype: 'float32', shape: good.shape, data: Buffer.from(good.data).toString('base64').slice(0, -1) }, 'malformed', /padded base64/);
   await rejects({ dtype: 'float32', shape: [1, 16, 32.5], data: good.data }, 'malformed', /shape\.2/);
   await rejects({ ...good, data: good.data.subarray(4) }, 'size', /needs 2048 bytes of data, got 2044/);
+});
+
+test('JSON forms of the data (base64 string, number array) run like the bytes; sizes still checked', async () => {
+  const good = randomInput(spec, 1);
+  const expected = float32Values(await executor.run(good));
+  const base64 = Buffer.from(good.data.buffer, good.data.byteOffset, good.data.byteLength).toString('base64');
+  assert.deepEqual(float32Values(await executor.run({ ...good, data: base64 })), expected);
+  assert.deepEqual(float32Values(await executor.run({ ...good, data: Array.from(float32Values(good)) })), expected);
+  await rejects({ ...good, data: Array.from(float32Values(good)).slice(1) }, 'size', /needs 2048 bytes of data, got 2044/);
+  await rejects({ ...good, data: Buffer.from(good.data.subarray(4)).toString('base64') }, 'size', /needs 2048 bytes of data, got 2044/);
+  // A number beyond float32's range becomes Infinity and is refused like any non-finite input.
+  const huge = Array.from(float32Values(good));
+  huge[3] = 1e40;
+  await rejects({ ...good, data: huge }, 'non_finite', /element 3 is Infinity/);
 });
 
 test('NaN and Infinity are refused with the element index', async () => {
