@@ -4,7 +4,7 @@
 // model set (the demo's own groups on 8 workers, else the planner's strategy), replays the bursty
 // demo workload, then keeps serving until the duration is up or `signal` aborts. The caller gets
 // what to show through `events`; nothing here prints.
-import { ActorSystem } from '../bus/index.js';
+import { ActorSystem, redactUrl } from '../bus/index.js';
 import { startLocalInfrastructure } from '../bus/testing/local-servers.js';
 import { buildScenario } from '../planner/scenario.js';
 import { demoScenario } from './demo-scenario.js';
@@ -45,8 +45,8 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
   let system: ActorSystem | undefined;
   let cluster: LocalCluster | undefined;
   try {
-    events.info(`nats:  ${infra.natsUrl}${o.natsUrl ? '' : ' (child nats-server)'}`);
-    events.info(`redis: ${infra.redisUrl}${o.redisUrl ? '' : ' (child redis-server)'}`);
+    events.info(`nats:  ${redactUrl(infra.natsUrl)}${o.natsUrl ? '' : ' (child nats-server)'}`);
+    events.info(`redis: ${redactUrl(infra.redisUrl)}${o.redisUrl ? '' : ' (child redis-server)'}`);
     system = await ActorSystem.connect({ natsUrl: infra.natsUrl, redisUrl: infra.redisUrl, name: 'meshserve-start', watchDead: false });
     const scenario = buildScenario(demoScenario(Math.max(1, o.demoSeconds), o.demoRate), undefined, 'demo scenario');
     events.info(`starting a planner, a dispatcher and ${o.workers} simulated GPU workers as separate processes…`);
@@ -67,8 +67,8 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       if (o.signal.aborted) return;
     }
     const served = (await planner.call('current'))?.profiles.map((m) => m.name) ?? [];
-    events.info(`serving ${served.length} models on ${infra.natsUrl}, e.g.:`);
-    if (served[0]) events.info(`  nats req --server ${infra.natsUrl} -H 'content-type:application/json' ${new RuntimeSubjects(system.subjects).infer(served[0])} '{"id":"1","input":"hi","slo":1}'`);
+    events.info(`serving ${served.length} models on ${redactUrl(infra.natsUrl)}, e.g.:`);
+    if (served[0]) events.info(`  nats req --server ${redactUrl(infra.natsUrl)} -H 'content-type:application/json' ${new RuntimeSubjects(system.subjects).infer(served[0])} '{"id":"1","input":"hi","slo":1}'`);
     const left = o.durationSeconds === undefined ? Infinity : o.durationSeconds * 1000 - (Date.now() - began);
     if (left > 0 && !o.signal.aborted) {
       events.info(o.durationSeconds === undefined ? 'running; Ctrl-C to stop' : `running for another ${(left / 1000).toFixed(0)} s`);

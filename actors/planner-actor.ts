@@ -136,6 +136,27 @@ export class PlannerActor {
     }
     this.stateTimer = setInterval(() => void this.#restoreState(), this.config.stateCheckMs);
     this.stateTimer.unref();
+    void this.#checkDevicesAtStart();
+  }
+
+  /**
+   * Devices that joined or left before this planner listened sent their events to nobody (in a
+   * compose cluster workers and planner start together; a restarted planner missed the changes
+   * made while it was down): compare the live devices with the placement in force once, at start.
+   */
+  async #checkDevicesAtStart(): Promise<void> {
+    try {
+      const live = (await liveDevices(this.ctx.system, this.keys)).map((d) => d.id).sort();
+      if (!live.length) return;
+      const placed = [...new Set(this.placed?.groups.flatMap((g) => g.devices.flat()) ?? [])].sort();
+      const missing = placed.filter((d) => !live.includes(d));
+      // A device that joined meanwhile is taken in at the next change (as a join is when placed
+      // devices are all there); one that left must be placed around now.
+      if (!this.placed) this.#devicesChanged(`planner started with ${live.length} devices registered`);
+      else if (missing.length) this.#devicesChanged(`planner started; placed devices gone: ${missing.join(', ')}`);
+    } catch (err) {
+      this.log.warn({ err }, 'could not read the registered devices at start');
+    }
   }
 
   async onStop(): Promise<void> {

@@ -27,14 +27,76 @@ export function redisUrlFrom(url?: string): string {
   return url ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
 }
 
+// `scheme://userinfo@rest`: the userinfo ends at the last '@' before the host (a password may hold '@' only percent-encoded).
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)?([^/@]*)@(.*)$/i;
+
+/** A URL fit for logs and error messages: its password (or token) replaced by `***`. */
+export function redactUrl(url: string): string {
+  return url
+    .split(',')
+    .map((one) => {
+      const m = USERINFO.exec(one.trim());
+      if (!m) return one;
+      const colon = m[2].indexOf(':');
+      return `${m[1] ?? ''}${colon < 0 ? '***' : `${m[2].slice(0, colon)}:***`}@${m[3]}`;
+    })
+    .join(',');
+}
+
+export interface NatsServers {
+  servers: string[];
+  /** From `user:pass@` in the URLs. */
+  user?: string;
+  pass?: string;
+  /** From `token@` (no colon) in the URLs. */
+  token?: string;
+}
+
+/**
+ * Splits a NATS_URL into servers and credentials. nats.js ignores credentials written in a
+ * server URL, so `nats://worker:secret@nats:4222` (the form our deployment hands every service)
+ * has to become `user`/`pass` options. Percent-encoded characters are decoded; servers of one
+ * URL list must agree on their credentials (nats.js takes one set per connection).
+ */
+export function natsServersFrom(url: string): NatsServers {
+  let credentials: string | undefined;
+  const servers: string[] = [];
+  for (const raw of url.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = USERINFO.exec(raw);
+    if (!m) {
+      servers.push(raw);
+      continue;
+    }
+    if (credentials !== undefined && credentials !== m[2]) {
+      throw new Error(`NATS_URL ${redactUrl(url)}: the servers carry different credentials; use one set for all`);
+    }
+    credentials = m[2];
+    servers.push(`${m[1] ?? ''}${m[3]}`);
+  }
+  if (!servers.length) throw new Error('NATS_URL is empty');
+  if (credentials === undefined || credentials === '') return { servers };
+  const decode = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new Error(`NATS_URL ${redactUrl(url)}: bad percent-encoding in its credentials`);
+    }
+  };
+  const colon = credentials.indexOf(':');
+  if (colon < 0) return { servers, token: decode(credentials) };
+  return { servers, user: decode(credentials.slice(0, colon)), pass: decode(credentials.slice(colon + 1)) };
+}
+
 /**
  * Connects to NATS. Reconnects forever (`maxReconnectAttempts: -1`): an actor outlives a server
  * restart, and its subscriptions are re-established by the client on reconnect.
  */
 export async function connectNats(options: NatsConnectOptions = {}): Promise<NatsConnection> {
-  const servers = natsUrlFrom(options.url).split(',').map((s) => s.trim());
+  const { servers, user, pass, token } = natsServersFrom(natsUrlFrom(options.url));
   return await natsConnect({
     servers,
+    ...(user !== undefined ? { user, pass } : {}),
+    ...(token !== undefined ? { token } : {}),
     name: options.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
@@ -69,7 +131,7 @@ export async function connectRedis(options: RedisConnectOptions = {}): Promise<R
   redis.on('error', (err: Error) => {
     if (warned) return;
     warned = true;
-    rootLogger().warn({ err: err.message, url: redisUrlFrom(options.url) }, 'redis connection error; retrying');
+    rootLogger().warn({ err: err.message, url: redactUrl(redisUrlFrom(options.url)) }, 'redis connection error; retrying');
   });
   redis.on('ready', () => {
     if (warned) rootLogger().info('redis connection restored');

@@ -27,7 +27,7 @@ export {
 export { PayloadTooLargeError, assertWithinLimit, publishWithinLimit } from './payload-limit.js';
 export { CallEnvelope, ReplyEnvelope, RemoteErrorBody, RegistryEntry, ActorEvent, ActorPing, ActorState, parseOrThrow, formatIssues } from './schemas.js';
 export type { ActorEventKind } from './schemas.js';
-export { connectNats, connectRedis, natsUrlFrom, redisUrlFrom, DEFAULT_NATS_URL, DEFAULT_REDIS_URL } from './connect.js';
+export { connectNats, connectRedis, natsServersFrom, natsUrlFrom, redactUrl, redisUrlFrom, DEFAULT_NATS_URL, DEFAULT_REDIS_URL, type NatsServers } from './connect.js';
 export type { NatsConnectOptions, RedisConnectOptions } from './connect.js';
 export { SRV_PREFIX, pingResponse, infoResponse, statsResponse } from './discovery.js';
 export type { PingResponse, InfoResponse, StatsResponse } from './discovery.js';

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
+import { connectNats } from '../../bus/index.js';
 import { CLUSTER_USERS, natsServerConfig, passwordVariable, permissionTable, type ClusterUser } from '../../actors/access.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
 
@@ -60,6 +61,24 @@ test('deploy/nats-server.conf is the output of natsServerConfig()', () => {
 
 test('a wrong password is refused', async () => {
   await assert.rejects(connect({ servers: servers.natsUrl, user: 'client', pass: 'nope' }), /Authorization/i);
+});
+
+test('credentials in NATS_URL (the form the compose file hands every service) log in as that user', async () => {
+  const withCredentials = (user: string, pass: string): string =>
+    servers.natsUrl.replace('nats://', `nats://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@`);
+  const nc = await connectNats({ url: withCredentials('client', password('client')), name: 'url-credentials' });
+  open.push(nc);
+  await nc.flush();
+  // Logged in as client: a placement is refused, a request subject is allowed.
+  const errors: string[] = [];
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.error?.message ?? s.error));
+  })();
+  nc.publish('ms.placement', 'x');
+  await nc.flush().catch(() => {});
+  await tick();
+  assert.ok(errors.some((e) => /Permissions Violation.*ms\.placement/i.test(e)), `violations: ${errors.join('; ')}`);
+  await assert.rejects(connectNats({ url: withCredentials('client', 'nope'), name: 'url-bad', extra: { reconnect: false } }), /Authorization/i);
 });
 
 test('client can request ms.infer.<model> and get the reply', async () => {

@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/scripts/meshserve.js');
 
 function compose(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  // --profile tools: the on-demand services (repl, status) are checked as well.
+  // --profile tools: the on-demand services (repl, status, profile) are checked as well.
   const r = spawnSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), '--profile', 'tools', ...args], {
     encoding: 'utf8',
     cwd: root,
@@ -40,10 +40,10 @@ test('every meshserve service runs a registered subcommand with known options', 
   const services = readComposeServices(r.stdout);
   assert.deepEqual(
     services.map((s) => s.name).sort(),
-    ['dispatcher', 'nats', 'planner', 'redis', 'repl', 'status', 'worker'],
+    ['dispatcher', 'nats', 'planner', 'profile', 'redis', 'repl', 'status', 'worker'],
   );
   const ours = services.filter((s) => s.built);
-  assert.deepEqual(ours.map((s) => s.name).sort(), ['dispatcher', 'planner', 'repl', 'status', 'worker']);
+  assert.deepEqual(ours.map((s) => s.name).sort(), ['dispatcher', 'planner', 'profile', 'repl', 'status', 'worker']);
   const subcommands = subcommandsFromHelp(help());
   assert.ok(subcommands.has('simulate'), 'the help parser finds the existing subcommands');
   const problems: string[] = [];

@@ -1,0 +1,48 @@
+// A planner with auto-place that starts after the GPU workers registered (compose starts them
+// together; their join events reach nobody) places on them by itself, and a planner restarted
+// after a placed device left places around it.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PlannerActor } from '../../actors/planner-actor.js';
+import { startCluster, testProfile, type TestCluster } from './helpers.js';
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 8_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('planner: auto-place at start', () => {
+  let c: TestCluster;
+  const settle = { autoPlace: true, deviceSettleMs: 100, strategy: 'round-robin' } as const;
+  before(async () => {
+    // startCluster spawns the workers first, the planner last: every join happened before it listened.
+    c = await startCluster({ workers: 3, profiles: [testProfile('a', 0.01), testProfile('b', 0.01)], planner: { ...settle, models: ['a', 'b'] } });
+  });
+  after(() => c?.close());
+
+  it('places on the devices registered before it started, with no call and no join event', async () => {
+    await until('a placement', async () => (await c.planner.call('current')) !== null);
+    const placed = (await c.planner.call('current'))!;
+    assert.deepEqual([...new Set(placed.groups.flatMap((g) => g.devices.flat()))].sort(), ['gpu-0', 'gpu-1', 'gpu-2']);
+    assert.match(placed.reason, /planner started with 3 devices registered/);
+    const reply = await c.infer('a', { id: 'r1', slo: 5 });
+    assert.equal(reply.status, 'ok', reply.reason);
+  });
+
+  it('a planner restarted after a placed device left places without it', async () => {
+    const before = (await c.planner.call('current'))!;
+    await c.system.stop('planner');
+    await c.system.stop('gpu-2');
+    await c.system.spawn('planner', new PlannerActor({ ...settle, rateCheckSec: 0, models: ['a', 'b'] }));
+    await until('a placement without gpu-2', async () => {
+      const p = await c.planner.call('current');
+      return p !== null && p.version > before.version && !p.groups.some((g) => g.devices.flat().includes('gpu-2'));
+    });
+    assert.match((await c.planner.call('current'))!.reason, /placed devices gone: gpu-2/);
+    const reply = await c.infer('b', { id: 'r2', slo: 5 });
+    assert.equal(reply.status, 'ok', reply.reason);
+  });
+});
