@@ -371,7 +371,7 @@ export class Dispatcher {
       id = req.id ?? ulid();
       const groups = this.routes.get(model);
       if (!groups) {
-        const known = [...this.routes.keys()];
+        const known = [...this.routes.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
         this.#answerError(msg.reply, encoding, id, model, arrival, `model "${model}" is not served${known.length ? ` (served: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})` : ' (no placement yet)'}`);
         return;
       }
