@@ -3,9 +3,10 @@
 // name, so they work against whatever planner/dispatcher the cluster runs.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import repl, { type REPLServer } from 'node:repl';
+import repl, { type REPLEval, type REPLServer } from 'node:repl';
 import { inspect } from 'node:util';
 import { decode, describeError, encode, encodingOf, type ActorSystem } from '../bus/index.js';
+import { RuntimeKeys, RuntimeSubjects } from './protocol.js';
 
 export interface ReplOptions {
   system: ActorSystem;
@@ -77,19 +78,39 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
     ignoreUndefined: true,
   });
 
+  // Node's REPL evaluates each line as it arrives, even while an earlier top-level await is
+  // pending: a script piped to stdin would run out of order, and its last awaits would outlive
+  // the connection (closed on .exit / end of input). Chain the evaluations instead.
+  let settled: Promise<void> = Promise.resolve();
+  const evaluate = server.eval;
+  const chained: REPLEval = (code, context, file, callback) => {
+    settled = settled.then(
+      () =>
+        new Promise<void>((done) =>
+          evaluate.call(server, code, context, file, (err, result) => {
+            callback(err, result);
+            done();
+          }),
+        ),
+    );
+  };
+  (server as { eval: REPLEval }).eval = chained; // typed read-only, but it is what the REPL calls per line
+
+  const subjects = new RuntimeSubjects(system.subjects);
+  const keys = new RuntimeKeys(system.subjects.prefix);
   const scope = {
     system,
     actors: async () => (await system.list()).map(({ name, id, kind, host, pid, state }) => ({ name, id, kind, host, pid, state })),
     actor: (name: string) => system.actor(name),
     call: (name: string, method: string, ...args: unknown[]) => untyped(system, name).call(method, ...args),
     infer: async (model: string, input: unknown, opts: { slo?: number; timeoutMs?: number } = {}) => {
-      const subject = system.subjects.custom('infer', model);
+      const subject = subjects.infer(model); // model names may hold dots (bert-1.3b)
       const reply = await system.nats.request(subject, encode({ input, slo: opts.slo }), { timeout: opts.timeoutMs ?? 10_000 });
       return decode(reply.data, encodingOf(reply.headers));
     },
     placement: async () => {
       if (!system.redis) throw new Error('no Redis connection (registry off)');
-      const raw = await system.redis.get(`${system.subjects.prefix}:placement:current`);
+      const raw = await system.redis.get(keys.currentPlacement());
       if (raw === null) return undefined;
       try {
         return JSON.parse(raw) as unknown;
@@ -151,7 +172,7 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
   const exited = new Promise<void>((resolve) =>
     server.once('exit', () => {
       stopWatch?.();
-      resolve();
+      void settled.then(resolve);
     }),
   );
   return { server, exited };

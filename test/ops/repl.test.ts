@@ -75,6 +75,8 @@ test('repl over stdin: actors, call, handles, infer, placement, replace, watch, 
     await repl.send('await call("greeter", "greet", "from-repl")', /greeting: 'hello, from-repl'/);
     await repl.send('const h = actor("greeter"); (await h.call("greet", "x")).count', /\b2\b/);
     await repl.send('JSON.stringify(await infer("m1", [1, 2], { slo: 100 }))', /\{"input":\[1,2\],"slo":100\}/);
+    // Model names may hold dots (bert-1.3b): the subject is ms.infer.<the whole name>.
+    await repl.send('JSON.stringify(await infer("bert-1.3b", "x"))', /\{"input":"x"\}/);
     await repl.send('(await placement()).groups[0].models[0]', /'m1'/);
     await repl.send('await replace().catch((e) => e.name)', /'NoRespondersError'/);
     const watched = await repl.send('watch(30)', /requests=2[\s\S]*requests=3/);
@@ -89,6 +91,23 @@ test('repl over stdin: actors, call, handles, infer, placement, replace, watch, 
   } finally {
     child.kill();
   }
+});
+
+test('a script piped to stdin runs in order and finishes its last await before the REPL exits', async () => {
+  const child = spawn(process.execPath, [cli, 'repl'], {
+    env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl, MESHSERVE_REPL_HISTORY: '' },
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  // All at once, as `meshserve repl < script` delivers it: the slow line must still come first,
+  // and the infer after it must be answered before .exit closes the connection.
+  child.stdin.end(['await new Promise((r) => setTimeout(() => r("first"), 300))', '"second"', 'JSON.stringify(await infer("m1", "last"))', '.exit', ''].join('\n'));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, out);
+  assert.ok(out.indexOf("'first'") >= 0 && out.indexOf("'first'") < out.indexOf("'second'"), `out of order:\n${out}`);
+  assert.match(out, /\{"input":"last"\}/);
+  assert.doesNotMatch(out, /connection closed|Uncaught/);
 });
 
 test('repl: exit code 1 with a reason when the cluster is unreachable', async () => {
