@@ -23,7 +23,8 @@ export const SRV = '$SRV.>';
  * Rights per user, for subject prefix `prefix`. Why each entry is there:
  * - client: sends requests only; reads only replies. It cannot place, call actors or feed stages.
  * - dispatcher: serves `infer` (queue group), sends to stage subjects, hears completions and
- *   placements, answers actor calls (stats) and replies to clients (rejections).
+ *   placements, answers actor calls (stats), replies to clients (rejections) and tells the other
+ *   dispatchers what it booked (`dispatch.peers`).
  * - worker: serves its stage subjects, passes activations on, replies to clients, reports
  *   completions; hears placements. It cannot publish a placement nor take client requests.
  * - planner: publishes placements and calls actors; it never touches the request path.
@@ -37,7 +38,7 @@ export function permissionTable(prefix: string = DEFAULT_PREFIX): Record<Cluster
   return {
     client: { publish: [p('infer.>')], subscribe: [INBOX] },
     dispatcher: {
-      publish: [...actorSide.publish, p('group.>')],
+      publish: [...actorSide.publish, p('group.>'), p('dispatch.peers')],
       subscribe: [...actorSide.subscribe, p('infer.>'), p('dispatch.>'), p('placement')],
     },
     worker: {

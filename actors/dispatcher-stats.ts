@@ -23,6 +23,8 @@ export interface DispatcherStats {
   placementVersion: number;
   inflight: number;
   totals: { requests: number; ok: number; withinSlo: number; rejected: number; errors: number };
+  /** Other dispatchers of the queue group: heard within the last seconds; notes exchanged (dispatcher-peers.ts). */
+  peers: { present: boolean; notesSent: number; notesReceived: number };
   models: Record<string, ModelStats>;
   groups: Array<{ id: string; version: number; models: string[]; routed: number; ok: number; errors: number; inflight: number; backlogMs: number;
     /** Out of routing (a device lost, or backing off after "no responders"). */

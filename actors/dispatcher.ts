@@ -6,7 +6,8 @@
 // vanished group, no completion by the deadline + grace).
 //
 // Estimates are corrected from completions: a group running late shifts its future clocks by
-// the lateness; a group with nothing in flight is pulled back to "idle now".
+// the lateness; a group with nothing in flight is pulled back to "idle now". Several dispatchers
+// keep each other's bookings and shifts on their clocks (dispatcher-peers.ts).
 //
 // Fault domains are mesh groups. A group leaves routing when one of its devices is lost — its
 // ping finds nobody on NATS (a crashed process; pinged while its group holds requests and has
@@ -27,7 +28,8 @@ import type { GroupLatencyModel } from '../planner/latency-model.js';
 import { nowSeconds } from './clock.js';
 import { ModelCounters, ms, type DispatcherStats } from './dispatcher-stats.js';
 import { emptyHistogram, observe, type LatencyHistogram as BucketHistogram } from './metrics.js';
-import { Completion, GPU_WORKER_KIND, InferRequest, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type GroupEvent, type InferReply, type StageWork } from './protocol.js';
+import { Completion, GPU_WORKER_KIND, InferRequest, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type GroupEvent, type InferReply, type PeerNote, type StageWork } from './protocol.js';
+import { DispatcherPeers } from './dispatcher-peers.js';
 import { followPlacements } from './placement-feed.js';
 import { groupLatencyModel } from './runtime-placement.js';
 
@@ -69,6 +71,8 @@ interface GroupState {
   out: boolean;
   /** Epoch s of its last successful completion: every device of it was alive then. */
   lastOkAt: number;
+  /** Estimated exit of the last request other dispatchers booked here: not idle before then. */
+  peerBusyUntil: number;
 }
 
 interface Inflight {
@@ -128,6 +132,7 @@ export class Dispatcher {
   private probeInterval = 0.25;
   /** Stage work and client replies: held while NATS is down instead of dropped. */
   private outbox!: Outbox;
+  private peers: DispatcherPeers | undefined;
 
   /** Argument schemas, validated on receipt by the bus. */
   static readonly argSchemas: ArgSchemas<Dispatcher> = { stats: z.tuple([]) };
@@ -175,6 +180,8 @@ export class Dispatcher {
       safeSubscribe(this.nc, `${this.completionBase}*`, (msg) => this.#complete(msg), { log: this.log, what: 'completions' }),
       safeSubscribe(this.nc, this.subjects.inferWildcard, (msg) => this.#request(msg), { queue: 'dispatchers', log: this.log, what: 'requests' }),
     );
+    this.peers = new DispatcherPeers({ nc: this.nc, subject: this.subjects.dispatchPeers, self: this.dispatcherId, log: this.log, apply: (n) => this.#peerNote(n) });
+    this.subs.push(this.peers.subscription);
     // A device that dies or leaves takes its groups out of routing at once. A stopping device
     // drained what it held; a dead one lost it, so its requests are routed again.
     const gone = (name: string, lost: boolean): void => {
@@ -194,6 +201,7 @@ export class Dispatcher {
   async onStop(): Promise<void> {
     clearInterval(this.rateTimer);
     this.presence?.stop();
+    this.peers?.stop();
     for (const stop of this.stopEvents) stop();
     // Stop taking requests, then wait (bounded by each request's own timer) for those in flight.
     await this.subs[2]?.drain().catch(() => undefined);
@@ -222,7 +230,8 @@ export class Dispatcher {
       backlogMs: Math.max(0, ms(g.latency.clocks.firstStageFree - now)), dead: !this.#routable(g, now), lostDevices: [...g.lost], current: g.version === this.version,
       latencyMs: { ...g.latencyBuckets, counts: [...g.latencyBuckets.counts] },
     }));
-    return { dispatcher: this.dispatcherId, placementVersion: this.version, inflight: this.inflight.size, totals, models, groups };
+    const peers = { present: this.peers?.hasPeers ?? false, notesSent: this.peers?.sent ?? 0, notesReceived: this.peers?.received ?? 0 };
+    return { dispatcher: this.dispatcherId, placementVersion: this.version, inflight: this.inflight.size, totals, peers, models, groups };
   }
 
   // ---- placement ----------------------------------------------------------------------------
@@ -236,7 +245,7 @@ export class Dispatcher {
       const state: GroupState = {
         id: g.id, version: p.version, models: g.models, devices, latency: groupLatencyModel(p, g),
         firstStage: this.subjects.stage(g.id, 0), shift: 0, inflight: 0, routed: 0, ok: 0, errors: 0, latencyBuckets: emptyHistogram(),
-        lost: new Set([...devices].filter((d) => this.lostDevices.has(d))), retryAt: 0, backoff: 0, out: false, lastOkAt: 0,
+        lost: new Set([...devices].filter((d) => this.lostDevices.has(d))), retryAt: 0, backoff: 0, out: false, lastOkAt: 0, peerBusyUntil: 0,
       };
       fresh.push(state);
       for (const m of g.models) {
@@ -427,6 +436,7 @@ export class Dispatcher {
       return;
     }
     const finish = best.latency.commit(inf.model, t);
+    this.peers?.note({ kind: 'booked', group: best.id, version: best.version, model: inf.model, at: t });
     inf.group = best;
     inf.estimatedFinish = finish;
     inf.estimatedExit = finish - best.latency.clocks.overhead;
@@ -506,11 +516,32 @@ export class Dispatcher {
     const clocks = g.latency.clocks;
     const now = nowSeconds();
     const late = actualExit - (inf.estimatedExit + (g.shift - inf.shiftAtCommit)) - clocks.overhead;
-    if (late > 0 && g.inflight > 0) {
-      for (let k = 0; k < clocks.clocks.length; k++) if (clocks.clocks[k] > now) clocks.clocks[k] += late;
-      g.shift += late;
+    if (late > 0 && (g.inflight > 0 || g.peerBusyUntil > now)) {
+      this.#shift(g, late, now);
+      this.peers?.note({ kind: 'late', group: g.id, version: g.version, by: late, at: now });
     }
-    if (g.inflight === 0) clocks.idleAt(now);
+    if (g.inflight === 0 && now >= g.peerBusyUntil) clocks.idleAt(now);
+  }
+
+  /** Moves the group's future clocks (and what other dispatchers booked there) by `by` seconds. */
+  #shift(g: GroupState, by: number, now: number): void {
+    const clocks = g.latency.clocks.clocks;
+    for (let k = 0; k < clocks.length; k++) if (clocks[k] > now) clocks[k] += by;
+    g.shift += by;
+    if (g.peerBusyUntil > now) g.peerBusyUntil += by;
+  }
+
+  /** Another dispatcher's booking or shift on a group of the same placement: same effect here. */
+  #peerNote(n: PeerNote): void {
+    const g = this.groups.get(n.group);
+    if (!g || g.version !== n.version) return;
+    if (n.kind === 'late') {
+      this.#shift(g, n.by, nowSeconds());
+      return;
+    }
+    if (!g.latency.hosts(n.model)) return;
+    const exit = g.latency.commit(n.model, n.at) - g.latency.clocks.overhead;
+    if (exit > g.peerBusyUntil) g.peerBusyUntil = exit;
   }
 
   /**

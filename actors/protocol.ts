@@ -70,6 +70,11 @@ export class RuntimeSubjects {
     return `${this.prefix}.dispatch.${assertToken(dispatcher, 'dispatcher id')}.`;
   }
 
+  /** `ms.dispatch.peers`: dispatchers tell each other what they booked on the groups they share. */
+  get dispatchPeers(): string {
+    return `${this.prefix}.dispatch.peers`;
+  }
+
   /** `ms.placement`: the planner publishes every new placement here. */
   get placement(): string {
     return `${this.prefix}.placement`;
@@ -276,6 +281,25 @@ export const GroupEvent = z.object({
   at: z.number(),
 });
 export type GroupEvent = z.infer<typeof GroupEvent>;
+
+/**
+ * On `ms.dispatch.peers`, batched: what a dispatcher did to its estimate of a group, for the other
+ * dispatchers of the queue group, whose requests queue on the same devices. `booked`: a request
+ * of `model` committed at `at` (epoch s); `late`: the group's future clocks moved by `by` seconds
+ * (a completion came late).
+ */
+export const PeerNote = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('booked'), group: z.string(), version: z.number().int(), model: z.string(), at: z.number() }),
+  z.object({ kind: z.literal('late'), group: z.string(), version: z.number().int(), by: z.number().positive().finite(), at: z.number() }),
+]);
+export type PeerNote = z.infer<typeof PeerNote>;
+
+export const PeerNotes = z.object({
+  /** The sending dispatcher's id (its own notes come back to it and are skipped). */
+  from: z.string(),
+  notes: z.array(PeerNote).max(100_000),
+});
+export type PeerNotes = z.infer<typeof PeerNotes>;
 
 /** A GPU worker's device, as registered in Redis. */
 export const DeviceInfo = z.object({

@@ -53,6 +53,8 @@ export class ActorSystem {
   private readonly heartbeatTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private connectedState = true;
+  /** Server error messages already logged, with when (each is logged at most once a minute). */
+  private readonly reportedErrors = new Map<string, number>();
 
   private constructor(
     readonly nats: NatsConnection,
@@ -203,6 +205,15 @@ export class ActorSystem {
         this.connectedState = status.type === 'reconnect';
         this.log.warn({ server: status.server }, `nats ${status.type}`);
         this.events.emit(status.type, status.server);
+      } else if (status.type === 'error') {
+        // Asynchronous server errors, above all permission violations (a publish the server
+        // refused): nats.js reports them only here. Once a minute per distinct message.
+        const message = String((status as { error?: Error }).error?.message ?? status.type);
+        const now = Date.now();
+        if ((this.reportedErrors.get(message) ?? -Infinity) + 60_000 <= now) {
+          this.reportedErrors.set(message, now);
+          this.log.error({ natsError: message }, 'nats server error');
+        }
       }
     }
   }

@@ -31,3 +31,43 @@ describe('serving runtime: two dispatchers', () => {
     assert.equal(new Set(rids).size, 40, `request ids collide: ${rids.join(' ')}`);
   });
 });
+
+describe('serving runtime: two dispatchers share their bookings', () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await startCluster({ workers: 1, profiles: [testProfile('slow', 0.1)], planner: { strategy: 'static', groups: [{ config: { pp: 1, op: 1 }, models: ['slow'] }] } });
+    await c.system.spawn('dispatcher-2', new Dispatcher());
+    await c.planner.call('replace', 'test');
+  });
+  after(() => c?.close());
+
+  async function bothSeePeers(): Promise<void> {
+    const end = Date.now() + 5_000;
+    for (;;) {
+      const [a, b] = await Promise.all([c.dispatcher.call('stats'), c.system.actor<Dispatcher>('dispatcher-2').call('stats')]);
+      if (a.peers.present && b.peers.present) return;
+      if (Date.now() > end) assert.fail('the dispatchers never heard of each other');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('admits only what the one device can finish in time, whichever dispatcher takes a request', async () => {
+    await bothSeePeers();
+    // 20 requests 5 ms apart, SLO 0.35 s, one device at ~0.1 s each: about three fit. Each
+    // dispatcher alone would see only its own share of the queue and admit about twice that.
+    const pending = [];
+    for (let i = 0; i < 20; i++) {
+      pending.push(c.infer('slow', { id: `b${i}`, slo: 0.35 }));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const replies = await Promise.all(pending);
+    const [a, b] = await Promise.all([c.dispatcher.call('stats'), c.system.actor<Dispatcher>('dispatcher-2').call('stats')]);
+    assert.ok(a.totals.requests > 0 && b.totals.requests > 0, `both took requests: ${a.totals.requests} / ${b.totals.requests}`);
+    assert.ok(a.peers.notesReceived > 0 && b.peers.notesReceived > 0, 'both applied the other\'s bookings');
+    const late = replies.filter((r) => r.status === 'ok' && !r.withinSlo);
+    const served = replies.filter((r) => r.status === 'ok');
+    assert.deepEqual(late.map((r) => r.id), [], 'served but late: admitted against a queue the dispatcher did not see');
+    assert.ok(served.length >= 2 && served.length <= 4, `served ${served.length}`);
+    assert.equal(replies.filter((r) => r.status === 'rejected').length, 20 - served.length);
+  });
+});

@@ -8,6 +8,7 @@ import type { DispatcherStats } from '../../actors/dispatcher-stats.js';
 const stats: DispatcherStats = {
   dispatcher: 'd1', placementVersion: 3, inflight: 1,
   totals: { requests: 5, ok: 3, withinSlo: 3, rejected: 1, errors: 1 },
+  peers: { present: false, notesSent: 0, notesReceived: 0 },
   models: {
     a: { requests: 5, ok: 3, withinSlo: 3, rejected: 1, errors: 1, latencyMs: { count: 3, mean: 20, p50: 20, p99: 40 },
       latencySeconds: { sum: 0.06, count: 3, buckets: [{ le: 0.005, count: 0 }, { le: 0.025, count: 2 }, { le: 0.05, count: 2 }] } },
