@@ -36,6 +36,23 @@ export interface DispatcherStats {
     latencyMs: BucketHistogram }>;
 }
 
+/**
+ * SLO attainment per model: requests served within their SLO ÷ all requests (rejections and
+ * errors count as misses, as in the simulator; a request without an SLO counts once served).
+ * Models with no request yet are left out.
+ */
+export function attainmentByModel(stats: Pick<DispatcherStats, 'models'>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [model, m] of Object.entries(stats.models)) if (m.requests > 0) out[model] = m.withinSlo / m.requests;
+  return out;
+}
+
+/** Whether a stats() answer has the dispatcher's shape (status and the REPL call whatever actor is named). */
+export function isDispatcherStats(value: unknown): value is DispatcherStats {
+  const v = value as Partial<DispatcherStats> | null;
+  return !!v && typeof v === 'object' && typeof v.models === 'object' && v.models !== null && Array.isArray(v.groups) && typeof v.totals === 'object';
+}
+
 /** Seconds → milliseconds, rounded to µs. */
 export const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
 

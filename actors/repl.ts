@@ -7,6 +7,7 @@ import repl, { type REPLEval, type REPLServer } from 'node:repl';
 import { inspect } from 'node:util';
 import { decode, describeError, encode, encodingOf, type ActorSystem } from '../bus/index.js';
 import { RuntimeKeys, RuntimeSubjects } from './protocol.js';
+import { attainmentByModel, isDispatcherStats } from './dispatcher-stats.js';
 
 export interface ReplOptions {
   system: ActorSystem;
@@ -45,14 +46,15 @@ export function defaultHistoryFile(): string {
   return process.env.MESHSERVE_REPL_HISTORY ?? join(homedir(), '.meshserve_repl_history');
 }
 
-/** Compact rendering of a stats() result: one line per series when it has the snapshot shape. */
+/** Compact rendering of a dispatcher's stats(): totals, then one line per model; anything else inspected. */
 function formatStats(stats: unknown): string {
-  const s = stats as { series?: Array<Record<string, unknown>>; placementVersion?: unknown } | undefined;
-  if (s && Array.isArray(s.series)) {
-    const rows = s.series.map((r) => `  ${String(r.model)}@${String(r.group)} requests=${String(r.requests)} rejections=${String(r.rejections)} errors=${String(r.errors)}`);
-    return [`placement v${String(s.placementVersion ?? '?')}`, ...rows].join('\n');
-  }
-  return inspect(stats, { depth: 4, breakLength: 120 });
+  if (!isDispatcherStats(stats)) return inspect(stats, { depth: 4, breakLength: 120 });
+  const attainment = attainmentByModel(stats);
+  const t = stats.totals;
+  const rows = Object.entries(stats.models).map(
+    ([model, m]) => `  ${model} requests=${m.requests} ok=${m.ok} withinSlo=${m.withinSlo} rejected=${m.rejected} errors=${m.errors} p99=${m.latencyMs.p99}ms attainment=${model in attainment ? `${(attainment[model] * 100).toFixed(1)}%` : '-'}`,
+  );
+  return [`placement v${stats.placementVersion} in flight ${stats.inflight} requests=${t.requests} rejected=${t.rejected} errors=${t.errors}`, ...rows].join('\n');
 }
 
 /** A handle whose methods are known only by name at run time (typed handles need the actor class). */

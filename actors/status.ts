@@ -4,6 +4,8 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { describeError, type ActorSystem, type RegistryEntry } from '../bus/index.js';
+import { attainmentByModel, isDispatcherStats } from './dispatcher-stats.js';
+import { RuntimeKeys } from './protocol.js';
 
 export interface ClusterStatus {
   actors: RegistryEntry[];
@@ -69,7 +71,7 @@ export async function collectStatus(system: ActorSystem, options: { dispatcherNa
     const raw = await redis.get(key).catch(() => null);
     if (raw !== null) rates[key.slice(`${prefix}:rate:`.length)] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
-  const rawPlacement = await redis.get(`${prefix}:placement:current`);
+  const rawPlacement = await redis.get(new RuntimeKeys(prefix).currentPlacement());
   let placement: ClusterStatus['placement'];
   if (rawPlacement !== null) {
     const p = parseJson(rawPlacement) as Record<string, unknown>;
@@ -92,20 +94,6 @@ export function aliveHere(actors: RegistryEntry[], host: string = hostname()): b
   return actors.some((a) => a.host === host && a.state === 'ready');
 }
 
-/** SLO attainment per model from a stats() result, when it carries request/rejection counters. */
-export function attainmentOf(stats: unknown): Record<string, number> {
-  const series = (stats as { series?: Array<{ model: string; requests: number; rejections: number; errors: number }> })?.series;
-  if (!Array.isArray(series)) return {};
-  const byModel = new Map<string, { requests: number; good: number }>();
-  for (const s of series) {
-    const m = byModel.get(s.model) ?? { requests: 0, good: 0 };
-    m.requests += s.requests;
-    m.good += s.requests - s.rejections - s.errors;
-    byModel.set(s.model, m);
-  }
-  return Object.fromEntries([...byModel].map(([model, m]) => [model, m.requests ? m.good / m.requests : 1]));
-}
-
 /** The human view of a status snapshot. */
 export function formatStatus(status: ClusterStatus): string {
   const lines: string[] = [];
@@ -123,14 +111,17 @@ export function formatStatus(status: ClusterStatus): string {
   const rateModels = Object.keys(status.rates);
   lines.push(`rates: ${rateModels.length ? rateModels.map((m) => `${m}=${status.rates[m]}/s`).join(' ') : 'none recorded'}`);
   if ('unavailable' in status.dispatcher) lines.push(`dispatcher: ${status.dispatcher.unavailable}`);
+  else if (!isDispatcherStats(status.dispatcher.stats)) lines.push(`dispatcher stats (not a meshserve dispatcher's): ${JSON.stringify(status.dispatcher.stats)}`);
   else {
-    const attainment = attainmentOf(status.dispatcher.stats);
-    const models = Object.keys(attainment);
-    lines.push(
-      models.length
-        ? `attainment: ${models.map((m) => `${m}=${(attainment[m] * 100).toFixed(1)}%`).join(' ')}`
-        : `dispatcher stats: ${JSON.stringify(status.dispatcher.stats)}`,
-    );
+    const stats = status.dispatcher.stats;
+    const attainment = attainmentByModel(stats);
+    const models = Object.keys(attainment).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const t = stats.totals;
+    lines.push(`dispatcher: placement v${stats.placementVersion}, ${stats.inflight} in flight; ${t.requests} requests: ${t.ok} ok (${t.withinSlo} within SLO), ${t.rejected} rejected, ${t.errors} errors${stats.peers?.present ? '; other dispatchers present' : ''}`);
+    lines.push(`attainment: ${models.length ? models.map((m) => `${m}=${(attainment[m] * 100).toFixed(1)}%`).join(' ') : 'no requests yet'}`);
+    for (const g of stats.groups.filter((g) => g.current)) {
+      lines.push(`  group ${g.id}: routed ${g.routed}, ok ${g.ok}, errors ${g.errors}, in flight ${g.inflight}, backlog ${g.backlogMs.toFixed(1)} ms${g.dead ? `, OUT of routing${g.lostDevices.length ? ` (lost ${g.lostDevices.join(', ')})` : ''}` : ''}`);
+    }
   }
   return lines.join('\n');
 }

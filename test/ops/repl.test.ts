@@ -12,16 +12,24 @@ import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../../bus/index.js';
 import { Greeter } from '../../bus/demo.js';
 import { startRepl } from '../../actors/repl.js';
+import { ModelCounters, type DispatcherStats } from '../../actors/dispatcher-stats.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/scripts/meshserve.js');
 
+/** Answers stats() in the real dispatcher's shape, one more request each time. */
 class FakeDispatcher {
   calls = 0;
-  stats(): unknown {
+  stats(): DispatcherStats {
     this.calls++;
-    return { placementVersion: 3, queueDepth: {}, series: [{ model: 'm1', group: 'g0', requests: this.calls, rejections: 0, errors: 0 }] };
+    const m1 = new ModelCounters();
+    m1.requests = this.calls;
+    for (let i = 0; i < this.calls; i++) m1.served(0.02, true);
+    return {
+      dispatcher: 'fake', placementVersion: 3, inflight: 0, totals: { requests: this.calls, ok: this.calls, withinSlo: this.calls, rejected: 0, errors: 0 },
+      peers: { present: false, notesSent: 0, notesReceived: 0 }, models: { m1: m1.snapshot() }, groups: [],
+    };
   }
 }
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../../bus/index.js';
 import { Greeter } from '../../bus/demo.js';
-import { attainmentOf } from '../../actors/status.js';
+import { attainmentByModel, ModelCounters, type DispatcherStats } from '../../actors/dispatcher-stats.js';
+import { startCluster, testProfile } from '../actors/helpers.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -51,9 +52,16 @@ test('an empty cluster: no placement, no rates, no dispatcher running; --alive-h
 
 test('a populated cluster: actors, devices, placement, rates, attainment', async () => {
   await system.spawn('greeter', new Greeter());
-  await system.spawn('dispatcher', {
-    stats: () => ({ series: [{ model: 'm1', group: 'g0', requests: 10, rejections: 1, errors: 1 }] }),
-  });
+  const m1 = new ModelCounters();
+  m1.requests = 10;
+  for (let i = 0; i < 8; i++) m1.served(0.05, true);
+  m1.rejected = 1;
+  m1.errors = 1;
+  const stats: DispatcherStats = {
+    dispatcher: 'd', placementVersion: 4, inflight: 0, totals: { requests: 10, ok: 8, withinSlo: 8, rejected: 1, errors: 1 },
+    peers: { present: false, notesSent: 0, notesReceived: 0 }, models: { m1: m1.snapshot() }, groups: [],
+  };
+  await system.spawn('dispatcher', { stats: () => stats });
   const redis = system.redis!;
   await redis.hset('ms:device:gpu-0', { memoryGb: '16', executor: 'simulated' });
   await redis.set('ms:rate:m1', '2.5');
@@ -82,18 +90,37 @@ test('status exits 1 with a reason when Redis is unreachable', async () => {
   assert.match(stderr, /^status: \S/); // ioredis refuses at once here; an unanswering host hits the timeout
 });
 
-test('attainmentOf: good = requests − rejections − errors, per model over groups', () => {
-  assert.deepEqual(
-    attainmentOf({
-      series: [
-        { model: 'a', group: 'g0', requests: 4, rejections: 1, errors: 0 },
-        { model: 'a', group: 'g1', requests: 6, rejections: 0, errors: 1 },
-        { model: 'b', group: 'none', requests: 0, rejections: 0, errors: 0 },
-      ],
-    }),
-    { a: 0.8, b: 1 },
-  );
-  assert.deepEqual(attainmentOf({ other: 1 }), {});
+test('attainmentByModel: within SLO ÷ all requests, models without requests left out', () => {
+  const counters = (requests: number, within: number, late: number): ReturnType<ModelCounters['snapshot']> => {
+    const c = new ModelCounters();
+    c.requests = requests;
+    for (let i = 0; i < within; i++) c.served(0.01, true);
+    for (let i = 0; i < late; i++) c.served(0.5, false);
+    c.rejected = requests - within - late;
+    return c.snapshot();
+  };
+  assert.deepEqual(attainmentByModel({ models: { a: counters(10, 7, 1), b: counters(0, 0, 0), c: counters(4, 4, 0) } }), { a: 0.7, c: 1 });
+});
+
+test('against a live cluster (real dispatcher, planner, workers): groups, totals and attainment', async () => {
+  const c = await startCluster({ workers: 2, profiles: [testProfile('m', 0.01)], planner: { strategy: 'static', groups: [{ config: { pp: 1, op: 1 }, models: ['m'] }, { config: { pp: 1, op: 1 }, models: ['m'] }] } });
+  try {
+    await c.planner.call('replace', 'test');
+    for (let i = 0; i < 5; i++) assert.equal((await c.infer('m', { slo: 1 })).status, 'ok');
+    for (let i = 0; i < 3; i++) assert.equal((await c.infer('m', { slo: 0.001 })).status, 'rejected');
+    const child = spawn(process.execPath, [cli, 'status'], { env: { ...process.env, NATS_URL: c.servers.natsUrl, REDIS_URL: c.servers.redisUrl } });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    assert.equal(await new Promise((resolve) => child.once('exit', resolve)), 0, out);
+    assert.match(out, /placement: version 1/);
+    assert.match(out, /dispatcher: placement v1, 0 in flight; 8 requests: 5 ok \(5 within SLO\), 3 rejected, 0 errors/);
+    assert.match(out, /attainment: m=62\.5%/);
+    assert.match(out, /group v1-0: routed \d+, ok \d+, errors 0, in flight 0/);
+    assert.match(out, /group v1-1: routed/);
+  } finally {
+    await c.close();
+  }
 });
 
 test('status gives up after --connect-timeout when the server never answers', async () => {
