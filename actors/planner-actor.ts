@@ -177,9 +177,25 @@ export class PlannerActor {
     return this.placed ?? null;
   }
 
-  /** Places now and publishes the result once every device has loaded its stages. */
+  /**
+   * Places now and publishes the result once every device has loaded its stages. A failure is
+   * also kept in Redis (`ms:placement:error`) for `meshserve status`: an automatic attempt has
+   * nobody to answer.
+   */
   async replace(reason: string = 'manual'): Promise<PlacementSummary> {
     reason = String(reason).slice(0, 200);
+    try {
+      const summary = await this.#place(reason);
+      await this.redis.del(this.keys.placementError()).catch(() => undefined);
+      return summary;
+    } catch (err) {
+      const failure = { at: new Date().toISOString(), reason, error: (err as Error).message };
+      await this.redis.set(this.keys.placementError(), JSON.stringify(failure)).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #place(reason: string): Promise<PlacementSummary> {
     const devices = await liveDevices(this.ctx.system, this.keys);
     if (!devices.length) throw new Error('no GPU workers are registered');
     const profiles = await this.#profiles();

@@ -112,6 +112,10 @@ export class RuntimeKeys {
   currentPlacement(): string {
     return `${this.prefix}:placement:current`;
   }
+  /** STRING: JSON `{ at, reason, error }` of the planner's last failed attempt; deleted when one succeeds. */
+  placementError(): string {
+    return `${this.prefix}:placement:error`;
+  }
   /** Counter INCRed for each new placement version. */
   placementVersion(): string {
     return `${this.prefix}:placement:version`;

@@ -12,6 +12,8 @@ export interface ClusterStatus {
   /** `<prefix>:device:<id>` entries (hash or JSON string), by id. */
   devices: Record<string, unknown>;
   placement: { version: unknown; groups: unknown; models: string[] } | undefined;
+  /** The planner's last failed placement attempt (`<prefix>:placement:error`), if the last one failed. */
+  placementError: { at?: string; reason?: string; error?: string } | undefined;
   /** `<prefix>:rate:<model>` values (requests/s), by model. */
   rates: Record<string, number | string>;
   dispatcher: { stats: unknown } | { unavailable: string };
@@ -71,7 +73,10 @@ export async function collectStatus(system: ActorSystem, options: { dispatcherNa
     const raw = await redis.get(key).catch(() => null);
     if (raw !== null) rates[key.slice(`${prefix}:rate:`.length)] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
-  const rawPlacement = await redis.get(new RuntimeKeys(prefix).currentPlacement());
+  const keys = new RuntimeKeys(prefix);
+  const rawPlacement = await redis.get(keys.currentPlacement());
+  const rawError = await redis.get(keys.placementError());
+  const placementError = rawError === null ? undefined : (parseJson(rawError) as ClusterStatus['placementError']);
   let placement: ClusterStatus['placement'];
   if (rawPlacement !== null) {
     const p = parseJson(rawPlacement) as Record<string, unknown>;
@@ -86,7 +91,7 @@ export async function collectStatus(system: ActorSystem, options: { dispatcherNa
     const { name: kind, message } = describeError(err);
     dispatcher = { unavailable: kind === 'NoRespondersError' ? 'no dispatcher running' : message };
   }
-  return { actors: await system.list(), devices, placement, rates, dispatcher };
+  return { actors: await system.list(), devices, placement, placementError, rates, dispatcher };
 }
 
 /** True when an actor of this host (container) is registered and ready: the compose health check. */
@@ -108,6 +113,8 @@ export function formatStatus(status: ClusterStatus): string {
     lines.push(`  groups: ${JSON.stringify(status.placement.groups ?? null)}`);
     lines.push(`  models: ${status.placement.models.join(', ') || '(none)'}`);
   }
+  const failed = status.placementError;
+  if (failed) lines.push(`  last placement attempt failed${failed.at ? ` at ${failed.at}` : ''}${failed.reason ? ` (${failed.reason})` : ''}: ${failed.error ?? JSON.stringify(failed)}`);
   const rateModels = Object.keys(status.rates);
   lines.push(`rates: ${rateModels.length ? rateModels.map((m) => `${m}=${status.rates[m]}/s`).join(' ') : 'none recorded'}`);
   if ('unavailable' in status.dispatcher) lines.push(`dispatcher: ${status.dispatcher.unavailable}`);

@@ -32,6 +32,18 @@ describe('planner: auto-place at start', () => {
     assert.equal(reply.status, 'ok', reply.reason);
   });
 
+  it('a failed attempt is kept in Redis for status, and cleared by the next success', async () => {
+    await c.planner.call('configure', { models: ['a', 'no-such-model'] });
+    await assert.rejects(c.planner.call('replace', 'operator'), /no profile for model "no-such-model"/);
+    const kept = JSON.parse((await c.system.redis!.get('ms:placement:error'))!) as { reason: string; error: string; at: string };
+    assert.equal(kept.reason, 'operator');
+    assert.match(kept.error, /no profile for model "no-such-model"/);
+    assert.ok(Date.now() - Date.parse(kept.at) < 10_000);
+    await c.planner.call('configure', { models: ['a', 'b'] });
+    await c.planner.call('replace', 'operator');
+    assert.equal(await c.system.redis!.get('ms:placement:error'), null);
+  });
+
   it('a planner restarted after a placed device left places without it', async () => {
     const before = (await c.planner.call('current'))!;
     await c.system.stop('planner');

@@ -46,6 +46,12 @@ test('an empty cluster: no placement, no rates, no dispatcher running; --alive-h
   assert.deepEqual(s.dispatcher, { unavailable: 'no dispatcher running' });
   const human = await status();
   assert.match(human.stdout, /placement: none yet/);
+  assert.doesNotMatch(human.stdout, /last placement attempt failed/);
+  await system.redis!.set('ms:placement:error', JSON.stringify({ at: '2026-12-01T10:00:00.000Z', reason: 'device gpu-0 started', error: 'no profile for model "x"' }));
+  const failed = await status();
+  assert.match(failed.stdout, /placement: none yet\n {2}last placement attempt failed at 2026-12-01T10:00:00.000Z \(device gpu-0 started\): no profile for model "x"/);
+  assert.equal(JSON.parse((await status('--json')).stdout).placementError.error, 'no profile for model "x"');
+  await system.redis!.del('ms:placement:error');
   assert.match(human.stdout, /dispatcher: no dispatcher running/);
   assert.equal((await status('--alive-here')).code, 1);
 });
