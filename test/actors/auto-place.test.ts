@@ -5,14 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PlannerActor } from '../../actors/planner-actor.js';
 import { startCluster, testProfile, type TestCluster } from './helpers.js';
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 8_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../helpers/until.js';
 
 describe('planner: auto-place at start', () => {
   let c: TestCluster;

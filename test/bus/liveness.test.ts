@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ActorSystem, NoRespondersError, PresenceWatch, Supervisor, rootLogger } from '../../bus/index.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
+import { until } from '../helpers/until.js';
 import { Counter } from './fixtures/actors.js';
 
 process.env.LOG_LEVEL ??= 'silent';
@@ -59,15 +60,15 @@ describe('liveness pings and presence', () => {
     const watch = new PresenceWatch(system, { intervalMs: 50, log: rootLogger(), onChange: (_name, present) => changes.push({ present, at: Date.now() }) });
     watch.watch(['watched']);
     try {
-      await until(() => changes.length === 1);
+      await until('1 presence changes', () => changes.length === 1, 5_000, 10);
       assert.equal(changes[0].present, true, 'seen first');
       const killedAt = Date.now();
       process.kill(child.pid!, 'SIGKILL');
-      await until(() => changes.length === 2);
+      await until('2 presence changes', () => changes.length === 2, 5_000, 10);
       assert.equal(changes[1].present, false);
       assert.ok(changes[1].at - killedAt < 200, `absent ${changes[1].at - killedAt} ms after the kill (interval 50 ms)`);
       await once(supervisor, 'ready');
-      await until(() => changes.length === 3);
+      await until('3 presence changes', () => changes.length === 3, 5_000, 10);
       assert.equal(changes[2].present, true, 'back after the restart');
     } finally {
       watch.stop();
@@ -75,10 +76,3 @@ describe('liveness pings and presence', () => {
   });
 });
 
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -13,15 +13,9 @@ import { startServers, type LocalServer, type TestServers } from '../helpers/ser
 
 process.env.LOG_LEVEL ??= 'silent';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep, until } from '../helpers/until.js';
 
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000, everyMs = 25): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+export { sleep, until };
 
 export interface ProcessClusterOptions extends Pick<LocalClusterOptions, 'workers' | 'planner' | 'dispatcher' | 'worker' | 'execArgv'> {
   profiles: ModelProfile[];
