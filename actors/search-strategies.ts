@@ -4,7 +4,9 @@
 // of each model's single-device latency.
 import { placeByName } from '../planner/placement/index.js';
 import { profileMap } from '../planner/profile.js';
-import { slosFromScale, windowedWorkload } from '../planner/workload/multi-model.js';
+import { mergeStreams, slosFromScale } from '../planner/workload/multi-model.js';
+import { arrivals } from '../planner/workload/arrivals.js';
+import { Rng } from '../planner/rng.js';
 import type { Placement, Workload } from '../planner/types.js';
 import { registerStrategy, type PlacementInput } from './placement-strategies.js';
 
@@ -17,13 +19,21 @@ export const TRAINING_SLO_SCALE = 5;
 /** Rate assumed for a model nobody has asked for yet, so it still gets a place. */
 export const UNOBSERVED_RATE = 0.1;
 
-/** A seeded Gamma workload at the observed rates; deterministic for the same input. */
+/**
+ * A seeded Gamma workload at the observed rates; deterministic for the same input. Every model
+ * has at least one request in it: at a low rate the bursty sample is often empty, and a model
+ * without requests weighs nothing in the search, so it could be left without a place.
+ */
 export function trainingWorkload(input: PlacementInput): Workload {
   const models = input.profiles.map((p) => p.name);
   const rates = models.map((m) => (input.rates[m] > 0 ? input.rates[m] : UNOBSERVED_RATE));
   const slos = slosFromScale(models, profileMap(input.profiles), input.sloScale ?? TRAINING_SLO_SCALE);
-  const window = { start: 0, end: TRAINING_SECONDS, rates, cvs: models.map(() => TRAINING_CV) };
-  return windowedWorkload(models, [window], 1, slos, TRAINING_SECONDS);
+  const root = new Rng(1);
+  const streams = models.map((_, m) => {
+    const sample = arrivals(root.fork(m), { rate: rates[m], cv: TRAINING_CV }, 0, TRAINING_SECONDS);
+    return sample.length ? sample : Float64Array.of((TRAINING_SECONDS * (m + 1)) / (models.length + 1));
+  });
+  return mergeStreams(models, streams, slos, TRAINING_SECONDS);
 }
 
 async function search(algorithm: string, input: PlacementInput): Promise<Placement> {

@@ -6,12 +6,14 @@
 // - Fast greedy (what the reference runs): one simulation per step; take models by unserved
 //   requests (most first), groups by routed requests (fewest first), add the first model that fits
 //   on the first group that takes it. Ties go to the lower model / group index, so the result is
-//   deterministic. It fills memory; we return the best placement seen on the way (usually the last).
+//   deterministic. It fills memory; we return the best placement seen on the way, the fullest of
+//   equals (the reference returns the last, filled one; replicas that score the same on the
+//   training traffic cost nothing and help on traffic it did not sample).
 // - Beam search (the paper's): keep the `beam` best candidates; expand each by the `expandModels`
 //   most-unserved models that fit somewhere, on the `expandGroups` least-loaded distinct groups
 //   (groups of equal config and models are interchangeable, so only one of each class is tried);
 //   simulate every child once (duplicates reached by different paths are skipped); keep the top
-//   `beam`; stop when nothing fits; return the best seen. With beam 1 and one model × one group it
+//   `beam`; stop when nothing fits; return the best seen (the latest, fullest, of equals). With beam 1 and one model × one group it
 //   walks exactly the greedy path.
 import type { SimResult } from '../types.js';
 import { candidateKey, type Scored, type SearchContext, type SearchGroup } from './search-context.js';
@@ -40,7 +42,7 @@ export function greedySelection(ctx: SearchContext, start: readonly SearchGroup[
     }
     if (!move) return best;
     current = ctx.evaluate(ctx.withModel(current.groups, move[0], move[1]));
-    if (current.score > best.score) best = current;
+    if (current.score >= best.score) best = current;
   }
 }
 
@@ -92,6 +94,6 @@ export function beamSelection(ctx: SearchContext, start: readonly SearchGroup[],
     // Stable sort: equal scores keep generation order (deterministic).
     children.sort((a, b) => b.score - a.score);
     beam = children.slice(0, opts.beam);
-    if (beam[0].score > best.score) best = beam[0];
+    if (beam[0].score >= best.score) best = beam[0];
   }
 }
