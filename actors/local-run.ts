@@ -11,6 +11,9 @@ import { demoScenario } from './demo-scenario.js';
 import { launchCluster, type LocalCluster } from './local-cluster.js';
 import { DEFAULT_STRATEGY } from './placement-strategies.js';
 import { storeProfiles, type PlannerActor } from './planner-actor.js';
+import type { Dispatcher } from './dispatcher.js';
+import { metricsSnapshot } from './dispatcher-metrics.js';
+import { serveMetrics, type MetricsServer } from './metrics.js';
 import { RuntimeSubjects, type RuntimePlacement } from './protocol.js';
 import type { ReplayProgress } from './replay.js';
 import { replayScenario, type ScenarioReplayResult } from './scenario-replay.js';
@@ -28,6 +31,8 @@ export interface LocalRunOptions {
   strategy?: string;
   /** Stop by itself after this many seconds in all; default: run until `signal` aborts. */
   durationSeconds?: number;
+  /** Serve the dispatcher's Prometheus /metrics and /healthz here (0 = any free port); default off. */
+  metricsPort?: number;
   signal: AbortSignal;
 }
 
@@ -44,6 +49,7 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
   const infra = await startLocalInfrastructure({ natsUrl: o.natsUrl, redisUrl: o.redisUrl });
   let system: ActorSystem | undefined;
   let cluster: LocalCluster | undefined;
+  let metrics: MetricsServer | undefined;
   try {
     events.info(`nats:  ${redactUrl(infra.natsUrl)}${o.natsUrl ? '' : ' (child nats-server)'}`);
     events.info(`redis: ${redactUrl(infra.redisUrl)}${o.redisUrl ? '' : ' (child redis-server)'}`);
@@ -60,6 +66,12 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       await planner.call('configure', { strategy: 'static', groups: scenario.placement.groups.map((g) => ({ config: g.config, models: [...g.models] })) });
     }
     await planner.call('replace', 'start');
+    if (o.metricsPort !== undefined) {
+      // The dispatcher runs in its own process: each scrape asks it for stats() over the bus.
+      const dispatcher = system.actor<Dispatcher>('dispatcher', { timeoutMs: 2_000 });
+      metrics = await serveMetrics(async () => metricsSnapshot(await dispatcher.call('stats')), { port: o.metricsPort, host: '127.0.0.1' });
+      events.info(`metrics: ${metrics.url}/metrics (Prometheus text), ${metrics.url}/healthz`);
+    }
     if (o.demoSeconds > 0 && !o.signal.aborted) {
       events.info(`demo: ${scenario.workload.arrival.length} requests over ${o.demoSeconds} s (Gamma CV 4, power-law over ${scenario.profiles.length} models, SLO scale 5)`);
       const r = await replayScenario(system, scenario, { place: false, onProgress: events.progress, signal: o.signal });
@@ -76,6 +88,7 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
     }
   } finally {
     events.info('stopping: draining actors');
+    await metrics?.close();
     await cluster?.stop();
     await system?.close();
     await infra.close();

@@ -7,7 +7,8 @@ import { describePlacement, runLocalCluster } from '../../actors/local-run.js';
 import { DEFAULT_STRATEGY } from '../../actors/placement-strategies.js';
 import { printFidelity, printHuman } from './report.js';
 import { progressPrinter } from './progress.js';
-import { nonNegativeNumber, positiveInt, positiveNumber } from './option-parsers.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './option-parsers.js';
+import { metricsPortFrom } from '../../actors/metrics.js';
 
 interface StartOptions {
   duration?: number;
@@ -15,6 +16,7 @@ interface StartOptions {
   demoSeconds: number;
   demoRate: number;
   strategy?: string;
+  metricsPort?: number;
 }
 
 export function registerStart(program: Command): void {
@@ -25,6 +27,7 @@ export function registerStart(program: Command): void {
     .option('--workers <n>', 'simulated GPU workers', positiveInt, 8)
     .option('--demo-seconds <s>', 'length of the demo workload (0 = no demo)', nonNegativeNumber, 30)
     .option('--demo-rate <req/s>', 'total request rate of the demo workload', positiveNumber, 20)
+    .option('--metrics-port <port>', 'serve the dispatcher\'s Prometheus /metrics and /healthz on 127.0.0.1:<port> (0 = a free port; default: METRICS_PORT; unset = off)', nonNegativeInt)
     .option('--strategy <name>', `placement strategy (default: the demo's groups on 8 workers, else ${DEFAULT_STRATEGY})`)
     .action(async (o: StartOptions) => {
       process.env.LOG_LEVEL ??= 'warn';
@@ -35,7 +38,7 @@ export function registerStart(program: Command): void {
       const progress = progressPrinter();
       try {
         await runLocalCluster(
-          { natsUrl: process.env.NATS_URL, redisUrl: process.env.REDIS_URL, workers: o.workers, demoSeconds: o.demoSeconds, demoRate: o.demoRate, strategy: o.strategy, durationSeconds: o.duration, signal: abort.signal },
+          { natsUrl: process.env.NATS_URL, redisUrl: process.env.REDIS_URL, workers: o.workers, demoSeconds: o.demoSeconds, demoRate: o.demoRate, strategy: o.strategy, durationSeconds: o.duration, metricsPort: o.metricsPort ?? metricsPortFrom(), signal: abort.signal },
           {
             info: (line) => console.log(line),
             progress: progress.update,

@@ -9,14 +9,20 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/scripts/meshserve.js');
 
-test('start: 3 workers, a 3 s demo, report, stops by itself', { timeout: 90_000 }, async () => {
+test('start: 3 workers, a 3 s demo, report, metrics endpoint, stops by itself', { timeout: 90_000 }, async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'error' };
   delete env.NATS_URL;
   delete env.REDIS_URL;
-  const child = spawn(process.execPath, [cli, 'start', '--workers', '3', '--demo-seconds', '3', '--demo-rate', '10', '--duration', '4'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'start', '--workers', '3', '--demo-seconds', '3', '--demo-rate', '10', '--duration', '6', '--metrics-port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  let scraped: Promise<string> | undefined;
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    // Scrape once the demo is over (its report is printed), while the cluster still serves.
+    const url = /metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(out)?.[1];
+    if (url && !scraped && /fidelity \(live vs simulated/.test(out)) scraped = fetch(`${url}/metrics`).then((r) => r.text());
+  });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.equal(code, 0, `exit ${code}\n${out}\n${err}`);
@@ -26,4 +32,10 @@ test('start: 3 workers, a 3 s demo, report, stops by itself', { timeout: 90_000 
   assert.match(out, /fidelity \(live vs simulated/);
   assert.match(out, /stopping: draining actors/);
   assert.match(err, /sent \d+\/\d+/, 'progress line');
+  assert.ok(scraped, 'the metrics URL was printed');
+  const metrics = await scraped;
+  assert.match(metrics, /^meshserve_placement_version \d+$/m);
+  // The demo's requests, counted by the dispatcher process and scraped through the start process.
+  const total = [...metrics.matchAll(/^meshserve_requests_total\{model="(?!all)[^"]+",group="all"\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  assert.ok(total > 0, `requests counted: ${total}\n${metrics.slice(0, 600)}`);
 });
