@@ -2,7 +2,7 @@
 // before anything is measured), profile a generated model over NATS, then store the profile
 // where the planner reads it (`ms:profile:<model>`) and as a ModelProfile JSON file.
 import type { Redis } from 'ioredis';
-import { connectNats, connectRedis, natsUrlFrom, redactUrl } from '../bus/index.js';
+import { connectNats, connectRedis, natsUrlFrom } from '../bus/index.js';
 import { configKey } from '../planner/types.js';
 import { saveProfilesFile } from './planner-files.js';
 import { profileOverNats, type MeasuredProfile, type NatsProfileOptions } from './nats-profile.js';
@@ -29,10 +29,10 @@ export async function profileAndStore(spec: TransformerSpec, o: ProfileRunOption
   const url = natsUrlFrom(o.natsUrl);
   const connect = () => connectNats({ url, name: 'meshserve-profile' });
   // Fail before minutes of measuring when a server is not there.
-  await (await connect().catch((err: Error) => Promise.reject(new Error(`cannot connect to NATS at ${redactUrl(url)}: ${err.message}`)))).close();
+  await (await connect()).close();
   let redis: Redis | undefined;
   if (o.redis !== false) {
-    redis = await connectRedis({ url: o.redisUrl, name: 'meshserve-profile' }).catch((err: Error) => Promise.reject(new Error(`cannot connect to Redis (REDIS_URL): ${err.message}; use --no-redis to write the JSON file only`)));
+    redis = await connectRedis({ url: o.redisUrl, name: 'meshserve-profile' }).catch((err: Error) => Promise.reject(new Error(`${err.message}; use --no-redis to write the JSON file only`)));
   }
   try {
     const measured = await profileOverNats(spec, { ...o, connect });

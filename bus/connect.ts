@@ -92,7 +92,8 @@ export function natsServersFrom(url: string): NatsServers {
  * restart, and its subscriptions are re-established by the client on reconnect.
  */
 export async function connectNats(options: NatsConnectOptions = {}): Promise<NatsConnection> {
-  const { servers, user, pass, token } = natsServersFrom(natsUrlFrom(options.url));
+  const url = natsUrlFrom(options.url);
+  const { servers, user, pass, token } = natsServersFrom(url);
   return await natsConnect({
     servers,
     ...(user !== undefined ? { user, pass } : {}),
@@ -104,6 +105,9 @@ export async function connectNats(options: NatsConnectOptions = {}): Promise<Nat
     pingInterval: options.pingIntervalMs ?? 5_000,
     maxPingOut: 2,
     ...options.extra,
+  }).catch((err: Error) => {
+    // nats.js says only "connection refused" or "Authorization Violation": name the server.
+    throw new Error(`cannot connect to NATS at ${redactUrl(url)}: ${err.message}`, { cause: err });
   });
 }
 
@@ -137,6 +141,10 @@ export async function connectRedis(options: RedisConnectOptions = {}): Promise<R
     if (warned) rootLogger().info('redis connection restored');
     warned = false;
   });
-  await redis.connect();
+  await redis.connect().catch((err: Error) => {
+    redis.disconnect();
+    // ioredis reports a refused first connection as "Connection is closed.": name the server.
+    throw new Error(`cannot connect to Redis at ${redactUrl(redisUrlFrom(options.url))}: ${err.message}`, { cause: err });
+  });
   return redis;
 }

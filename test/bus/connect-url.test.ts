@@ -2,7 +2,7 @@
 // and passes them as options; and URLs are printed with their secrets masked.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { natsServersFrom, redactUrl } from '../../bus/index.js';
+import { connectNats, connectRedis, natsServersFrom, redactUrl } from '../../bus/index.js';
 
 describe('NATS_URL credentials', () => {
   it('leaves URLs without credentials alone', () => {
@@ -33,5 +33,18 @@ describe('NATS_URL credentials', () => {
     assert.equal(redactUrl('redis://:pw@redis:6379'), 'redis://:***@redis:6379');
     assert.equal(redactUrl('tok@h:1,nats://h2:2'), '***@h:1,nats://h2:2');
     assert.equal(redactUrl('nats://127.0.0.1:4222'), 'nats://127.0.0.1:4222');
+  });
+
+  it('a failed first connection names the server, password masked', async () => {
+    await assert.rejects(connectNats({ url: 'nats://u:pw-nats@127.0.0.1:1' }), (err: Error) => {
+      assert.match(err.message, /^cannot connect to NATS at nats:\/\/u:\*\*\*@127\.0\.0\.1:1: /);
+      assert.doesNotMatch(err.message, /pw-nats/);
+      return true;
+    });
+    await assert.rejects(connectRedis({ url: 'redis://:pw-redis@127.0.0.1:1' }), (err: Error) => {
+      assert.match(err.message, /^cannot connect to Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: /);
+      assert.doesNotMatch(err.message, /pw-redis/);
+      return true;
+    });
   });
 });
