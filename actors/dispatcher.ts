@@ -44,6 +44,11 @@ export interface DispatcherOptions {
   probeIntervalMs?: number;
 }
 
+/** Peer notes stamped further than this from our clock are dropped (s). */
+const PEER_CLOCK_SKEW = 10;
+/** Largest lateness shift taken from a peer (s). */
+const PEER_MAX_SHIFT = 60;
+
 /** Longest a group stays out of routing after repeated "no responders" before it is tried again (s). */
 const MAX_BACKOFF = 5;
 
@@ -531,12 +536,21 @@ export class Dispatcher {
     if (g.peerBusyUntil > now) g.peerBusyUntil += by;
   }
 
-  /** Another dispatcher's booking or shift on a group of the same placement: same effect here. */
+  /**
+   * Another dispatcher's booking or shift on a group of the same placement: same effect here.
+   * Implausible notes (a clock far off ours, a shift beyond any deadline) are dropped: they would
+   * block a group for long.
+   */
   #peerNote(n: PeerNote): void {
     const g = this.groups.get(n.group);
     if (!g || g.version !== n.version) return;
+    const now = nowSeconds();
+    if (Math.abs(n.at - now) > PEER_CLOCK_SKEW || (n.kind === 'late' && n.by > PEER_MAX_SHIFT)) {
+      this.log.debug({ note: n }, 'ignoring an implausible peer note');
+      return;
+    }
     if (n.kind === 'late') {
-      this.#shift(g, n.by, nowSeconds());
+      this.#shift(g, n.by, now);
       return;
     }
     if (!g.latency.hosts(n.model)) return;

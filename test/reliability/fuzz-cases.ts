@@ -7,7 +7,7 @@ import { encode, jsonContentHeaders } from '../../bus/index.js';
 import type { RuntimePlacement, RuntimeSubjects } from '../../actors/protocol.js';
 import type { Rng } from '../../planner/rng.js';
 
-export type FuzzTarget = 'infer' | 'actor' | 'placement' | 'stage' | 'sync' | 'dispatch';
+export type FuzzTarget = 'infer' | 'actor' | 'placement' | 'stage' | 'sync' | 'dispatch' | 'peers';
 
 export interface FuzzCase {
   readonly target: FuzzTarget;
@@ -187,13 +187,28 @@ function dispatchCase(rng: Rng, ctx: FuzzContext): FuzzCase {
     : { ...base, data: encode(pick(rng, [{ rid: 1 }, { ok: 'yes' }, { rid: 'r', group: 'g', ok: true }, [], 'done'])), what: 'wrong types' };
 }
 
+/** Broken dispatcher peer notes: not a batch, notes of unknown kinds, wrong types, a `late` of no time. */
+function peersCase(rng: Rng, ctx: FuzzContext): FuzzCase {
+  const subject = ctx.subjects.dispatchPeers;
+  const g = ctx.placement.groups[0];
+  const note = { kind: 'booked', group: g.id, version: ctx.placement.version, model: ctx.model, at: 1 };
+  return rng.next() < 0.4
+    ? { target: 'peers', subject, data: randomBytes(rng), what: 'random bytes' }
+    : {
+      target: 'peers', subject, what: 'wrong types',
+      data: encode(pick(rng, [{ from: 'x' }, { notes: [note] }, { from: 'x', notes: [{ ...note, kind: 'moved' }] }, { from: 'x', notes: [{ ...note, at: 'now' }] },
+        { from: 'x', notes: [{ ...note, kind: 'late', by: -1 }] }, { from: 5, notes: [] }, [note], 'notes'])),
+    };
+}
+
 const TARGETS: ReadonlyArray<[FuzzTarget, number, (rng: Rng, ctx: FuzzContext) => FuzzCase]> = [
   ['infer', 0.35, inferCase],
   ['actor', 0.25, actorCase],
   ['placement', 0.1, placementCase],
   ['stage', 0.15, stageCase],
   ['sync', 0.05, syncCase],
-  ['dispatch', 0.1, dispatchCase],
+  ['dispatch', 0.05, dispatchCase],
+  ['peers', 0.05, peersCase],
 ];
 
 /** One malformed message for a target drawn by weight. */
