@@ -3,7 +3,9 @@
 // name, so they work against whatever planner/dispatcher the cluster runs.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import repl, { type REPLEval, type REPLServer } from 'node:repl';
+import repl, { type REPLServer } from 'node:repl';
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
 import { inspect } from 'node:util';
 import { decode, describeError, encode, encodingOf, type ActorSystem } from '../bus/index.js';
 import { RuntimeKeys, RuntimeSubjects } from './protocol.js';
@@ -62,6 +64,37 @@ function untyped(system: ActorSystem, name: string): { call(method: string, ...a
   return system.actor(name) as unknown as { call(method: string, ...args: unknown[]): Promise<unknown> };
 }
 
+/** Feeds `input`'s lines to the REPL through `feed`, each once the REPL prompts for it; ends `feed` after the last. */
+function feedLines(server: REPLServer, input: NodeJS.ReadableStream, feed: PassThrough): void {
+  const lines: string[] = [];
+  let ready = true; // repl.start() has shown the first prompt already
+  let ended = false;
+  const pump = (): void => {
+    if (!ready) return;
+    const line = lines.shift();
+    if (line !== undefined) {
+      ready = false;
+      feed.write(`${line}\n`);
+    } else if (ended) feed.end();
+  };
+  const prompt = server.displayPrompt.bind(server);
+  server.displayPrompt = (preserveCursor?: boolean): void => {
+    prompt(preserveCursor);
+    ready = true;
+    setImmediate(pump); // after the REPL has finished handling the line that led here
+  };
+  const reader = createInterface({ input, crlfDelay: Infinity, terminal: false });
+  reader.on('line', (line) => {
+    lines.push(line);
+    pump();
+  });
+  reader.on('close', () => {
+    ended = true;
+    pump();
+  });
+  server.once('exit', () => reader.close());
+}
+
 /** Starts the REPL; resolves once it is ready (history loaded). */
 export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
   const { system } = options;
@@ -71,32 +104,23 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
   const dispatcher = options.dispatcherName ?? 'dispatcher';
   let stopWatch: (() => void) | undefined;
 
+  // Node's REPL evaluates each line as it arrives, even while an earlier top-level await is
+  // pending: a script piped to stdin would run out of order, and its last awaits would outlive
+  // the connection (closed on .exit / end of input). So input that is not a terminal is fed to
+  // the REPL one line at a time, the next one once the REPL shows its prompt again (after a
+  // result, an error, a command, or "..." inside a multi-line statement).
+  const input = options.input ?? process.stdin;
+  const scripted = !(options.terminal ?? (input as NodeJS.ReadStream).isTTY ?? false);
+  const feed = scripted ? new PassThrough() : undefined;
   const server: REPLServer = repl.start({
     prompt: options.prompt ?? 'meshserve> ',
-    input: options.input ?? process.stdin,
+    input: feed ?? input,
     output,
     useGlobal: false,
     terminal: options.terminal,
     ignoreUndefined: true,
   });
-
-  // Node's REPL evaluates each line as it arrives, even while an earlier top-level await is
-  // pending: a script piped to stdin would run out of order, and its last awaits would outlive
-  // the connection (closed on .exit / end of input). Chain the evaluations instead.
-  let settled: Promise<void> = Promise.resolve();
-  const evaluate = server.eval;
-  const chained: REPLEval = (code, context, file, callback) => {
-    settled = settled.then(
-      () =>
-        new Promise<void>((done) =>
-          evaluate.call(server, code, context, file, (err, result) => {
-            callback(err, result);
-            done();
-          }),
-        ),
-    );
-  };
-  (server as { eval: REPLEval }).eval = chained; // typed read-only, but it is what the REPL calls per line
+  if (feed) feedLines(server, input, feed);
 
   const subjects = new RuntimeSubjects(system.subjects);
   const keys = new RuntimeKeys(system.subjects.prefix);
@@ -131,7 +155,6 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
       };
       const timer = setInterval(tick, ms);
       tick();
-      const input = options.input ?? process.stdin;
       const onKey = (): void => stopWatch?.();
       stopWatch = () => {
         clearInterval(timer);
@@ -174,7 +197,7 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
   const exited = new Promise<void>((resolve) =>
     server.once('exit', () => {
       stopWatch?.();
-      void settled.then(resolve);
+      resolve();
     }),
   );
   return { server, exited };

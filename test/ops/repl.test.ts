@@ -101,7 +101,7 @@ test('repl over stdin: actors, call, handles, infer, placement, replace, watch, 
   }
 });
 
-test('a script piped to stdin runs in order and finishes its last await before the REPL exits', async () => {
+test('a script piped to stdin runs in order, multi-line statements included, and finishes its last await before the REPL exits', { timeout: 20_000 }, async () => {
   const child = spawn(process.execPath, [cli, 'repl'], {
     env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl, MESHSERVE_REPL_HISTORY: '' },
   });
@@ -110,10 +110,21 @@ test('a script piped to stdin runs in order and finishes its last await before t
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
   // All at once, as `meshserve repl < script` delivers it: the slow line must still come first,
   // and the infer after it must be answered before .exit closes the connection.
-  child.stdin.end(['await new Promise((r) => setTimeout(() => r("first"), 300))', '"second"', 'JSON.stringify(await infer("m1", "last"))', '.exit', ''].join('\n'));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
+  child.stdin.end([
+    'await new Promise((r) => setTimeout(() => r("first"), 300))', '"second"',
+    // A statement over several lines (the REPL's "..." continuation) still works when piped.
+    'function f() {', '  return 40 + 2', '}', 'f()',
+    'JSON.stringify(await infer("m1", "last"))', '.exit', '',
+  ].join('\n'));
+  // A REPL stuck on a broken statement never exits: give up after 10 s and kill it.
+  const code = await new Promise((resolve) => {
+    const timer = setTimeout(() => { child.kill(); resolve('killed after 10 s'); }, 10_000);
+    child.once('exit', (c) => { clearTimeout(timer); resolve(c); });
+  });
   assert.equal(code, 0, out);
   assert.ok(out.indexOf("'first'") >= 0 && out.indexOf("'first'") < out.indexOf("'second'"), `out of order:\n${out}`);
+  assert.match(out, /\b42\b/);
+  assert.doesNotMatch(out, /Illegal return|is not defined/);
   assert.match(out, /\{"input":"last"\}/);
   assert.doesNotMatch(out, /connection closed|Uncaught/);
 });
