@@ -42,7 +42,8 @@ export function permissionTable(prefix: string = DEFAULT_PREFIX): Record<Cluster
       subscribe: [...actorSide.subscribe, p('infer.>'), p('dispatch.>'), p('placement')],
     },
     worker: {
-      publish: [...actorSide.publish, p('group.>'), p('dispatch.>')],
+      // Completions only (`dispatch.<dispatcher>.<rid>`), not the dispatchers' own `dispatch.peers`.
+      publish: [...actorSide.publish, p('group.>'), p('dispatch.*.*')],
       subscribe: [...actorSide.subscribe, p('group.>'), p('placement')],
     },
     planner: {

@@ -27,8 +27,9 @@ export function redisUrlFrom(url?: string): string {
   return url ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
 }
 
-// `scheme://userinfo@rest`: the userinfo ends at the last '@' before the host (a password may hold '@' only percent-encoded).
-const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)?([^/@]*)@(.*)$/i;
+// `scheme://userinfo@host…`: the userinfo runs to the last '@' (hosts and ports hold none), so a
+// password with an unencoded '@' or '/' still parses, and is still masked in logs.
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)?(.*)@([^@]*)$/i;
 
 /** A URL fit for logs and error messages: its password (or token) replaced by `***`. */
 export function redactUrl(url: string): string {

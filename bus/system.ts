@@ -211,6 +211,11 @@ export class ActorSystem {
         const message = String((status as { error?: Error }).error?.message ?? status.type);
         const now = Date.now();
         if ((this.reportedErrors.get(message) ?? -Infinity) + 60_000 <= now) {
+          // Messages name subjects (inboxes are unique): forget the old ones, keep the map small.
+          if (this.reportedErrors.size >= 256) {
+            for (const [m, at] of this.reportedErrors) if (at + 60_000 <= now) this.reportedErrors.delete(m);
+            if (this.reportedErrors.size >= 256) this.reportedErrors.clear();
+          }
           this.reportedErrors.set(message, now);
           this.log.error({ natsError: message }, 'nats server error');
         }

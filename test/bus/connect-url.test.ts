@@ -14,6 +14,9 @@ describe('NATS_URL credentials', () => {
     assert.deepEqual(natsServersFrom('nats://worker:s3cret@nats:4222'), { servers: ['nats://nats:4222'], user: 'worker', pass: 's3cret' });
     assert.deepEqual(natsServersFrom('nats://u:p%40ss%3A@a:1,nats://u:p%40ss%3A@b:2'), { servers: ['nats://a:1', 'nats://b:2'], user: 'u', pass: 'p@ss:' });
     assert.deepEqual(natsServersFrom('tls://tok@h:4443'), { servers: ['tls://h:4443'], token: 'tok' });
+    // Unencoded '@' and '/' in a password (generated secrets): split at the last '@'.
+    assert.deepEqual(natsServersFrom('nats://u:p@ss/w0rd@host:4222'), { servers: ['nats://host:4222'], user: 'u', pass: 'p@ss/w0rd' });
+    assert.deepEqual(natsServersFrom('nats://u:p@[::1]:4222'), { servers: ['nats://[::1]:4222'], user: 'u', pass: 'p' });
     // One server with credentials, another without: the connection's one set applies to both.
     assert.deepEqual(natsServersFrom('nats://u:p@a:1,nats://b:2'), { servers: ['nats://a:1', 'nats://b:2'], user: 'u', pass: 'p' });
   });
@@ -33,6 +36,8 @@ describe('NATS_URL credentials', () => {
     assert.equal(redactUrl('redis://:pw@redis:6379'), 'redis://:***@redis:6379');
     assert.equal(redactUrl('tok@h:1,nats://h2:2'), '***@h:1,nats://h2:2');
     assert.equal(redactUrl('nats://127.0.0.1:4222'), 'nats://127.0.0.1:4222');
+    assert.equal(redactUrl('nats://u:p@ss/w0rd@host:4222'), 'nats://u:***@host:4222');
+    assert.equal(redactUrl('redis://:a/b@c@redis:6379/0'), 'redis://:***@redis:6379/0');
   });
 
   it('a failed first connection names the server, password masked', async () => {

@@ -136,7 +136,7 @@ test('worker serves its stage subject and reports completions; dispatcher hears 
   const worker = await as('worker');
   worker.nc.subscribe('ms.group.g0.stage.0', { callback: (_e, m) => void m.respond('stage-done') });
   await worker.nc.flush();
-  worker.nc.publish('ms.dispatch.g0', 'done');
+  worker.nc.publish('ms.dispatch.D1.r1', 'done'); // ms.dispatch.<dispatcher>.<rid>
   await worker.nc.flush();
   const reply = await dispatcher.nc.request('ms.group.g0.stage.0', 'act', { timeout: 2_000 });
   assert.equal(reply.string(), 'stage-done');
@@ -144,6 +144,15 @@ test('worker serves its stage subject and reports completions; dispatcher hears 
   assert.equal(completion, 'done');
   assert.deepEqual(worker.violations, []);
   assert.deepEqual(dispatcher.violations, []);
+});
+
+test('a worker cannot forge the dispatchers\' peer notes; a dispatcher can send them', async () => {
+  const forged = await tryPublish('worker', 'ms.dispatch.peers');
+  assert.equal(forged.delivered, false);
+  assert.ok(forged.violations.some((v) => /Permissions Violation/i.test(v)), `violations: ${forged.violations.join('; ')}`);
+  const real = await tryPublish('dispatcher', 'ms.dispatch.peers');
+  assert.equal(real.delivered, true);
+  assert.deepEqual(real.violations, []);
 });
 
 test('redis: the password works, no password is refused', async () => {
