@@ -44,10 +44,8 @@ export interface DispatcherOptions {
   probeIntervalMs?: number;
 }
 
-/** Peer notes stamped further than this from our clock are dropped (s). */
-const PEER_CLOCK_SKEW = 10;
-/** Largest lateness shift taken from a peer (s). */
-const PEER_MAX_SHIFT = 60;
+/** A peer's view of a group further ahead than this is not believed (s): it would block the group. */
+const PEER_MAX_AHEAD = 300;
 
 /** Longest a group stays out of routing after repeated "no responders" before it is tried again (s). */
 const MAX_BACKOFF = 5;
@@ -185,7 +183,10 @@ export class Dispatcher {
       safeSubscribe(this.nc, `${this.completionBase}*`, (msg) => this.#complete(msg), { log: this.log, what: 'completions' }),
       safeSubscribe(this.nc, this.subjects.inferWildcard, (msg) => this.#request(msg), { queue: 'dispatchers', log: this.log, what: 'requests' }),
     );
-    this.peers = new DispatcherPeers({ nc: this.nc, subject: this.subjects.dispatchPeers, self: this.dispatcherId, log: this.log, apply: (n) => this.#peerNote(n) });
+    this.peers = new DispatcherPeers({
+      nc: this.nc, subject: this.subjects.dispatchPeers, self: this.dispatcherId, log: this.log,
+      apply: (n) => this.#peerNote(n), snapshot: (to) => this.#clocksFor(to),
+    });
     this.subs.push(this.peers.subscription);
     // A device that dies or leaves takes its groups out of routing at once. A stopping device
     // drained what it held; a dead one lost it, so its requests are routed again.
@@ -441,7 +442,7 @@ export class Dispatcher {
       return;
     }
     const finish = best.latency.commit(inf.model, t);
-    this.peers?.note({ kind: 'booked', group: best.id, version: best.version, model: inf.model, at: t });
+    if (this.peers?.hasPeers) this.peers.note({ kind: 'booked', group: best.id, version: best.version, model: inf.model, at: t });
     inf.group = best;
     inf.estimatedFinish = finish;
     inf.estimatedExit = finish - best.latency.clocks.overhead;
@@ -521,14 +522,11 @@ export class Dispatcher {
     const clocks = g.latency.clocks;
     const now = nowSeconds();
     const late = actualExit - (inf.estimatedExit + (g.shift - inf.shiftAtCommit)) - clocks.overhead;
-    if (late > 0 && (g.inflight > 0 || g.peerBusyUntil > now)) {
-      this.#shift(g, late, now);
-      this.peers?.note({ kind: 'late', group: g.id, version: g.version, by: late, at: now });
-    }
+    if (late > 0 && (g.inflight > 0 || g.peerBusyUntil > now)) this.#shift(g, late, now);
     if (g.inflight === 0 && now >= g.peerBusyUntil) clocks.idleAt(now);
   }
 
-  /** Moves the group's future clocks (and what other dispatchers booked there) by `by` seconds. */
+  /** Moves the group's future clocks (and what other dispatchers booked there) by `by` seconds: a completion came late. */
   #shift(g: GroupState, by: number, now: number): void {
     const clocks = g.latency.clocks.clocks;
     for (let k = 0; k < clocks.length; k++) if (clocks[k] > now) clocks[k] += by;
@@ -537,25 +535,42 @@ export class Dispatcher {
   }
 
   /**
-   * Another dispatcher's booking or shift on a group of the same placement: same effect here.
-   * Implausible notes (a clock far off ours, a shift beyond any deadline) are dropped: they would
-   * block a group for long.
+   * Another dispatcher's booking, or its whole view of a group sent to us as a newcomer (taken
+   * where it is ahead of ours; not believed beyond PEER_MAX_AHEAD: it would block the group).
+   * Bookings are placed at receipt, on our clock: hosts' clocks differ, a note is under a
+   * millisecond old.
    */
   #peerNote(n: PeerNote): void {
     const g = this.groups.get(n.group);
     if (!g || g.version !== n.version) return;
     const now = nowSeconds();
-    if (Math.abs(n.at - now) > PEER_CLOCK_SKEW || (n.kind === 'late' && n.by > PEER_MAX_SHIFT)) {
-      this.log.debug({ note: n }, 'ignoring an implausible peer note');
-      return;
-    }
-    if (n.kind === 'late') {
-      this.#shift(g, n.by, now);
+    if (n.kind === 'clocks') {
+      const clocks = g.latency.clocks.clocks;
+      if (n.ahead.length !== clocks.length || n.busyFor > PEER_MAX_AHEAD || n.ahead.some((a) => a > PEER_MAX_AHEAD)) {
+        this.log.debug({ note: n }, 'ignoring an implausible peer view');
+        return;
+      }
+      for (let k = 0; k < clocks.length; k++) clocks[k] = Math.max(clocks[k], now + n.ahead[k]);
+      g.peerBusyUntil = Math.max(g.peerBusyUntil, now + n.busyFor);
       return;
     }
     if (!g.latency.hosts(n.model)) return;
-    const exit = g.latency.commit(n.model, n.at) - g.latency.clocks.overhead;
+    const exit = g.latency.commit(n.model, now) - g.latency.clocks.overhead;
     if (exit > g.peerBusyUntil) g.peerBusyUntil = exit;
+  }
+
+  /** Our view of every group of the placement in force, for a dispatcher that has just appeared. */
+  #clocksFor(to: string): PeerNote[] {
+    const now = nowSeconds();
+    const notes: PeerNote[] = [];
+    for (const g of this.groups.values()) {
+      if (g.version !== this.version) continue;
+      const clocks = g.latency.clocks;
+      const busyUntil = Math.max(g.peerBusyUntil, clocks.lastStageFree);
+      if (busyUntil <= now) continue; // idle: nothing to tell
+      notes.push({ kind: 'clocks', group: g.id, version: g.version, to, ahead: Array.from(clocks.clocks, (c) => Math.max(0, c - now)), busyFor: busyUntil - now });
+    }
+    return notes;
   }
 
   /**

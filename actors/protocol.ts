@@ -287,14 +287,19 @@ export const GroupEvent = z.object({
 export type GroupEvent = z.infer<typeof GroupEvent>;
 
 /**
- * On `ms.dispatch.peers`, batched: what a dispatcher did to its estimate of a group, for the other
- * dispatchers of the queue group, whose requests queue on the same devices. `booked`: a request
- * of `model` committed at `at` (epoch s); `late`: the group's future clocks moved by `by` seconds
- * (a completion came late).
+ * On `ms.dispatch.peers`, batched: what a dispatcher booked on a group, for the other dispatchers
+ * of the queue group, whose requests queue on the same devices. `booked`: a request of `model`
+ * (booked by the receiver at receipt: no clock is shared between hosts; `at` is the sender's
+ * epoch s, for logs). `clocks`: the sender's whole view of a group, sent to one dispatcher (`to`)
+ * that has just appeared: how far ahead of now each stage's clock is and when the last booked
+ * request should leave (seconds from now).
  */
 export const PeerNote = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('booked'), group: z.string(), version: z.number().int(), model: z.string(), at: z.number() }),
-  z.object({ kind: z.literal('late'), group: z.string(), version: z.number().int(), by: z.number().positive().finite(), at: z.number() }),
+  z.object({
+    kind: z.literal('clocks'), group: z.string(), version: z.number().int(), to: z.string(),
+    ahead: z.array(z.number().nonnegative().finite()).max(64), busyFor: z.number().nonnegative().finite(),
+  }),
 ]);
 export type PeerNote = z.infer<typeof PeerNote>;
 

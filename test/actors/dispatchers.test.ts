@@ -72,17 +72,50 @@ describe('serving runtime: two dispatchers share their bookings', () => {
     assert.equal(replies.filter((r) => r.status === 'rejected').length, 20 - served.length);
   });
 
-  it('drops implausible peer notes (a clock an hour off, a shift of an hour) instead of blocking the group', async () => {
+  it('is not blocked by forged peer notes: a booking stamped an hour ahead, a view an hour ahead', async () => {
     await new Promise((r) => setTimeout(r, 600)); // the burst above has drained
     const placement = (await c.planner.call('current'))!;
     const group = placement.groups[0].id;
     const at = Date.now() / 1000 + 3_600;
+    const to = (await c.dispatcher.call('stats')).dispatcher;
     c.client.publish(new RuntimeSubjects(c.system.subjects).dispatchPeers, encode({
-      from: 'forged', notes: [{ kind: 'booked', group, version: placement.version, model: 'slow', at }, { kind: 'late', group, version: placement.version, by: 3_600, at: Date.now() / 1000 }],
+      from: 'forged', notes: [
+        { kind: 'booked', group, version: placement.version, model: 'slow', at }, // booked at receipt: one request's time
+        { kind: 'clocks', group, version: placement.version, to, ahead: [3_600], busyFor: 3_600 }, // past PEER_MAX_AHEAD: ignored
+      ],
     }));
+    await new Promise((r) => setTimeout(r, 150)); // the forged booking (0.1 s) has left
     await c.client.flush();
     await new Promise((r) => setTimeout(r, 50));
     const reply = await c.infer('slow', { id: 'after-forgery', slo: 0.35 });
     assert.equal(reply.status, 'ok', reply.reason);
+  });
+});
+
+describe('serving runtime: a dispatcher that joins a busy cluster', () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await startCluster({ workers: 1, profiles: [testProfile('slow', 0.1)], planner: { strategy: 'static', groups: [{ config: { pp: 1, op: 1 }, models: ['slow'] }] } });
+    await c.planner.call('replace', 'test');
+  });
+  after(() => c?.close());
+
+  it('gets the others\' view of each group at once, not an empty queue', async () => {
+    // About 3 s of work queued through the only dispatcher (no SLO: all admitted).
+    const pending = Array.from({ length: 30 }, (_, i) => c.infer('slow', { id: `q${i}` }));
+    await new Promise((r) => setTimeout(r, 100));
+    await c.system.spawn('dispatcher-late', new Dispatcher());
+    const late = c.system.actor<Dispatcher>('dispatcher-late');
+    const end = Date.now() + 2_000;
+    let backlog = 0;
+    while (Date.now() < end) {
+      const s = await late.call('stats');
+      backlog = s.groups.find((g) => g.current)?.backlogMs ?? 0;
+      if (backlog > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(backlog > 1_500, `the newcomer's backlog estimate: ${backlog} ms`);
+    const replies = await Promise.all(pending);
+    assert.deepEqual(replies.filter((r) => r.status !== 'ok'), []);
   });
 });
