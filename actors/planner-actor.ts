@@ -150,10 +150,12 @@ export class PlannerActor {
       if (!live.length) return;
       const placed = [...new Set(this.placed?.groups.flatMap((g) => g.devices.flat()) ?? [])].sort();
       const missing = placed.filter((d) => !live.includes(d));
-      // A device that joined meanwhile is taken in at the next change (as a join is when placed
-      // devices are all there); one that left must be placed around now.
+      const joined = live.filter((d) => !placed.includes(d));
       if (!this.placed) this.#devicesChanged(`planner started with ${live.length} devices registered`);
       else if (missing.length) this.#devicesChanged(`planner started; placed devices gone: ${missing.join(', ')}`);
+      // Devices the placement does not use: joined while we were down (auto-place takes them in,
+      // as it does a live join), or left out on purpose (a static layout: left alone).
+      else if (joined.length && this.config.autoPlace) this.#devicesChanged(`planner started; devices not placed yet: ${joined.join(', ')}`);
     } catch (err) {
       this.log.warn({ err }, 'could not read the registered devices at start');
     }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PlannerActor } from '../../actors/planner-actor.js';
+import { GpuWorker } from '../../actors/gpu-worker.js';
 import { startCluster, testProfile, type TestCluster } from './helpers.js';
 import { until } from '../helpers/until.js';
 
@@ -49,5 +50,17 @@ describe('planner: auto-place at start', () => {
     assert.match((await c.planner.call('current'))!.reason, /placed devices gone: gpu-2/);
     const reply = await c.infer('b', { id: 'r2', slo: 5 });
     assert.equal(reply.status, 'ok', reply.reason);
+  });
+
+  it('a planner restarted after a device joined (auto-place) takes it in', async () => {
+    const before = (await c.planner.call('current'))!;
+    await c.system.stop('planner');
+    await c.system.spawn('gpu-9', new GpuWorker({ retireIdleMs: 300 }));
+    await c.system.spawn('planner', new PlannerActor({ ...settle, rateCheckSec: 0, models: ['a', 'b'] }));
+    await until('a placement using gpu-9', async () => {
+      const p = await c.planner.call('current');
+      return p !== null && p.version > before.version && p.groups.some((g) => g.devices.flat().includes('gpu-9'));
+    });
+    assert.match((await c.planner.call('current'))!.reason, /devices not placed yet: gpu-9/);
   });
 });
