@@ -7,7 +7,7 @@
 //
 // Estimates are corrected from completions: a group running late shifts its future clocks by
 // the lateness; a group with nothing in flight is pulled back to "idle now". Several dispatchers
-// keep each other's bookings and shifts on their clocks (dispatcher-peers.ts).
+// keep each other's bookings on their clocks (dispatcher-peers.ts).
 //
 // Fault domains are mesh groups. A group leaves routing when one of its devices is lost — its
 // ping finds nobody on NATS (a crashed process; pinged while its group holds requests and has
@@ -30,6 +30,7 @@ import { ModelCounters, ms, type DispatcherStats } from './dispatcher-stats.js';
 import { emptyHistogram, observe, type LatencyHistogram as BucketHistogram } from './metrics.js';
 import { Completion, GPU_WORKER_KIND, InferRequest, RuntimeKeys, RuntimePlacement, RuntimeSubjects, type GroupEvent, type InferReply, type PeerNote, type StageWork } from './protocol.js';
 import { DispatcherPeers } from './dispatcher-peers.js';
+import { naturalOrder } from './natural-order.js';
 import { followPlacements } from './placement-feed.js';
 import { groupLatencyModel } from './runtime-placement.js';
 
@@ -386,7 +387,7 @@ export class Dispatcher {
       id = req.id ?? ulid();
       const groups = this.routes.get(model);
       if (!groups) {
-        const known = [...this.routes.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+        const known = [...this.routes.keys()].sort(naturalOrder);
         this.#answerError(msg.reply, encoding, id, model, arrival, `model "${model}" is not served${known.length ? ` (served: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})` : ' (no placement yet)'}`);
         return;
       }

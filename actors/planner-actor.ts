@@ -24,7 +24,8 @@ import type { GpuWorker } from './gpu-worker.js';
 import { DEFAULT_STRATEGY, strategyNamed, type GroupInput } from './placement-strategies.js';
 import './search-strategies.js'; // registers the planner library's searches
 import { DeviceInfo, GPU_WORKER_KIND, RuntimeKeys, RuntimePlacement, RuntimeSubjects } from './protocol.js';
-import { bindPlacement } from './runtime-placement.js';
+import { bindPlacement, placedDevices } from './runtime-placement.js';
+import { naturalOrder } from './natural-order.js';
 
 export const PlannerConfig = z.object({
   /** Placement strategy by name (see placement-strategies.ts). */
@@ -85,7 +86,7 @@ export async function liveDevices(system: ActorSystem, keys: RuntimeKeys): Promi
     const parsed = DeviceInfo.safeParse(hash);
     if (parsed.success) devices.push(parsed.data);
   }
-  return devices.sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
+  return devices.sort((a, b) => naturalOrder(a.id, b.id));
 }
 
 export class PlannerActor {
@@ -146,11 +147,11 @@ export class PlannerActor {
    */
   async #checkDevicesAtStart(): Promise<void> {
     try {
-      const live = (await liveDevices(this.ctx.system, this.keys)).map((d) => d.id).sort();
+      const live = (await liveDevices(this.ctx.system, this.keys)).map((d) => d.id);
       if (!live.length) return;
-      const placed = [...new Set(this.placed?.groups.flatMap((g) => g.devices.flat()) ?? [])].sort();
-      const missing = placed.filter((d) => !live.includes(d));
-      const joined = live.filter((d) => !placed.includes(d));
+      const placed = this.placed ? placedDevices(this.placed) : new Set<string>();
+      const missing = [...placed].filter((d) => !live.includes(d));
+      const joined = live.filter((d) => !placed.has(d));
       if (!this.placed) this.#devicesChanged(`planner started with ${live.length} devices registered`);
       else if (missing.length) this.#devicesChanged(`planner started; placed devices gone: ${missing.join(', ')}`);
       // Devices the placement does not use: joined while we were down (auto-place takes them in,
@@ -216,7 +217,7 @@ export class PlannerActor {
       devices.map((d) => this.ctx.system.actor<GpuWorker>(d.id, { timeoutMs: this.config.assignTimeoutMs }).call('assign', bound)),
     );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${devices[i].id}: ${(r.reason as Error).message}`] : []));
-    const used = new Set(bound.groups.flatMap((g) => g.devices.flat()));
+    const used = placedDevices(bound);
     const failedUsed = failed.filter((f) => used.has(f.slice(0, f.indexOf(':'))));
     if (failedUsed.length) throw new Error(`placement v${version} not published: ${failedUsed.join('; ')}`);
     if (failed.length) this.log.warn({ failed }, 'unused devices did not take the placement');
@@ -268,7 +269,7 @@ export class PlannerActor {
     if (!names) {
       const keys = await this.redis.keys(this.keys.profilePattern());
       const prefixLength = this.keys.profile('').length;
-      names = keys.map((k) => k.slice(prefixLength)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+      names = keys.map((k) => k.slice(prefixLength)).sort(naturalOrder);
     }
     if (this.config.groups) for (const g of this.config.groups) for (const m of g.models) if (!names.includes(m)) names = [...names, m];
     if (!names.length) throw new Error('no models to place: store profiles under ms:profile:<model> or configure "models"');

@@ -10,26 +10,23 @@ import { traceFromText, traceToText } from '../planner/workload/trace.js';
 
 const readText = (path: string): string => readFileSync(path, 'utf8');
 
+/** Reads a file; a failure names what it was meant to be (`cannot read profiles p.json: …`). */
+function readNamed(path: string, what: string): string {
+  try {
+    return readText(path);
+  } catch (e) {
+    throw new Error(`cannot read ${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
 /** Reads and builds a scenario file; relative paths in it resolve against its folder. */
 export function loadScenarioFile(path: string): Scenario {
   const files: ScenarioFiles = { baseDir: dirname(resolve(path)), read: readText };
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (e) {
-    throw new Error(`cannot read scenario ${path}: ${(e as Error).message}`);
-  }
-  return scenarioFromText(text, path, files);
+  return scenarioFromText(readNamed(path, 'scenario'), path, files);
 }
 
 export function loadProfilesFile(path: string): ModelProfile[] {
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (e) {
-    throw new Error(`cannot read profiles ${path}: ${(e as Error).message}`);
-  }
-  return profilesFromText(text, path);
+  return profilesFromText(readNamed(path, 'profiles'), path);
 }
 
 export function saveProfilesFile(path: string, profiles: readonly ModelProfile[]): void {
@@ -38,13 +35,7 @@ export function saveProfilesFile(path: string, profiles: readonly ModelProfile[]
 
 /** Reads a trace file; the encoding follows the extension (.json, otherwise CSV). */
 export function readTraceFile(path: string): Workload {
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (e) {
-    throw new Error(`cannot read trace ${path}: ${(e as Error).message}`);
-  }
-  return traceFromText(text, path);
+  return traceFromText(readNamed(path, 'trace'), path);
 }
 
 export function writeTraceFile(path: string, w: Workload): void {

@@ -90,6 +90,11 @@ export function groupLatencyModel(placement: RuntimePlacement, group: RuntimeGro
   return new GroupLatencyModel(group, placement.profiles, placement.params);
 }
 
+/** The devices a placement uses. */
+export function placedDevices(p: Pick<RuntimePlacement, 'groups'>): Set<string> {
+  return new Set(p.groups.flatMap((g) => g.devices.flat()));
+}
+
 /** Checks a placement's internal consistency (device grid shape matches each config). */
 export function checkPlacement(p: RuntimePlacement): void {
   const seen = new Set<string>();

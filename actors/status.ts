@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { describeError, type ActorSystem, type RegistryEntry } from '../bus/index.js';
 import { attainmentByModel, isDispatcherStats } from './dispatcher-stats.js';
 import { RuntimeKeys } from './protocol.js';
+import { naturalOrder } from './natural-order.js';
 
 export interface ClusterStatus {
   actors: RegistryEntry[];
@@ -122,7 +123,7 @@ export function formatStatus(status: ClusterStatus): string {
   else {
     const stats = status.dispatcher.stats;
     const attainment = attainmentByModel(stats);
-    const models = Object.keys(attainment).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const models = Object.keys(attainment).sort(naturalOrder);
     const t = stats.totals;
     lines.push(`dispatcher: placement v${stats.placementVersion}, ${stats.inflight} in flight; ${t.requests} requests: ${t.ok} ok (${t.withinSlo} within SLO), ${t.rejected} rejected, ${t.errors} errors${stats.peers?.present ? '; other dispatchers present' : ''}`);
     lines.push(`attainment: ${models.length ? models.map((m) => `${m}=${(attainment[m] * 100).toFixed(1)}%`).join(' ') : 'no requests yet'}`);

@@ -125,7 +125,9 @@ export interface RedisConnectOptions {
  * Resolves once the first connection is up.
  */
 export async function connectRedis(options: RedisConnectOptions = {}): Promise<Redis> {
-  const redis = new Redis(redisUrlFrom(options.url), {
+  const url = redisUrlFrom(options.url);
+  const shown = redactUrl(url);
+  const redis = new Redis(url, {
     connectionName: options.name,
     lazyConnect: true,
     maxRetriesPerRequest: 3,
@@ -136,7 +138,7 @@ export async function connectRedis(options: RedisConnectOptions = {}): Promise<R
   redis.on('error', (err: Error) => {
     if (warned) return;
     warned = true;
-    rootLogger().warn({ err: err.message, url: redactUrl(redisUrlFrom(options.url)) }, 'redis connection error; retrying');
+    rootLogger().warn({ err: err.message, url: shown }, 'redis connection error; retrying');
   });
   redis.on('ready', () => {
     if (warned) rootLogger().info('redis connection restored');
@@ -145,7 +147,7 @@ export async function connectRedis(options: RedisConnectOptions = {}): Promise<R
   await redis.connect().catch((err: Error) => {
     redis.disconnect();
     // ioredis reports a refused first connection as "Connection is closed.": name the server.
-    throw new Error(`cannot connect to Redis at ${redactUrl(redisUrlFrom(options.url))}: ${err.message}`, { cause: err });
+    throw new Error(`cannot connect to Redis at ${shown}: ${err.message}`, { cause: err });
   });
   return redis;
 }

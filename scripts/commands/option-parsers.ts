@@ -1,29 +1,19 @@
 // Option parsers and the failure wrapper shared by the subcommands.
 import { InvalidArgumentError } from 'commander';
 
-export function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
-  return n;
+/** A commander option parser: the number, or an InvalidArgumentError with `message`. */
+function numberOption(ok: (n: number) => boolean, message: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!ok(n)) throw new InvalidArgumentError(message);
+    return n;
+  };
 }
 
-export function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number ≥ 0');
-  return n;
-}
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer ≥ 0');
-  return n;
-}
+export const positiveNumber = numberOption((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
+export const nonNegativeNumber = numberOption((n) => Number.isFinite(n) && n >= 0, 'must be a number ≥ 0');
+export const positiveInt = numberOption((n) => Number.isInteger(n) && n > 0, 'must be a positive integer');
+export const nonNegativeInt = numberOption((n) => Number.isInteger(n) && n >= 0, 'must be an integer ≥ 0');
 
 export function commaList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
