@@ -8,7 +8,12 @@ RUN npm install --no-audit --no-fund
 COPY tsconfig.json ./
 COPY bus ./bus
 COPY planner ./planner
-COPY actors ./actors
+COPY serving ./serving
+COPY modelgen ./modelgen
+COPY ops ./ops
+COPY dev ./dev
+COPY config ./config
+COPY bench ./bench
 COPY scripts ./scripts
 COPY examples ./examples
 RUN npm run build && npm prune --omit=dev

@@ -2,14 +2,14 @@
 // Entry point of an actor process: loads a module export, spawns it as an actor, serves until
 // SIGTERM/SIGINT, then drains (every accepted message is answered) and exits 0.
 //
-//   node dist/bus/actor-host.js --module ./dist/actors/echo.js --export Echo --name echo
+//   node dist/bus/actor-host.js --module ./dist/my-actors/echo.js --export Echo --name echo
 //
 // Connection URLs come from NATS_URL / REDIS_URL. When forked by a Supervisor it reports
 // `{ type: 'ready', id, name, pid }` over the IPC channel once the actor is ready.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { rootLogger } from './log.js';
+import { createLogger } from './log.js';
 import { ActorSystem } from './system.js';
 
 export interface HostReadyMessage {
@@ -50,7 +50,8 @@ function memoryNow(collect: boolean): ProcessMemory {
   return { rss, heapUsed, heapTotal, external, gc: gc !== undefined };
 }
 
-const USAGE = 'usage: actor-host --module <path> [--export <name>] --name <actor> [--args <json array>] [--concurrency <n>] [--prefix <p>] [--heartbeat-interval-ms <ms>] [--heartbeat-ttl-ms <ms>] [--no-registry]';
+const USAGE =
+  'usage: actor-host --module <path> [--export <name>] --name <actor> [--args <json array>] [--concurrency <n>] [--prefix <p>] [--heartbeat-interval-ms <ms>] [--heartbeat-ttl-ms <ms>] [--no-registry]';
 
 function intOption(value: string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
@@ -81,7 +82,10 @@ async function main(): Promise<void> {
   const exported = mod[values.export ?? 'default'];
   if (exported === undefined) throw new Error(`module ${values.module} has no export "${values.export}"`);
   // A class is instantiated with --args; an object is used as the actor itself.
-  const instance = typeof exported === 'function' ? new (exported as new (...a: unknown[]) => object)(...ctorArgs) : (exported as object);
+  const instance =
+    typeof exported === 'function'
+      ? new (exported as new (...a: unknown[]) => object)(...ctorArgs)
+      : (exported as object);
 
   const system = await ActorSystem.connect({
     name: `actor-host:${values.name}`,
@@ -92,7 +96,9 @@ async function main(): Promise<void> {
       heartbeatTtlMs: intOption(values['heartbeat-ttl-ms'], 'heartbeat-ttl-ms'),
     },
   });
-  const actor = await system.spawn(values.name, instance, { concurrency: intOption(values.concurrency, 'concurrency') });
+  const actor = await system.spawn(values.name, instance, {
+    concurrency: intOption(values.concurrency, 'concurrency'),
+  });
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -113,13 +119,14 @@ async function main(): Promise<void> {
   process.on('disconnect', () => shutdown('disconnect'));
 
   process.on('message', (msg: HostMemoryRequest) => {
-    if (msg?.type === 'memory') process.send?.({ type: 'memory', seq: msg.seq, memory: memoryNow(msg.gc) } satisfies HostMemoryReply);
+    if (msg?.type === 'memory')
+      process.send?.({ type: 'memory', seq: msg.seq, memory: memoryNow(msg.gc) } satisfies HostMemoryReply);
   });
   const ready: HostReadyMessage = { type: 'ready', id: actor.id, name: actor.name, pid: process.pid };
   process.send?.(ready);
 }
 
 main().catch((err: unknown) => {
-  rootLogger().fatal({ err }, 'actor host failed');
+  createLogger().fatal({ err }, 'actor host failed');
   process.exit(1);
 });

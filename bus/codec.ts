@@ -5,7 +5,7 @@
 // only a JSON library (nats CLI, curl-ish tools, Python) can call actors. Replies use the
 // encoding of the request. JSON has no bytes: byte arrays are written as base64 strings (the
 // receiver of a JSON message decides which strings are base64, as with tensors' `data`).
-import { Match, headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { Match, type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
 import { Packr } from 'msgpackr';
 
 export type Encoding = 'msgpack' | 'json';

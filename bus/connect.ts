@@ -1,10 +1,8 @@
 // Connections to NATS and Redis with the bus's defaults in one place.
-import { connect as natsConnect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { type NatsConnection, type NodeConnectionOptions, connect as natsConnect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { rootLogger } from './log.js';
-
-export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+import { busEnvironment } from './config.js';
+import { createLogger, type Logger } from './log.js';
 
 export interface NatsConnectOptions {
   /** Server URL(s); default: env NATS_URL, else nats://127.0.0.1:4222. Comma-separated for several. */
@@ -20,11 +18,11 @@ export interface NatsConnectOptions {
 }
 
 export function natsUrlFrom(url?: string): string {
-  return url ?? process.env.NATS_URL ?? DEFAULT_NATS_URL;
+  return url ?? busEnvironment().natsUrl;
 }
 
 export function redisUrlFrom(url?: string): string {
-  return url ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  return url ?? busEnvironment().redisUrl;
 }
 
 // `scheme://userinfo@host…`: the userinfo runs to the last '@' (hosts and ports hold none), so a
@@ -62,7 +60,10 @@ export interface NatsServers {
 export function natsServersFrom(url: string): NatsServers {
   let credentials: string | undefined;
   const servers: string[] = [];
-  for (const raw of url.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = USERINFO.exec(raw);
     if (!m) {
       servers.push(raw);
@@ -117,6 +118,8 @@ export interface RedisConnectOptions {
   url?: string;
   /** Connection name (CLIENT SETNAME). */
   name?: string;
+  /** Where connection trouble is logged; default a logger at LOG_LEVEL. */
+  log?: Logger;
 }
 
 /**
@@ -134,14 +137,15 @@ export async function connectRedis(options: RedisConnectOptions = {}): Promise<R
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
   });
   // Without a listener ioredis prints every failed reconnect attempt; log one warning per outage.
+  const log = options.log ?? createLogger();
   let warned = false;
   redis.on('error', (err: Error) => {
     if (warned) return;
     warned = true;
-    rootLogger().warn({ err: err.message, url: shown }, 'redis connection error; retrying');
+    log.warn({ err: err.message, url: shown }, 'redis connection error; retrying');
   });
   redis.on('ready', () => {
-    if (warned) rootLogger().info('redis connection restored');
+    if (warned) log.info('redis connection restored');
     warned = false;
   });
   await redis.connect().catch((err: Error) => {

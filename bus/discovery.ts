@@ -59,7 +59,12 @@ export function infoResponse(actor: ActorInfo): InfoResponse {
     type: 'io.nats.micro.v1.info_response',
     ...identity(actor),
     description: `${actor.kind} actor`,
-    endpoints: actor.methods.map((m) => ({ name: m.name, subject: m.subject, queue_group: actor.name, metadata: null })),
+    endpoints: actor.methods.map((m) => ({
+      name: m.name,
+      subject: m.subject,
+      queue_group: actor.name,
+      metadata: null,
+    })),
   };
 }
 
@@ -81,7 +86,11 @@ export function statsResponse(actor: ActorInfo): StatsResponse {
   };
 }
 
-const RESPONDERS: Record<Verb, (actor: ActorInfo) => object> = { PING: pingResponse, INFO: infoResponse, STATS: statsResponse };
+const RESPONDERS: Record<Verb, (actor: ActorInfo) => object> = {
+  PING: pingResponse,
+  INFO: infoResponse,
+  STATS: statsResponse,
+};
 
 /** Answers $SRV requests for the actors `list()` returns (the ready ones of this process). */
 export function serveDiscovery(nc: NatsConnection, list: () => Iterable<ActorInfo>): Subscription {

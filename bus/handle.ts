@@ -1,13 +1,14 @@
 // Handles: how any process calls an actor by name. A handle is a few strings and a shared
 // requester; creating one costs nothing and needs no round trip.
+import type { Msg } from '@nats-io/transport-node';
 import { decode, encode, encodingOf, headersFor } from './codec.js';
 import { BusError, CallTimeoutError, NoRespondersError, RemoteError, ValidationError } from './errors.js';
 import type { Requester, RequestFailure } from './requester.js';
-import { ActorPing, ReplyEnvelope, formatIssues, parseOrThrow } from './schemas.js';
+import { ActorPing, formatIssues, parseOrThrow, ReplyEnvelope } from './schemas.js';
 import { assertToken, type Subjects } from './subjects.js';
-import type { ActorArgs, ActorMethodName, ActorProxy, ActorResult, CallOptions } from './types.js';
+import type { ActorArgs, ActorMethodName, ActorProxy, ActorRef, ActorResult, CallOptions } from './types.js';
 
-export class ActorHandle<A> {
+export class ActorHandle<A> implements ActorRef<A> {
   private readonly base: string;
   private proxyCache: ActorProxy<A> | undefined;
   /** Validated call subjects by method: no regex or concatenation per call. */
@@ -31,7 +32,7 @@ export class ActorHandle<A> {
   async call<M extends ActorMethodName<A>>(method: M, ...args: ActorArgs<A, M>): Promise<ActorResult<A, M>> {
     const { timeoutMs, encoding } = this.options;
     const data = encode({ args }, encoding);
-    let reply;
+    let reply: Msg;
     try {
       reply = await this.requester.request(this.subject(method), data, headersFor(encoding), timeoutMs);
     } catch (err) {
@@ -52,16 +53,23 @@ export class ActorHandle<A> {
    * the answer does not come within the handle's timeout.
    */
   async ping(): Promise<ActorPing> {
-    let reply;
+    let reply: Msg;
     try {
-      reply = await this.requester.request(this.subjects.actorPing(this.name), new Uint8Array(0), undefined, this.options.timeoutMs);
+      reply = await this.requester.request(
+        this.subjects.actorPing(this.name),
+        new Uint8Array(0),
+        undefined,
+        this.options.timeoutMs,
+      );
     } catch (err) {
       throw this.translate(err, '_ping');
     }
     try {
       return parseOrThrow(ActorPing, decode(reply.data), `ping reply from ${this.name}`);
     } catch (err) {
-      throw err instanceof ValidationError ? err : new ValidationError(`undecodable ping reply from ${this.name}: ${(err as Error).message}`);
+      throw err instanceof ValidationError
+        ? err
+        : new ValidationError(`undecodable ping reply from ${this.name}: ${(err as Error).message}`);
     }
   }
 

@@ -1,34 +1,83 @@
 // Public API of the bus. Everything other parts use is exported from here.
-export { ActorSystem, type ActorSystemOptions, type SystemEventName } from './system.js';
-export { LocalActor, type SpawnOptions, type ActorInfo, type MethodStats, type StateChange } from './actor.js';
-export { ActorHandle } from './handle.js';
-export type { ActorContext, ActorHooks, ActorMethodName, ActorArgs, ActorResult, ActorProxy, ArgSchemas, CallOptions } from './types.js';
-export { Mailbox } from './mailbox.js';
-export { Registry, decodeActorEvent, type RegistryOptions } from './registry.js';
-export { Supervisor, type SupervisedActorOptions, type SupervisedActor, type SupervisedState } from './supervisor.js';
+
+export { type ActorInfo, LocalActor, type SpawnOptions, type StateChange } from './actor.js';
 export type { ProcessMemory } from './actor-host.js';
-export { PresenceWatch, type PresenceOptions } from './presence.js';
-export { Outbox, type OutboxOptions, type OutboxConnection } from './outbox.js';
-export { isNoResponders } from './requester.js';
-export { safeSubscribe, type SafeSubscribeOptions } from './subscribe.js';
-export { respondError, respondMalformed, safeEncodingOf } from './replies.js';
-export { Subjects, DEFAULT_PREFIX, PING_METHOD, assertToken, methodOf } from './subjects.js';
-export { encode, decode, encodingOf, headersFor, jsonContentHeaders, CONTENT_TYPE_HEADER, JSON_CONTENT_TYPE, type Encoding } from './codec.js';
 export {
-  BusError,
-  ValidationError,
-  RemoteError,
-  CallTimeoutError,
-  NoRespondersError,
-  ActorStateError,
-  ErrorCodes,
-  describeError,
-} from './errors.js';
-export { PayloadTooLargeError, assertWithinLimit, publishWithinLimit } from './payload-limit.js';
-export { CallEnvelope, ReplyEnvelope, RemoteErrorBody, RegistryEntry, ActorEvent, ActorPing, ActorState, parseOrThrow, formatIssues } from './schemas.js';
-export type { ActorEventKind } from './schemas.js';
-export { connectNats, connectRedis, natsServersFrom, natsUrlFrom, redactUrl, redisUrlFrom, DEFAULT_NATS_URL, DEFAULT_REDIS_URL, type NatsServers } from './connect.js';
+  CONTENT_TYPE_HEADER,
+  decode,
+  type Encoding,
+  encode,
+  encodingOf,
+  headersFor,
+  JSON_CONTENT_TYPE,
+  jsonContentHeaders,
+} from './codec.js';
+export {
+  type BusEnvironment,
+  busEnvironment,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_NATS_URL,
+  DEFAULT_REDIS_URL,
+} from './config.js';
 export type { NatsConnectOptions, RedisConnectOptions } from './connect.js';
-export { SRV_PREFIX, pingResponse, infoResponse, statsResponse } from './discovery.js';
-export type { PingResponse, InfoResponse, StatsResponse } from './discovery.js';
-export { rootLogger, actorLogger, type Logger } from './log.js';
+export {
+  connectNats,
+  connectRedis,
+  type NatsServers,
+  natsServersFrom,
+  natsUrlFrom,
+  redactUrl,
+  redisUrlFrom,
+} from './connect.js';
+export type { InfoResponse, PingResponse, StatsResponse } from './discovery.js';
+export { infoResponse, pingResponse, SRV_PREFIX, statsResponse } from './discovery.js';
+export {
+  ActorStateError,
+  BusError,
+  CallTimeoutError,
+  describeError,
+  ErrorCodes,
+  NoRespondersError,
+  RemoteError,
+  ValidationError,
+} from './errors.js';
+export { ActorHandle } from './handle.js';
+export { createLogger, type Logger } from './log.js';
+export { Mailbox } from './mailbox.js';
+export type { MethodStats } from './methods.js';
+export { Outbox, type OutboxOptions } from './outbox.js';
+export { assertWithinLimit, PayloadTooLargeError } from './payload-limit.js';
+export { type PresenceOptions, PresenceWatch } from './presence.js';
+export { decodeActorEvent, Registry, type RegistryOptions } from './registry.js';
+export { respondError, respondMalformed, safeEncodingOf } from './replies.js';
+export { isNoResponders } from './requester.js';
+export type { ActorEventKind } from './schemas.js';
+export {
+  ActorEvent,
+  ActorPing,
+  ActorState,
+  CallEnvelope,
+  formatIssues,
+  parseOrThrow,
+  RegistryEntry,
+  RemoteErrorBody,
+  ReplyEnvelope,
+} from './schemas.js';
+export { type ServeActorOptions, serveActor } from './serve.js';
+export { assertToken, DEFAULT_PREFIX, methodOf, PING_METHOD, Subjects } from './subjects.js';
+export { type SafeSubscribeOptions, safeSubscribe } from './subscribe.js';
+export { type SupervisedActor, type SupervisedActorOptions, type SupervisedState, Supervisor } from './supervisor.js';
+export { ActorSystem, type ActorSystemOptions, type SystemEventName } from './system.js';
+export type {
+  ActorArgs,
+  ActorContext,
+  ActorHooks,
+  ActorMethodName,
+  ActorProxy,
+  ActorRef,
+  ActorResult,
+  ActorServices,
+  ArgSchemas,
+  CallOptions,
+  ConnectionState,
+} from './types.js';

@@ -1,17 +1,12 @@
-// Structured logging with pino. One root logger per process (level from LOG_LEVEL, default
-// `info`), one child per actor carrying its name and ULID id so log lines can be filtered.
-import { pino, type Logger } from 'pino';
+// Structured logging with pino. A process makes its logger once (its level from its settings)
+// and hands it down: the actor system gives each actor a child carrying its name and ULID id, so
+// log lines can be filtered. Nothing here is process-wide state.
+import { type Logger, pino } from 'pino';
+import { busEnvironment } from './config.js';
 
 export type { Logger };
 
-let root: Logger | undefined;
-
-/** The process-wide logger; created on first use so LOG_LEVEL can be set before that. */
-export function rootLogger(): Logger {
-  root ??= pino({ level: process.env.LOG_LEVEL ?? 'info', base: { pid: process.pid } });
-  return root;
-}
-
-export function actorLogger(name: string, id: string): Logger {
-  return rootLogger().child({ actor: name, actorId: id });
+/** A logger at `level` (default: LOG_LEVEL, else info). */
+export function createLogger(level: string = busEnvironment().logLevel): Logger {
+  return pino({ level, base: { pid: process.pid } });
 }

@@ -7,17 +7,9 @@
 // after the reconnect. Not at once: after a server restart every client reconnects on its own
 // schedule, and a message sent before its receiver has resubscribed is dropped by the server. So
 // held messages leave `settleMs` after the reconnect (what arrives meanwhile queues behind them).
-import type { NatsConnection, PublishOptions } from '@nats-io/transport-node';
-import type { EventEmitter } from 'node:events';
+import type { PublishOptions } from '@nats-io/transport-node';
 import type { Logger } from './log.js';
-
-/** What an Outbox needs of an ActorSystem. */
-export interface OutboxConnection {
-  readonly nats: NatsConnection;
-  /** Emits 'reconnect' when the connection is back. */
-  readonly events: EventEmitter;
-  readonly connected: boolean;
-}
+import type { ConnectionState } from './types.js';
 
 export interface OutboxOptions {
   /** Most messages held during an outage. Default 10 000. */
@@ -50,7 +42,7 @@ export class Outbox {
   };
 
   constructor(
-    private readonly conn: OutboxConnection,
+    private readonly conn: ConnectionState,
     private readonly o: OutboxOptions,
   ) {
     this.maxMessages = o.maxMessages ?? 10_000;
@@ -64,7 +56,10 @@ export class Outbox {
     return this.held.length;
   }
 
-  /** Publishes now, or holds the message until the connection is back. Throws what nats.js throws for a bad subject or payload. */
+  /**
+   * Publishes now, or holds the message until the connection is back. Throws what nats.js throws for a
+   * bad subject or payload.
+   */
   publish(subject: string, data: Uint8Array, options?: Partial<PublishOptions>): void {
     if (this.conn.connected && !this.held.length) {
       this.conn.nats.publish(subject, data, options);
@@ -88,7 +83,8 @@ export class Outbox {
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;
-    if (held.length || this.dropped) this.o.log.info({ held: held.length, dropped: this.dropped }, 'connection back: sending held messages');
+    if (held.length || this.dropped)
+      this.o.log.info({ held: held.length, dropped: this.dropped }, 'connection back: sending held messages');
     this.dropped = 0;
     for (const m of held) {
       try {

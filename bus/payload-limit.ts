@@ -1,7 +1,7 @@
-// NATS refuses a message larger than the server's max_payload with a terse client error.
-// Publishing through here checks first and throws an error naming the size and the limit, so a
-// caller can answer the request it belongs to with a clear reason instead.
-import type { NatsConnection, PublishOptions } from '@nats-io/transport-node';
+// NATS refuses a message larger than the server's max_payload with a terse client error. Checking
+// first gives an error naming the size and the limit, so a caller can answer the request it
+// belongs to with a clear reason instead.
+import type { NatsConnection } from '@nats-io/transport-node';
 import { BusError } from './errors.js';
 
 export class PayloadTooLargeError extends BusError {
@@ -20,10 +20,4 @@ export class PayloadTooLargeError extends BusError {
 export function assertWithinLimit(nc: NatsConnection, data: Uint8Array, what: string): void {
   const max = nc.info?.max_payload;
   if (max !== undefined && data.byteLength > max) throw new PayloadTooLargeError(what, data.byteLength, max);
-}
-
-/** Publishes `data`, or throws PayloadTooLargeError when it exceeds the server's max payload. */
-export function publishWithinLimit(nc: NatsConnection, subject: string, data: Uint8Array, what: string, options?: PublishOptions): void {
-  assertWithinLimit(nc, data, what);
-  nc.publish(subject, data, options);
 }

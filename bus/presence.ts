@@ -6,11 +6,10 @@
 // within that interval — well inside one registry heartbeat TTL. Heartbeats in Redis stay the
 // definitive (slower) signal for hosts that vanish without closing their connections; a ping
 // that merely times out (a busy or disconnected peer) changes nothing.
-import type { ActorHandle } from './handle.js';
 import { NoRespondersError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ActorPing } from './schemas.js';
-import type { ActorSystem } from './system.js';
+import type { ActorRef, ActorServices } from './types.js';
 
 export interface PresenceOptions {
   /** How often every watched actor is pinged (ms). */
@@ -32,13 +31,13 @@ export class PresenceWatch {
   private names = new Set<string>();
   private readonly present = new Map<string, boolean>();
   private readonly probing = new Set<string>();
-  private readonly handles = new Map<string, ActorHandle<unknown>>();
+  private readonly handles = new Map<string, ActorRef<unknown>>();
   private readonly timer: NodeJS.Timeout;
   private readonly timeoutMs: number;
   private stopped = false;
 
   constructor(
-    private readonly system: ActorSystem,
+    private readonly system: Pick<ActorServices, 'actor'>,
     private readonly o: PresenceOptions,
   ) {
     this.timeoutMs = o.timeoutMs ?? 2 * o.intervalMs;
@@ -58,7 +57,10 @@ export class PresenceWatch {
     }
   }
 
-  /** Takes `name` for absent without reporting it (its loss was learnt elsewhere) and probes it now, so that its return is reported. */
+  /**
+   * Takes `name` for absent without reporting it (its loss was learnt elsewhere) and probes it now, so
+   * that its return is reported.
+   */
   suspect(name: string): void {
     this.present.set(name, false);
     this.probe(name);
@@ -68,14 +70,20 @@ export class PresenceWatch {
   probe(name: string): void {
     if (this.stopped || this.probing.has(name)) return;
     let handle = this.handles.get(name);
-    if (!handle) this.handles.set(name, (handle = this.system.actor(name, { timeoutMs: this.timeoutMs })));
+    if (!handle) {
+      handle = this.system.actor(name, { timeoutMs: this.timeoutMs });
+      this.handles.set(name, handle);
+    }
     this.probing.add(name);
-    handle.ping().then(
-      (ping) => this.report(name, true, ping),
-      (err: unknown) => {
-        if (err instanceof NoRespondersError) this.report(name, false, undefined);
-      },
-    ).finally(() => this.probing.delete(name));
+    handle
+      .ping()
+      .then(
+        (ping) => this.report(name, true, ping),
+        (err: unknown) => {
+          if (err instanceof NoRespondersError) this.report(name, false, undefined);
+        },
+      )
+      .finally(() => this.probing.delete(name));
   }
 
   stop(): void {

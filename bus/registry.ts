@@ -15,7 +15,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
 import { decode, encode } from './codec.js';
 import type { Logger } from './log.js';
-import { ActorEvent, RegistryEntry, parseOrThrow, type ActorEventKind, type ActorState } from './schemas.js';
+import { ActorEvent, type ActorEventKind, type ActorState, parseOrThrow, RegistryEntry } from './schemas.js';
 import type { Subjects } from './subjects.js';
 
 export interface RegistryOptions {
@@ -44,7 +44,9 @@ export class Registry {
     this.heartbeatTtlMs = options.heartbeatTtlMs ?? 3 * this.heartbeatIntervalMs;
     this.keepGoneMs = options.keepGoneMs ?? 3_600_000;
     if (this.heartbeatTtlMs <= this.heartbeatIntervalMs) {
-      throw new RangeError(`heartbeat TTL (${this.heartbeatTtlMs} ms) must exceed the interval (${this.heartbeatIntervalMs} ms)`);
+      throw new RangeError(
+        `heartbeat TTL (${this.heartbeatTtlMs} ms) must exceed the interval (${this.heartbeatIntervalMs} ms)`,
+      );
     }
     this.keyPrefix = subjects.prefix;
   }
@@ -114,7 +116,7 @@ export class Registry {
     for (let i = 0; i < ids.length; i++) {
       const hash = results[2 * i]?.[1] as Record<string, string> | undefined;
       const alive = results[2 * i + 1]?.[1] === 1;
-      if (!alive || !hash || !hash.id) continue;
+      if (!alive || !hash?.id) continue;
       const entry = RegistryEntry.safeParse(hash);
       if (!entry.success) {
         this.log.warn({ id: ids[i], hash }, 'ignoring malformed registry entry');
@@ -148,7 +150,11 @@ export class Registry {
       // Only the watcher whose SREM removed the id goes on: exactly one dead event per death.
       if ((await this.redis.srem(this.setKey, id)) !== 1) continue;
       const hash = await this.redis.hgetall(this.entryKey(id));
-      await this.redis.multi().hset(this.entryKey(id), 'state', 'dead').pexpire(this.entryKey(id), this.keepGoneMs).exec();
+      await this.redis
+        .multi()
+        .hset(this.entryKey(id), 'state', 'dead')
+        .pexpire(this.entryKey(id), this.keepGoneMs)
+        .exec();
       const parsed = RegistryEntry.safeParse({ ...hash, state: 'dead' });
       if (!parsed.success) {
         this.log.warn({ id, hash }, 'dead actor had a malformed registry entry');

@@ -1,7 +1,7 @@
 // Error replies in the bus envelope `{ ok: false, error: { name, message, code } }`, for actors
 // and for any other subscriber that answers a malformed message carrying a reply subject.
 import type { Msg } from '@nats-io/transport-node';
-import { encode, encodingOf, headersFor, type Encoding } from './codec.js';
+import { type Encoding, encode, encodingOf, headersFor } from './codec.js';
 import { ErrorCodes } from './errors.js';
 import type { Logger } from './log.js';
 import type { RemoteErrorBody } from './schemas.js';
@@ -16,7 +16,12 @@ export function safeEncodingOf(msg: Msg): Encoding {
 }
 
 /** Answers `msg` with an error envelope when it has a reply subject; never throws. Returns whether it answered. */
-export function respondError(msg: Msg, error: RemoteErrorBody, log: Logger, encoding: Encoding = safeEncodingOf(msg)): boolean {
+export function respondError(
+  msg: Msg,
+  error: RemoteErrorBody,
+  log: Logger,
+  encoding: Encoding = safeEncodingOf(msg),
+): boolean {
   if (!msg.reply) return false;
   try {
     msg.respond(encode({ ok: false, error }, encoding), { headers: headersFor(encoding) });
@@ -29,5 +34,13 @@ export function respondError(msg: Msg, error: RemoteErrorBody, log: Logger, enco
 
 /** A BAD_REQUEST error reply for a message that failed validation (`what` names the message). */
 export function respondMalformed(msg: Msg, what: string, err: unknown, log: Logger): boolean {
-  return respondError(msg, { name: 'BadRequestError', message: `malformed ${what}: ${(err as Error)?.message ?? String(err)}`, code: ErrorCodes.badRequest }, log);
+  return respondError(
+    msg,
+    {
+      name: 'BadRequestError',
+      message: `malformed ${what}: ${(err as Error)?.message ?? String(err)}`,
+      code: ErrorCodes.badRequest,
+    },
+    log,
+  );
 }

@@ -17,8 +17,14 @@ export interface SafeSubscribeOptions {
 }
 
 /** Subscribes with a handler whose throws and rejections are logged, never propagated. */
-export function safeSubscribe(nc: NatsConnection, subject: string, handler: (msg: Msg) => void | Promise<void>, o: SafeSubscribeOptions): Subscription {
-  const failed = (err: unknown, msg: Msg): void => o.log.error({ err, subject: msg.subject }, `${o.what}: handler failed`);
+export function safeSubscribe(
+  nc: NatsConnection,
+  subject: string,
+  handler: (msg: Msg) => void | Promise<void>,
+  o: SafeSubscribeOptions,
+): Subscription {
+  const failed = (err: unknown, msg: Msg): void =>
+    o.log.error({ err, subject: msg.subject }, `${o.what}: handler failed`);
   return nc.subscribe(subject, {
     queue: o.queue,
     callback: (err, msg) => {

@@ -1,12 +1,12 @@
 // Supervision of actor processes: fork bus/actor-host.js per actor, restart it when it dies
 // unexpectedly — at most `maxRestarts` times within `restartWindowMs`, with exponential
 // backoff — and give up after that (like Ray's max_restarts).
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { HostMemoryRequest, HostMessage, ProcessMemory } from './actor-host.js';
 import { ActorStateError } from './errors.js';
-import { rootLogger, type Logger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { assertToken } from './subjects.js';
 
 export interface SupervisedActorOptions {
@@ -64,7 +64,13 @@ export interface SupervisedActor {
  */
 export class Supervisor extends EventEmitter {
   private readonly children = new Map<string, Child>();
-  readonly log: Logger = rootLogger().child({ component: 'supervisor' });
+  readonly log: Logger;
+
+  /** `log`: the process's logger (default one at LOG_LEVEL). */
+  constructor(options: { log?: Logger } = {}) {
+    super();
+    this.log = (options.log ?? createLogger()).child({ component: 'supervisor' });
+  }
 
   /** Forks the actor process and keeps it alive. */
   start(options: SupervisedActorOptions): SupervisedActor {
@@ -120,14 +126,27 @@ class Child implements SupervisedActor {
 
   launch(): void {
     const o = this.options;
-    const args = ['--module', o.module, '--export', o.exportName ?? 'default', '--name', o.name, '--args', JSON.stringify(o.constructorArgs ?? [])];
+    const args = [
+      '--module',
+      o.module,
+      '--export',
+      o.exportName ?? 'default',
+      '--name',
+      o.name,
+      '--args',
+      JSON.stringify(o.constructorArgs ?? []),
+    ];
     if (o.concurrency) args.push('--concurrency', String(o.concurrency));
     if (o.prefix) args.push('--prefix', o.prefix);
     if (o.heartbeatIntervalMs) args.push('--heartbeat-interval-ms', String(o.heartbeatIntervalMs));
     if (o.heartbeatTtlMs) args.push('--heartbeat-ttl-ms', String(o.heartbeatTtlMs));
     this.actorId = undefined;
     const execArgv = [...process.execArgv, ...(o.execArgv ?? [])];
-    const proc = fork(HOST_SCRIPT, args, { env: { ...process.env, ...o.env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(HOST_SCRIPT, args, {
+      env: { ...process.env, ...o.env },
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.proc = proc;
     proc.on('message', (msg: HostMessage) => {
       if (msg?.type === 'memory') {
@@ -147,7 +166,8 @@ class Child implements SupervisedActor {
   ready(): Promise<void> {
     if (this.state === 'running') return Promise.resolve();
     if (this.state === 'failed') return Promise.reject(new ActorStateError(`supervisor gave up on "${this.name}"`));
-    if (this.state === 'stopped' || this.state === 'stopping') return Promise.reject(new ActorStateError(`"${this.name}" was stopped`));
+    if (this.state === 'stopped' || this.state === 'stopping')
+      return Promise.reject(new ActorStateError(`"${this.name}" was stopped`));
     return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
   }
 
@@ -158,10 +178,14 @@ class Child implements SupervisedActor {
 
   memoryUsage({ gc = true, timeoutMs = 5_000 }: { gc?: boolean; timeoutMs?: number } = {}): Promise<ProcessMemory> {
     const proc = this.proc;
-    if (!proc?.connected || this.state !== 'running') return Promise.reject(new ActorStateError(`"${this.name}" is not running`));
+    if (!proc?.connected || this.state !== 'running')
+      return Promise.reject(new ActorStateError(`"${this.name}" is not running`));
     const seq = ++this.memorySeq;
     return new Promise<ProcessMemory>((resolve, reject) => {
-      const timer = setTimeout(() => settle(new ActorStateError(`"${this.name}" did not report its memory within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => settle(new ActorStateError(`"${this.name}" did not report its memory within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const settle = (m: ProcessMemory | Error): void => {
         clearTimeout(timer);
         this.memoryWaiters.delete(seq);
@@ -207,7 +231,10 @@ class Child implements SupervisedActor {
     const maxRestarts = this.options.maxRestarts ?? 3;
     if (this.restartTimes.length >= maxRestarts) {
       this.state = 'failed';
-      this.log.error({ code, signal, restarts: this.restarts }, 'actor process crashed; restart limit reached, giving up');
+      this.log.error(
+        { code, signal, restarts: this.restarts },
+        'actor process crashed; restart limit reached, giving up',
+      );
       this.supervisor.emit('giveup', this.name, this.restarts);
       this.settleReady(new ActorStateError(`supervisor gave up on "${this.name}" after ${this.restarts} restarts`));
       return;

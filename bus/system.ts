@@ -1,20 +1,21 @@
 // The actor system: one per process. Owns the connections, the local actors, the registry
 // heartbeats, the dead watcher and the $SRV responder; hands out handles to any actor by name.
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+
 import { EventEmitter } from 'node:events';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
-import { LocalActor, type ActorInfo, type SpawnOptions, type StateChange } from './actor.js';
+import { type ActorInfo, LocalActor, type SpawnOptions, type StateChange } from './actor.js';
 import { connectNats, connectRedis } from './connect.js';
 import { serveDiscovery } from './discovery.js';
 import { ActorStateError } from './errors.js';
 import { ActorHandle } from './handle.js';
-import { rootLogger, type Logger } from './log.js';
+import { createLogger, type Logger } from './log.js';
+import { decodeActorEvent, Registry, type RegistryOptions } from './registry.js';
 import { Requester } from './requester.js';
-import { Registry, decodeActorEvent, type RegistryOptions } from './registry.js';
 import type { ActorEvent, ActorEventKind, RegistryEntry } from './schemas.js';
-import { safeSubscribe } from './subscribe.js';
 import { Subjects } from './subjects.js';
-import type { CallOptions } from './types.js';
+import { safeSubscribe } from './subscribe.js';
+import type { ActorServices, CallOptions } from './types.js';
 
 export interface ActorSystemOptions {
   /** NATS URL; default env NATS_URL, else nats://127.0.0.1:4222. */
@@ -35,14 +36,18 @@ export interface ActorSystemOptions {
   name?: string;
   /** NATS client reconnect wait (ms); see connectNats. */
   reconnectTimeWaitMs?: number;
+  /** The process's logger; default one at LOG_LEVEL (else info). */
+  log?: Logger;
 }
 
 /** Connection events re-emitted by `system.events`: 'disconnect', 'reconnect'. */
 export type SystemEventName = 'disconnect' | 'reconnect';
 
-export class ActorSystem {
+export class ActorSystem implements ActorServices {
   readonly subjects: Subjects;
   readonly log: Logger;
+  /** The process's logger, parent of every actor's. */
+  private readonly processLog: Logger;
   /** Emits 'disconnect' and 'reconnect' (with the server) as the NATS connection changes. */
   readonly events = new EventEmitter();
   private readonly actors = new Map<string, LocalActor>();
@@ -63,7 +68,8 @@ export class ActorSystem {
     options: ActorSystemOptions,
   ) {
     this.subjects = new Subjects(options.prefix);
-    this.log = rootLogger().child({ system: options.name ?? 'meshserve' });
+    this.processLog = options.log ?? createLogger();
+    this.log = this.processLog.child({ system: options.name ?? 'meshserve' });
     this.callDefaults = { timeoutMs: options.defaultTimeoutMs ?? 5_000, encoding: 'msgpack' };
     this.requester = new Requester(nats);
     this.discovery = serveDiscovery(nats, () => this.readyActors());
@@ -83,16 +89,26 @@ export class ActorSystem {
     return this.connectedState && !this.nats.isClosed();
   }
 
+  /** The registry's heartbeat interval (ms), when the registry is on. */
+  get heartbeatIntervalMs(): number | undefined {
+    return this.registry?.heartbeatIntervalMs;
+  }
+
   /** Connects to NATS (and Redis unless `registry: false`) and starts the system. */
-  static async connect(options: ActorSystemOptions = {}): Promise<ActorSystem> {
+  static async connect(connectOptions: ActorSystemOptions = {}): Promise<ActorSystem> {
+    const options = { ...connectOptions, log: connectOptions.log ?? createLogger() };
     const subjects = new Subjects(options.prefix); // validates the prefix before connecting
-    const nats = await connectNats({ url: options.natsUrl, name: options.name, reconnectTimeWaitMs: options.reconnectTimeWaitMs });
+    const nats = await connectNats({
+      url: options.natsUrl,
+      name: options.name,
+      reconnectTimeWaitMs: options.reconnectTimeWaitMs,
+    });
     let redis: Redis | undefined;
     let registry: Registry | undefined;
     try {
       if (options.registry !== false) {
-        redis = await connectRedis({ url: options.redisUrl, name: options.name });
-        registry = new Registry(redis, nats, subjects, rootLogger(), options.heartbeat);
+        redis = await connectRedis({ url: options.redisUrl, name: options.name, log: options.log });
+        registry = new Registry(redis, nats, subjects, options.log, options.heartbeat);
       }
     } catch (err) {
       await nats.close();
@@ -108,7 +124,7 @@ export class ActorSystem {
   async spawn<A extends object>(name: string, instance: A, options: SpawnOptions<A> = {}): Promise<LocalActor<A>> {
     if (this.closing) throw new ActorStateError('actor system is closing');
     if (this.actors.has(name)) throw new ActorStateError(`an actor named "${name}" already runs in this process`);
-    const actor = new LocalActor<A>(this, this.nats, this.subjects, name, instance, options, (a) => this.stateChanged(a));
+    const actor = new LocalActor<A>(this, this.processLog, name, instance, options, (a) => this.stateChanged(a));
     this.actors.set(name, actor as unknown as LocalActor);
     try {
       await actor.start();
@@ -137,7 +153,9 @@ export class ActorSystem {
     if (!actor) throw new ActorStateError(`no actor named "${name}" runs in this process`);
     await actor.stop();
     this.actors.delete(name);
-    await this.registry?.deregister(actor.registryEntry()).catch((err: unknown) => this.log.warn({ err }, 'deregister failed'));
+    await this.registry
+      ?.deregister(actor.registryEntry())
+      .catch((err: unknown) => this.log.warn({ err }, 'deregister failed'));
   }
 
   /** Live actors of the whole system, from the registry. */
@@ -149,16 +167,21 @@ export class ActorSystem {
   /** Subscribes to actor lifecycle events; returns an unsubscribe function. */
   onEvent(kind: ActorEventKind | 'actor.*', handler: (event: ActorEvent) => void): () => void {
     const subject = this.subjects.event(kind === 'actor.*' ? 'actor' : kind) + (kind === 'actor.*' ? '.*' : '');
-    const sub = safeSubscribe(this.nats, subject, (msg) => {
-      let event: ActorEvent;
-      try {
-        event = decodeActorEvent(msg.data);
-      } catch (e) {
-        this.log.warn({ err: e, subject: msg.subject }, 'ignoring invalid actor event');
-        return;
-      }
-      handler(event);
-    }, { log: this.log, what: 'actor events' });
+    const sub = safeSubscribe(
+      this.nats,
+      subject,
+      (msg) => {
+        let event: ActorEvent;
+        try {
+          event = decodeActorEvent(msg.data);
+        } catch (e) {
+          this.log.warn({ err: e, subject: msg.subject }, 'ignoring invalid actor event');
+          return;
+        }
+        handler(event);
+      },
+      { log: this.log, what: 'actor events' },
+    );
     return () => sub.unsubscribe();
   }
 
@@ -190,12 +213,17 @@ export class ActorSystem {
   private stateChanged(actor: StateChange): void {
     if (!this.registry || actor.state === 'starting' || actor.state === 'ready' || actor.state === 'stopped') return;
     // draining / failed are worth showing while they last; ready is written by register().
-    const update = actor.state === 'draining' ? this.registry.markDraining(actor.registryEntry()) : this.registry.setState(actor.id, actor.state);
+    const update =
+      actor.state === 'draining'
+        ? this.registry.markDraining(actor.registryEntry())
+        : this.registry.setState(actor.id, actor.state);
     update.catch((err: unknown) => this.log.warn({ err }, 'registry state update failed'));
   }
 
   private heartbeat(): void {
-    const entries = [...this.actors.values()].filter((a) => a.state === 'ready' || a.state === 'draining').map((a) => a.registryEntry());
+    const entries = [...this.actors.values()]
+      .filter((a) => a.state === 'ready' || a.state === 'draining')
+      .map((a) => a.registryEntry());
     this.registry?.heartbeat(entries).catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
   }
 

@@ -1,5 +1,5 @@
 // The one latency model shared by the simulator, placement search and the runtime dispatcher's
-// finish-time estimate (facts §2):
+// finish-time estimate (docs/alpaserve.md, "The reference simulator"):
 //   - a group keeps one clock per pipeline stage: the time that stage becomes free;
 //   - a request arriving at t passes the stages in order: x = max(x, clock[k]) + stage[k];
 //   - its finish is the last x plus a fixed per-request overhead;
@@ -7,7 +7,7 @@
 //     applied at pp = 1 as well.
 // The functions work on flat arrays with offsets so the simulator's hot loop can use them on its
 // packed buffers (V8 inlines them); `GroupClocks` wraps them for one group, one request at a time.
-import { configProfile, profileMap, type Profiles } from './profile.js';
+import { configProfile, type Profiles, profileMap } from './profile.js';
 import type { ConfigProfile, GroupSpec } from './types.js';
 
 /** The reference's calibrated pipeline penalty per stage. */
@@ -36,9 +36,12 @@ export function penalisedStages(config: ConfigProfile, stagePenalty = REFERENCE_
  * Reads only: the clocks are left as they were.
  */
 export function tentativeExit(
-  clocks: ArrayLike<number>, clockAt: number,
-  stages: ArrayLike<number>, stageAt: number,
-  pp: number, t: number,
+  clocks: ArrayLike<number>,
+  clockAt: number,
+  stages: ArrayLike<number>,
+  stageAt: number,
+  pp: number,
+  t: number,
 ): number {
   let x = t;
   for (let k = 0; k < pp; k++) {
@@ -51,9 +54,12 @@ export function tentativeExit(
 
 /** Like tentativeExit, but moves the stage clocks forward (the request is accepted). Returns the exit time. */
 export function commitExit(
-  clocks: Float64Array, clockAt: number,
-  stages: ArrayLike<number>, stageAt: number,
-  pp: number, t: number,
+  clocks: Float64Array,
+  clockAt: number,
+  stages: ArrayLike<number>,
+  stageAt: number,
+  pp: number,
+  t: number,
 ): number {
   let x = t;
   for (let k = 0; k < pp; k++) {
@@ -73,7 +79,10 @@ export class GroupClocks {
   readonly clocks: Float64Array;
   readonly overhead: number;
 
-  constructor(readonly pp: number, params: LatencyParams = {}) {
+  constructor(
+    readonly pp: number,
+    params: LatencyParams = {},
+  ) {
     if (!Number.isInteger(pp) || pp < 1) throw new Error(`pipeline depth must be a positive integer, got ${pp}`);
     this.clocks = new Float64Array(pp);
     this.overhead = params.overhead ?? REFERENCE_OVERHEAD;

@@ -1,10 +1,21 @@
-// Model profile helpers: lookups by config, the memory-fit rule (facts §1), and JSON load/save
-// with validation, so profiles measured by our profiler load the same way as the zoo.
+// Model profile helpers: lookups by config, the memory-fit rule (docs/alpaserve.md, "The problem and
+// the core model"), and JSON load/save with validation, so profiles measured by our profiler load the
+// same way as the zoo.
 import { z } from 'zod';
-import { configKey, type ClusterSpec, type ConfigProfile, type GroupSpec, type ModelProfile, type ParallelConfig } from './types.js';
+import {
+  type ClusterSpec,
+  type ConfigProfile,
+  configKey,
+  type GroupSpec,
+  type ModelProfile,
+  type ParallelConfig,
+} from './types.js';
 
 /** Profiles as callers tend to hold them: a map by name, a record by name, or a list. */
-export type Profiles = ReadonlyMap<string, ModelProfile> | Readonly<Record<string, ModelProfile>> | readonly ModelProfile[];
+export type Profiles =
+  | ReadonlyMap<string, ModelProfile>
+  | Readonly<Record<string, ModelProfile>>
+  | readonly ModelProfile[];
 
 /** Normalises any Profiles shape to a map by model name. */
 export function profileMap(profiles: Profiles): ReadonlyMap<string, ModelProfile> {
@@ -25,8 +36,14 @@ export function maxStageWeightBytes(config: ConfigProfile): number {
   return max;
 }
 
-/** Per-device weight bytes a group needs: Σ over its models of max-stage weight. Infinity if a model has no profile for the config. */
-export function groupWeightBytes(group: Pick<GroupSpec, 'config' | 'models'>, profiles: ReadonlyMap<string, ModelProfile>): number {
+/**
+ * Per-device weight bytes a group needs: Σ over its models of max-stage weight. Infinity if a model
+ * has no profile for the config.
+ */
+export function groupWeightBytes(
+  group: Pick<GroupSpec, 'config' | 'models'>,
+  profiles: ReadonlyMap<string, ModelProfile>,
+): number {
   let total = 0;
   for (const name of group.models) {
     const p = profiles.get(name);
@@ -37,8 +54,12 @@ export function groupWeightBytes(group: Pick<GroupSpec, 'config' | 'models'>, pr
   return total;
 }
 
-/** Whether a group's models fit the per-device budget (facts §1). */
-export function groupFits(group: Pick<GroupSpec, 'config' | 'models'>, profiles: ReadonlyMap<string, ModelProfile>, cluster: Pick<ClusterSpec, 'memoryPerDevice'>): boolean {
+/** Whether a group's models fit the per-device budget (docs/alpaserve.md, "The problem and the core model"). */
+export function groupFits(
+  group: Pick<GroupSpec, 'config' | 'models'>,
+  profiles: ReadonlyMap<string, ModelProfile>,
+  cluster: Pick<ClusterSpec, 'memoryPerDevice'>,
+): boolean {
   return groupWeightBytes(group, profiles) <= cluster.memoryPerDevice;
 }
 
@@ -75,11 +96,19 @@ export const modelProfileSchema = z
   })
   .superRefine((p, ctx) => {
     for (const [key, c] of Object.entries(p.configs)) {
-      if (key !== configKey(c)) ctx.addIssue({ code: 'custom', path: ['configs', key], message: `key must be "${configKey(c)}" for pp ${c.pp}, op ${c.op}` });
+      if (key !== configKey(c))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['configs', key],
+          message: `key must be "${configKey(c)}" for pp ${c.pp}, op ${c.op}`,
+        });
     }
   });
 
-export const profileFileSchema = z.union([z.array(modelProfileSchema), z.object({ profiles: z.array(modelProfileSchema) })]);
+export const profileFileSchema = z.union([
+  z.array(modelProfileSchema),
+  z.object({ profiles: z.array(modelProfileSchema) }),
+]);
 
 /** Formats a zod error as "path: message" lines. */
 export function formatIssues(error: z.ZodError): string {
@@ -106,5 +135,5 @@ export function profilesFromText(text: string, source: string): ModelProfile[] {
 
 /** The text of a profiles JSON file: `{ "profiles": [...] }`, what profilesFromText reads. */
 export function profilesToText(profiles: readonly ModelProfile[]): string {
-  return JSON.stringify({ profiles }, null, 2) + '\n';
+  return `${JSON.stringify({ profiles }, null, 2)}\n`;
 }

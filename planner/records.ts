@@ -6,7 +6,9 @@ const num = (x: number) => (Number.isNaN(x) ? '' : x === Infinity ? 'inf' : Stri
 export function recordsToCsv(w: Workload, r: RequestRecords): string {
   const out = ['arrival,model,slo,group,start,finish,good'];
   for (let i = 0; i < w.arrival.length; i++) {
-    out.push(`${w.arrival[i]},${w.modelNames[w.model[i]]},${num(w.slo[i])},${r.group[i]},${num(r.start[i])},${num(r.finish[i])},${r.good[i]}`);
+    out.push(
+      `${w.arrival[i]},${w.modelNames[w.model[i]]},${num(w.slo[i])},${r.group[i]},${num(r.start[i])},${num(r.finish[i])},${r.good[i]}`,
+    );
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -69,7 +69,7 @@ export class Rng {
   /** Standard normal (Box–Muller, both variates used). */
   normal(): number {
     const spare = this.spareNormal;
-    if (spare === spare) {
+    if (!Number.isNaN(spare)) {
       this.spareNormal = NaN;
       return spare;
     }
@@ -90,7 +90,7 @@ export class Rng {
    */
   gamma(shape: number): number {
     if (!(shape > 0)) throw new Error(`gamma shape must be > 0, got ${shape}`);
-    if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.nextOpen(), 1 / shape);
+    if (shape < 1) return this.gamma(shape + 1) * this.nextOpen() ** (1 / shape);
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
     for (;;) {

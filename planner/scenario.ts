@@ -3,7 +3,7 @@
 // trace replay, real or synthetic) and the SLO. Validated with zod; errors name the field.
 // The format is documented in README ("Planner: profiles, workloads, simulator"). The planner does
 // no I/O: the files a scenario names are read through the ScenarioFiles it is given
-// (actors/planner-files.ts reads them from disk).
+// (dev/planner-files.ts reads them from disk).
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { formatIssues, groupWeightBytes, modelProfileSchema, profileMap, profilesFromText } from './profile.js';
@@ -12,14 +12,16 @@ import type { ClusterSpec, DispatchPolicy, GroupSpec, ModelProfile, Placement, S
 import { parseMaf1Csv, parseMaf2Csv, replayMaf1, replayMaf2, syntheticMaf1, syntheticMaf2 } from './workload/azure.js';
 import { multiModelWorkload, slosFromScale } from './workload/multi-model.js';
 import { traceFromText } from './workload/trace.js';
-import { zooProfile, ZOO_NAMES } from './zoo.js';
+import { ZOO_NAMES, zooProfile } from './zoo.js';
 
 const GIB = 2 ** 30;
 const pos = z.number().finite().positive();
 const config = z.object({ pp: z.number().int().positive(), op: z.number().int().positive() });
 
 const modelEntry = z.union([
-  z.object({ zoo: z.string(), name: z.string().min(1).optional(), count: z.number().int().positive().optional() }).strict(),
+  z
+    .object({ zoo: z.string(), name: z.string().min(1).optional(), count: z.number().int().positive().optional() })
+    .strict(),
   z.object({ profile: modelProfileSchema }).strict(),
   z.object({ profilesFile: z.string().min(1) }).strict(),
 ]);
@@ -38,9 +40,15 @@ const synthetic = z
     cvScale: pos.default(1),
   })
   .strict()
-  .refine((w) => (w.totalRate === undefined) !== (w.rates === undefined), { message: 'give exactly one of "totalRate" (with an optional "split") or "rates" (one per model)' })
-  .refine((w) => w.rates === undefined || w.split === undefined, { message: '"split" applies to "totalRate", not to explicit "rates"' })
-  .refine((w) => w.process === 'poisson' || w.cv !== undefined, { message: 'a gamma process needs "cv" (use process "poisson" for CV 1)' });
+  .refine((w) => (w.totalRate === undefined) !== (w.rates === undefined), {
+    message: 'give exactly one of "totalRate" (with an optional "split") or "rates" (one per model)',
+  })
+  .refine((w) => w.rates === undefined || w.split === undefined, {
+    message: '"split" applies to "totalRate", not to explicit "rates"',
+  })
+  .refine((w) => w.process === 'poisson' || w.cv !== undefined, {
+    message: 'a gamma process needs "cv" (use process "poisson" for CV 1)',
+  });
 
 const trace = z.object({ trace: z.string().min(1) }).strict();
 
@@ -49,7 +57,15 @@ const azure = z
     azure: z.enum(['maf1', 'maf2']),
     file: z.string().min(1).optional(),
     synthetic: z
-      .object({ functions: z.number().int().positive().optional(), minutes: z.number().int().positive().optional(), duration: pos.optional(), totalRate: pos.optional(), phase: pos.optional(), zipf: pos.optional(), seed: z.number().int().default(0) })
+      .object({
+        functions: z.number().int().positive().optional(),
+        minutes: z.number().int().positive().optional(),
+        duration: pos.optional(),
+        totalRate: pos.optional(),
+        phase: pos.optional(),
+        zipf: pos.optional(),
+        seed: z.number().int().default(0),
+      })
       .strict()
       .optional(),
     rateScale: pos,
@@ -60,18 +76,43 @@ const azure = z
     seed: z.number().int().default(0),
   })
   .strict()
-  .refine((a) => (a.file === undefined) !== (a.synthetic === undefined), { message: 'give exactly one of "file" (a real trace) or "synthetic" (generator options)' });
+  .refine((a) => (a.file === undefined) !== (a.synthetic === undefined), {
+    message: 'give exactly one of "file" (a real trace) or "synthetic" (generator options)',
+  });
 
 export const scenarioSchema = z
   .object({
     cluster: z
-      .object({ devices: z.number().int().positive(), memoryPerDeviceGiB: pos.optional(), memoryPerDevice: pos.optional() })
+      .object({
+        devices: z.number().int().positive(),
+        memoryPerDeviceGiB: pos.optional(),
+        memoryPerDevice: pos.optional(),
+      })
       .strict()
-      .refine((c) => (c.memoryPerDeviceGiB === undefined) !== (c.memoryPerDevice === undefined), { message: 'give exactly one of "memoryPerDeviceGiB" or "memoryPerDevice" (bytes)' }),
+      .refine((c) => (c.memoryPerDeviceGiB === undefined) !== (c.memoryPerDevice === undefined), {
+        message: 'give exactly one of "memoryPerDeviceGiB" or "memoryPerDevice" (bytes)',
+      }),
     models: z.array(modelEntry).min(1),
-    groups: z.array(z.object({ config, models: z.array(z.string().min(1)), devices: z.number().int().positive().optional(), count: z.number().int().positive().optional() }).strict()).min(1),
+    groups: z
+      .array(
+        z
+          .object({
+            config,
+            models: z.array(z.string().min(1)),
+            devices: z.number().int().positive().optional(),
+            count: z.number().int().positive().optional(),
+          })
+          .strict(),
+      )
+      .min(1),
     workload: z.union([synthetic, trace, azure]),
-    slo: z.union([z.object({ scale: pos }).strict(), z.object({ seconds: pos }).strict(), z.object({ none: z.literal(true) }).strict()]).optional(),
+    slo: z
+      .union([
+        z.object({ scale: pos }).strict(),
+        z.object({ seconds: pos }).strict(),
+        z.object({ none: z.literal(true) }).strict(),
+      ])
+      .optional(),
     sim: z
       .object({
         policy: z.enum(DISPATCH_POLICIES as [DispatchPolicy, ...DispatchPolicy[]]).optional(),
@@ -126,7 +167,8 @@ function expandModels(entries: z.infer<typeof modelEntry>[], files: ScenarioFile
   const out: ModelProfile[] = [];
   for (const e of entries) {
     if ('zoo' in e) {
-      if (!ZOO_NAMES.includes(e.zoo)) throw new Error(`models: unknown zoo model "${e.zoo}"; known: ${ZOO_NAMES.join(', ')}`);
+      if (!ZOO_NAMES.includes(e.zoo))
+        throw new Error(`models: unknown zoo model "${e.zoo}"; known: ${ZOO_NAMES.join(', ')}`);
       if (e.count === undefined) out.push(zooProfile(e.zoo, e.name ?? e.zoo));
       else for (let k = 0; k < e.count; k++) out.push(zooProfile(e.zoo, `${e.name ?? e.zoo}-${k}`));
     } else if ('profile' in e) out.push(e.profile);
@@ -143,7 +185,12 @@ function expandModels(entries: z.infer<typeof modelEntry>[], files: ScenarioFile
   return out;
 }
 
-function buildWorkload(spec: z.infer<typeof scenarioSchema>['workload'], models: string[], slos: number[] | undefined, files: ScenarioFiles): Workload {
+function buildWorkload(
+  spec: z.infer<typeof scenarioSchema>['workload'],
+  models: string[],
+  slos: number[] | undefined,
+  files: ScenarioFiles,
+): Workload {
   if ('trace' in spec) {
     const { path, text } = readNamed(files, spec.trace, 'cannot read trace');
     const w = traceFromText(text, path);
@@ -155,16 +202,30 @@ function buildWorkload(spec: z.infer<typeof scenarioSchema>['workload'], models:
   }
   const slo = slos ?? Infinity;
   if ('azure' in spec) {
-    const opts = { models, rateScale: spec.rateScale, cvScale: spec.cvScale, window: spec.window, start: spec.start, duration: spec.duration, seed: spec.seed, slo };
+    const opts = {
+      models,
+      rateScale: spec.rateScale,
+      cvScale: spec.cvScale,
+      window: spec.window,
+      start: spec.start,
+      duration: spec.duration,
+      seed: spec.seed,
+      slo,
+    };
     const read = (file: string) => readNamed(files, file, 'workload.file: cannot read').text;
     if (spec.azure === 'maf1') {
-      const counts = spec.file ? parseMaf1Csv(read(spec.file), spec.file) : syntheticMaf1({ ...spec.synthetic!, seed: spec.synthetic!.seed });
+      const counts = spec.file
+        ? parseMaf1Csv(read(spec.file), spec.file)
+        : syntheticMaf1({ ...spec.synthetic!, seed: spec.synthetic!.seed });
       return replayMaf1(counts, opts);
     }
-    const inv = spec.file ? parseMaf2Csv(read(spec.file), spec.file) : syntheticMaf2({ ...spec.synthetic!, seed: spec.synthetic!.seed });
+    const inv = spec.file
+      ? parseMaf2Csv(read(spec.file), spec.file)
+      : syntheticMaf2({ ...spec.synthetic!, seed: spec.synthetic!.seed });
     return replayMaf2(inv, opts);
   }
-  if (spec.rates && spec.rates.length !== models.length) throw new Error(`workload.rates: ${spec.rates.length} rates for ${models.length} models`);
+  if (spec.rates && spec.rates.length !== models.length)
+    throw new Error(`workload.rates: ${spec.rates.length} rates for ${models.length} models`);
   return multiModelWorkload({
     models,
     totalRate: spec.rates ? spec.rates.reduce((a, b) => a + b, 0) : spec.totalRate!,
@@ -183,28 +244,43 @@ export function buildScenario(json: unknown, files: ScenarioFiles = NO_FILES, so
   const r = scenarioSchema.safeParse(json);
   if (!r.success) throw new Error(`invalid ${source}:\n${formatIssues(r.error)}`);
   const s = r.data;
-  const cluster: ClusterSpec = { devices: s.cluster.devices, memoryPerDevice: s.cluster.memoryPerDeviceGiB !== undefined ? s.cluster.memoryPerDeviceGiB * GIB : s.cluster.memoryPerDevice! };
+  const cluster: ClusterSpec = {
+    devices: s.cluster.devices,
+    memoryPerDevice:
+      s.cluster.memoryPerDeviceGiB !== undefined ? s.cluster.memoryPerDeviceGiB * GIB : s.cluster.memoryPerDevice!,
+  };
   const profiles = expandModels(s.models, files);
   const byName = profileMap(profiles);
   const groups: GroupSpec[] = [];
   s.groups.forEach((g, gi) => {
     const devices = g.config.pp * g.config.op;
-    if (g.devices !== undefined && g.devices !== devices) throw new Error(`groups.${gi}: devices ${g.devices} but config pp ${g.config.pp} × op ${g.config.op} = ${devices}`);
+    if (g.devices !== undefined && g.devices !== devices)
+      throw new Error(
+        `groups.${gi}: devices ${g.devices} but config pp ${g.config.pp} × op ${g.config.op} = ${devices}`,
+      );
     for (const m of g.models) {
       const p = byName.get(m);
       if (!p) throw new Error(`groups.${gi}: unknown model "${m}" (define it under "models")`);
-      if (!p.configs[`pp${g.config.pp}-op${g.config.op}`]) throw new Error(`groups.${gi}: model "${m}" has no profile for pp ${g.config.pp}, op ${g.config.op}`);
+      if (!p.configs[`pp${g.config.pp}-op${g.config.op}`])
+        throw new Error(`groups.${gi}: model "${m}" has no profile for pp ${g.config.pp}, op ${g.config.op}`);
     }
     const need = groupWeightBytes(g, byName);
     if (need > cluster.memoryPerDevice) {
-      throw new Error(`groups.${gi}: models need ${(need / GIB).toFixed(2)} GiB per device, over the ${(cluster.memoryPerDevice / GIB).toFixed(2)} GiB budget`);
+      throw new Error(
+        `groups.${gi}: models need ${(need / GIB).toFixed(2)} GiB per device, over the ${(cluster.memoryPerDevice / GIB).toFixed(2)} GiB budget`,
+      );
     }
     for (let k = 0; k < (g.count ?? 1); k++) groups.push({ devices, config: g.config, models: g.models });
   });
   const used = groups.reduce((n, g) => n + g.devices, 0);
   if (used > cluster.devices) throw new Error(`groups use ${used} devices but the cluster has ${cluster.devices}`);
   const names = profiles.map((p) => p.name);
-  const slos = s.slo === undefined || 'none' in s.slo ? undefined : 'seconds' in s.slo ? names.map(() => (s.slo as { seconds: number }).seconds) : slosFromScale(names, byName, s.slo.scale);
+  const slos =
+    s.slo === undefined || 'none' in s.slo
+      ? undefined
+      : 'seconds' in s.slo
+        ? names.map(() => (s.slo as { seconds: number }).seconds)
+        : slosFromScale(names, byName, s.slo.scale);
   const workload = buildWorkload(s.workload, names, slos, files);
   return { cluster, profiles, placement: { groups }, workload, options: { ...(s.sim ?? {}) } };
 }

@@ -31,7 +31,7 @@ function bucketOf(x: number): number {
 function bucketLow(b: number): number {
   const e = (b >> MANTISSA_BITS) + MIN_EXPONENT;
   const m = b & ((1 << MANTISSA_BITS) - 1);
-  return Math.pow(2, e) * (1 + m / (1 << MANTISSA_BITS));
+  return 2 ** e * (1 + m / (1 << MANTISSA_BITS));
 }
 
 export class LatencyHistogram {

@@ -105,7 +105,10 @@ export interface SimOptions {
   readonly records?: boolean;
   /** Drop requests arriving in the first/last `trim` seconds from the reported statistics. */
   readonly trim?: number;
-  /** Admission margin, seconds: reject when finish + margin − arrival > SLO (the reference runtime uses 0.005). Default 0. */
+  /**
+   * Admission margin, seconds: reject when finish + margin − arrival > SLO (the reference runtime uses
+   * 0.005). Default 0.
+   */
   readonly admissionMargin?: number;
 }
 

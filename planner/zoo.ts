@@ -1,14 +1,17 @@
-// The paper's model zoo (facts §4). Single-device latencies and weight sizes of the BERT models
-// are the paper's measurements (V100, batch 1, fp16); every per-config table is SYNTHESISED from
-// the measured shapes below, and the MoE latencies are ESTIMATES (the paper's values were not
-// recovered). Each profile says so in `source` and `notes`. Measured profiles from our own
-// profiler replace these through profile.ts's JSON loader.
-import { configKey, type ConfigProfile, type ModelProfile, type ProfileSource } from './types.js';
+// The paper's model zoo (docs/alpaserve.md, "Model profiles"). Single-device latencies and weight
+// sizes of the BERT models are the paper's measurements (V100, batch 1, fp16); every per-config table
+// is SYNTHESISED from the measured shapes below, and the MoE latencies are ESTIMATES (the paper's
+// values were not recovered). Each profile says so in `source` and `notes`. Measured profiles from our
+// own profiler replace these through profile.ts's JSON loader.
+import { type ConfigProfile, configKey, type ModelProfile, type ProfileSource } from './types.js';
 
 /** Decimal gigabytes, as the paper quotes weight sizes. */
 const GB = 1e9;
 
-/** Pipeline depths and intra-op degrees the zoo covers (facts §3 needs pp ≤ 8, op ≤ 4; op 8 comes for free). */
+/**
+ * Pipeline depths and intra-op degrees the zoo covers: the group layouts need pp ≤ 8, op ≤ 4
+ * (docs/alpaserve.md, "Placement"); op 8 comes for free.
+ */
 export const ZOO_PIPELINE_DEPTHS = [1, 2, 4, 8] as const;
 export const ZOO_INTRA_OP_DEGREES = [1, 2, 4, 8] as const;
 
@@ -57,7 +60,8 @@ export function intraOpLatencyFactor(op: number): number {
 /** One synthesised config table for a model of single-device latency L1 and weights W. */
 export function synthesiseConfig(singleLatency: number, weightBytes: number, pp: number, op: number): ConfigProfile {
   const factor = PIPELINE_LATENCY_FACTOR[pp];
-  if (factor === undefined) throw new Error(`no synthesis rule for pp ${pp}; known: ${Object.keys(PIPELINE_LATENCY_FACTOR).join(', ')}`);
+  if (factor === undefined)
+    throw new Error(`no synthesis rule for pp ${pp}; known: ${Object.keys(PIPELINE_LATENCY_FACTOR).join(', ')}`);
   const total = singleLatency * factor * intraOpLatencyFactor(op);
   const lat = stageShares(pp, END_STAGE_LATENCY, MIDDLE_STAGE_LATENCY).map((s) => (total * s) / pp);
   const mem = weightShares(pp).map((s) => (weightBytes * s) / (pp * op));
@@ -68,7 +72,8 @@ export function synthesiseConfig(singleLatency: number, weightBytes: number, pp:
 export function synthesiseConfigs(singleLatency: number, weightBytes: number): Record<string, ConfigProfile> {
   const configs: Record<string, ConfigProfile> = {};
   for (const pp of ZOO_PIPELINE_DEPTHS) {
-    for (const op of ZOO_INTRA_OP_DEGREES) configs[configKey({ pp, op })] = synthesiseConfig(singleLatency, weightBytes, pp, op);
+    for (const op of ZOO_INTRA_OP_DEGREES)
+      configs[configKey({ pp, op })] = synthesiseConfig(singleLatency, weightBytes, pp, op);
   }
   return configs;
 }
@@ -89,17 +94,59 @@ const DENSE_LATENCY_EXPONENT = Math.log(396.2 / 150.6) / Math.log(13.4 / 2.4);
 const MOE_DISCOUNT = 0.8;
 
 function moeLatencyEstimate(weightBytes: number): number {
-  return MOE_DISCOUNT * 0.1506 * Math.pow(weightBytes / (2.4 * GB), DENSE_LATENCY_EXPONENT);
+  return MOE_DISCOUNT * 0.1506 * (weightBytes / (2.4 * GB)) ** DENSE_LATENCY_EXPONENT;
 }
 
 export const ZOO: readonly ZooEntry[] = [
-  { name: 'bert-1.3b', latency: 0.1506, weightBytes: 2.4 * GB, source: 'synthesised', architecture: 'BERT seq 2048, hidden 2048, 24 layers, 32 heads, vocab 51200' },
-  { name: 'bert-2.6b', latency: 0.2371, weightBytes: 5.4 * GB, source: 'synthesised', architecture: 'BERT seq 2048, hidden 2560, 32 layers, 32 heads, vocab 51200' },
-  { name: 'bert-6.7b', latency: 0.3962, weightBytes: 13.4 * GB, source: 'synthesised', architecture: 'BERT seq 2048, hidden 4096, 32 layers, 32 heads, vocab 51200' },
-  { name: 'bert-103.5b', latency: 4.6, weightBytes: 207 * GB, source: 'synthesised', architecture: 'BERT seq 1024, hidden 8192, 128 layers, 64 heads, vocab 51200' },
-  { name: 'moe-1.3b', latency: moeLatencyEstimate(2.6 * GB), weightBytes: 2.6 * GB, source: 'estimated', architecture: 'GShard MoE' },
-  { name: 'moe-2.4b', latency: moeLatencyEstimate(4.8 * GB), weightBytes: 4.8 * GB, source: 'estimated', architecture: 'GShard MoE' },
-  { name: 'moe-5.3b', latency: moeLatencyEstimate(10.6 * GB), weightBytes: 10.6 * GB, source: 'estimated', architecture: 'GShard MoE' },
+  {
+    name: 'bert-1.3b',
+    latency: 0.1506,
+    weightBytes: 2.4 * GB,
+    source: 'synthesised',
+    architecture: 'BERT seq 2048, hidden 2048, 24 layers, 32 heads, vocab 51200',
+  },
+  {
+    name: 'bert-2.6b',
+    latency: 0.2371,
+    weightBytes: 5.4 * GB,
+    source: 'synthesised',
+    architecture: 'BERT seq 2048, hidden 2560, 32 layers, 32 heads, vocab 51200',
+  },
+  {
+    name: 'bert-6.7b',
+    latency: 0.3962,
+    weightBytes: 13.4 * GB,
+    source: 'synthesised',
+    architecture: 'BERT seq 2048, hidden 4096, 32 layers, 32 heads, vocab 51200',
+  },
+  {
+    name: 'bert-103.5b',
+    latency: 4.6,
+    weightBytes: 207 * GB,
+    source: 'synthesised',
+    architecture: 'BERT seq 1024, hidden 8192, 128 layers, 64 heads, vocab 51200',
+  },
+  {
+    name: 'moe-1.3b',
+    latency: moeLatencyEstimate(2.6 * GB),
+    weightBytes: 2.6 * GB,
+    source: 'estimated',
+    architecture: 'GShard MoE',
+  },
+  {
+    name: 'moe-2.4b',
+    latency: moeLatencyEstimate(4.8 * GB),
+    weightBytes: 4.8 * GB,
+    source: 'estimated',
+    architecture: 'GShard MoE',
+  },
+  {
+    name: 'moe-5.3b',
+    latency: moeLatencyEstimate(10.6 * GB),
+    weightBytes: 10.6 * GB,
+    source: 'estimated',
+    architecture: 'GShard MoE',
+  },
 ];
 
 export const ZOO_NAMES: readonly string[] = ZOO.map((z) => z.name);

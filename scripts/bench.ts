@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm run bench -- <suite...>`: the benchmark suites of scripts/bench/suites.ts (all when none given).
+// `npm run bench -- <suite...>`: the benchmark suites of bench/suites.ts (all when none given).
 import { Command } from 'commander';
-import { suiteHelp } from './bench/suites.js';
+import { suiteHelp } from '../bench/suites.js';
 import { benchAction } from './commands/bench-action.js';
 
 await new Command()

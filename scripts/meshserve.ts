@@ -2,28 +2,31 @@
 // The one `meshserve` command. Each subcommand lives in scripts/commands/<name>.ts and
 // exports `register(program)`; this file only wires them together.
 import { Command } from 'commander';
+import { meshserveVersion } from '../config/version.js';
+import { registerBench } from './commands/bench.js';
+import { registerDispatcher } from './commands/dispatcher.js';
+import { registerExperiment } from './commands/experiment.js';
+import { registerMakeModels } from './commands/make-models.js';
+import { registerPlanner } from './commands/planner.js';
+import { registerProfile } from './commands/profile.js';
+import { registerRepl } from './commands/repl.js';
+import { registerReplay } from './commands/replay.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
-import { registerMakeModels } from './commands/make-models.js';
-import { registerWorker } from './commands/worker.js';
-import { registerDispatcher } from './commands/dispatcher.js';
-import { registerPlanner } from './commands/planner.js';
-import { registerReplay } from './commands/replay.js';
-import { registerExperiment } from './commands/experiment.js';
-import { registerRepl } from './commands/repl.js';
 import { registerStatus } from './commands/status.js';
-import { registerBench } from './commands/bench.js';
-import { registerProfile } from './commands/profile.js';
+import { registerWorker } from './commands/worker.js';
 
 const program = new Command();
 program
   .name('meshserve')
   .description('AlpaServe-style model-parallel serving on NATS: simulate, place, serve, measure')
-  .version('0.1.0')
+  .version(meshserveVersion())
   .showHelpAfterError()
   .exitOverride((err) => {
     // Commander reports usage errors itself; give scripts a stable exit code (2 = usage).
-    process.exit(err.exitCode === 0 ? 0 : err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2);
+    process.exit(
+      err.exitCode === 0 ? 0 : err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2,
+    );
   });
 
 registerStart(program);

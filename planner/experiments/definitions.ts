@@ -1,22 +1,23 @@
-// The paper's experiments as data (facts §6): each names its x axis, the points it sweeps (full
-// and --quick), the systems it compares, and how to build the placement input at a point.
+// The paper's experiments as data (docs/alpaserve.md, "The paper's experiments and claims"): each
+// names its x axis, the points it sweeps (full and --quick), the systems it compares, and how to build
+// the placement input at a point.
 //
-// Motivation sweeps compare fixed placements (replication vs K-stage pipelines) on the paper's
-// small setups. End-to-end sweeps compare AlpaServe, Selective Replication and Clockwork++ on
-// model sets S1–S3 and MAF1-/MAF2-like synthetic traces. Our traces are shorter than the paper's
-// (so full sweeps take minutes, not hours): MAF1-like = 10 minutes of a synthetic day (60 s
-// windows); MAF2-like = a synthetic day compressed 72× into 20 minutes, every duration scaled
-// alike: popularity reshuffles every 100 s (the generator's 2 h), the replay fits rates and CVs
-// per 75 s (the reference's 5,400 s) and Clockwork++ re-places every 300 s (the paper's 6 h), so
-// the oracle baseline's windows do not line up with the popularity shifts more than on the day
-// they stand for. The training
-// workload is the test workload itself, as in the reference's end-to-end runs.
+// Motivation sweeps compare fixed placements (replication vs K-stage pipelines) on the paper's small
+// setups. End-to-end sweeps compare AlpaServe, Selective Replication and Clockwork++ on model sets
+// S1–S3 and MAF1-/MAF2-like synthetic traces. Our traces are shorter than the paper's (so full sweeps
+// take minutes, not hours): MAF1-like = 10 minutes of a synthetic day (60 s windows); MAF2-like = a
+// synthetic day compressed 72× into 20 minutes, every duration scaled alike: popularity reshuffles
+// every 100 s (the generator's 2 h), the replay fits rates and CVs per 75 s (the reference's 5,400 s)
+// and Clockwork++ re-places every 300 s (the paper's 6 h), so the oracle baseline's windows do not
+// line up with the popularity shifts more than on the day they stand for. The training workload is the
+// test workload itself, as in the reference's end-to-end runs.
+
+import type { PlacementInput, PlacementOptions } from '../placement/types.js';
 import { profileMap } from '../profile.js';
 import type { ModelProfile, SimOptions, Workload } from '../types.js';
-import { multiModelWorkload, slosFromScale } from '../workload/multi-model.js';
 import { replayMaf1, replayMaf2, syntheticMaf1, syntheticMaf2 } from '../workload/azure.js';
+import { multiModelWorkload, slosFromScale } from '../workload/multi-model.js';
 import { zooProfile } from '../zoo.js';
-import type { PlacementInput, PlacementOptions } from '../placement/types.js';
 import type { Direction } from './headline.js';
 
 const GiB = 2 ** 30;
@@ -51,12 +52,25 @@ export interface Experiment {
   setup(x: number, quick: boolean, seed: number): ExperimentPoint;
 }
 
-const zooSet = (zoo: string, n: number, prefix = zoo): ModelProfile[] => Array.from({ length: n }, (_, i) => zooProfile(zoo, `${prefix}-${i}`));
+const zooSet = (zoo: string, n: number, prefix = zoo): ModelProfile[] =>
+  Array.from({ length: n }, (_, i) => zooProfile(zoo, `${prefix}-${i}`));
 
-function syntheticInput(profiles: ModelProfile[], devices: number, memGiB: number, w: { rate: number; cv: number; duration: number; sloScale?: number; seed: number }): PlacementInput {
+function syntheticInput(
+  profiles: ModelProfile[],
+  devices: number,
+  memGiB: number,
+  w: { rate: number; cv: number; duration: number; sloScale?: number; seed: number },
+): PlacementInput {
   const names = profiles.map((p) => p.name);
   const slo = w.sloScale === undefined ? undefined : slosFromScale(names, profileMap(profiles), w.sloScale);
-  const workload = multiModelWorkload({ models: names, totalRate: w.rate, cv: w.cv, duration: w.duration, seed: w.seed, slo });
+  const workload = multiModelWorkload({
+    models: names,
+    totalRate: w.rate,
+    cv: w.cv,
+    duration: w.duration,
+    seed: w.seed,
+    slo,
+  });
   return { cluster: { devices, memoryPerDevice: memGiB * GiB }, profiles, workload };
 }
 
@@ -69,23 +83,80 @@ const MOTIVATION_SYSTEMS = (quick: boolean): SystemSpec[] => [
   ...(quick ? [] : [{ label: 'MP 8-stage', algorithm: 'pipeline', options: { stages: 8 } }]),
 ];
 
-function motivation(name: string, description: string, xLabel: string, metric: Experiment['metric'], full: number[], quick: number[], at: (x: number) => { memGiB: number; rate: number; cv: number; sloScale?: number }, direction?: Direction): Experiment {
+function motivation(
+  name: string,
+  description: string,
+  xLabel: string,
+  metric: Experiment['metric'],
+  full: number[],
+  quick: number[],
+  at: (x: number) => { memGiB: number; rate: number; cv: number; sloScale?: number },
+  direction?: Direction,
+): Experiment {
   return {
-    name, description, group: 'motivation', xLabel, metric, direction, baselines: ['Replication'],
+    name,
+    description,
+    group: 'motivation',
+    xLabel,
+    metric,
+    direction,
+    baselines: ['Replication'],
     points: (q) => (q ? quick : full),
     systems: MOTIVATION_SYSTEMS,
     setup: (x, q, seed) => {
       const p = at(x);
-      return { input: syntheticInput(zooSet('bert-2.6b', 8), 8, p.memGiB, { rate: p.rate, cv: p.cv, duration: q ? 60 : 600, sloScale: p.sloScale, seed }), evaluation: { trim: q ? 0 : 10 } };
+      return {
+        input: syntheticInput(zooSet('bert-2.6b', 8), 8, p.memGiB, {
+          rate: p.rate,
+          cv: p.cv,
+          duration: q ? 60 : 600,
+          sloScale: p.sloScale,
+          seed,
+        }),
+        evaluation: { trim: q ? 0 : 10 },
+      };
     },
   };
 }
 
 const MOTIVATION: Experiment[] = [
-  motivation('motivation-memory', 'replication vs model parallelism as the memory budget grows (8 GPUs, 8× bert-2.6b, 20 req/s, CV 3, no SLO)', 'memory budget per device (GiB)', 'mean-latency', [6, 8, 10, 12, 16, 24, 32, 48], [6, 12, 48], (x) => ({ memGiB: x, rate: 20, cv: 3 })),
-  motivation('motivation-rate', 'replication vs model parallelism as the total rate grows (8 GPUs, 8× bert-2.6b, 13 GiB, CV 3, no SLO)', 'total rate (req/s)', 'mean-latency', [0.8, 2, 4, 8, 12, 16, 20, 24], [2, 12, 24], (x) => ({ memGiB: 13, rate: x, cv: 3 })),
-  motivation('motivation-cv', 'replication vs model parallelism as burstiness grows (8 GPUs, 8× bert-2.6b, 13 GiB, 20 req/s, no SLO)', 'coefficient of variation of arrival gaps', 'mean-latency', [0.1, 0.5, 1, 2, 3, 4, 6, 8], [0.5, 3, 8], (x) => ({ memGiB: 13, rate: 20, cv: x })),
-  motivation('motivation-slo', 'replication vs model parallelism as the SLO loosens (8 GPUs, 8× bert-2.6b, 13 GiB, 30 req/s, CV 3)', 'SLO scale (× single-device latency)', 'attainment', [1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20], [1, 5, 20], (x) => ({ memGiB: 13, rate: 30, cv: 3, sloScale: x }), 'rising'),
+  motivation(
+    'motivation-memory',
+    'replication vs model parallelism as the memory budget grows (8 GPUs, 8× bert-2.6b, 20 req/s, CV 3, no SLO)',
+    'memory budget per device (GiB)',
+    'mean-latency',
+    [6, 8, 10, 12, 16, 24, 32, 48],
+    [6, 12, 48],
+    (x) => ({ memGiB: x, rate: 20, cv: 3 }),
+  ),
+  motivation(
+    'motivation-rate',
+    'replication vs model parallelism as the total rate grows (8 GPUs, 8× bert-2.6b, 13 GiB, CV 3, no SLO)',
+    'total rate (req/s)',
+    'mean-latency',
+    [0.8, 2, 4, 8, 12, 16, 20, 24],
+    [2, 12, 24],
+    (x) => ({ memGiB: 13, rate: x, cv: 3 }),
+  ),
+  motivation(
+    'motivation-cv',
+    'replication vs model parallelism as burstiness grows (8 GPUs, 8× bert-2.6b, 13 GiB, 20 req/s, no SLO)',
+    'coefficient of variation of arrival gaps',
+    'mean-latency',
+    [0.1, 0.5, 1, 2, 3, 4, 6, 8],
+    [0.5, 3, 8],
+    (x) => ({ memGiB: 13, rate: 20, cv: x }),
+  ),
+  motivation(
+    'motivation-slo',
+    'replication vs model parallelism as the SLO loosens (8 GPUs, 8× bert-2.6b, 13 GiB, 30 req/s, CV 3)',
+    'SLO scale (× single-device latency)',
+    'attainment',
+    [1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20],
+    [1, 5, 20],
+    (x) => ({ memGiB: 13, rate: 30, cv: 3, sloScale: x }),
+    'rising',
+  ),
 ];
 
 // ---- end to end ----
@@ -131,7 +202,15 @@ interface TraceSpec {
   readonly baseCv: number;
   /** Clockwork++'s re-placement window, seconds. */
   readonly window: (quick: boolean) => number;
-  workload(models: string[], slos: number[], rateScale: number, cvScale: number, set: ModelSet, quick: boolean, seed: number): Workload;
+  workload(
+    models: string[],
+    slos: number[],
+    rateScale: number,
+    cvScale: number,
+    set: ModelSet,
+    quick: boolean,
+    seed: number,
+  ): Workload;
 }
 
 /** The MAF2-like day's compressed length: a day's 6 h Clockwork++ windows become a quarter of it. */
@@ -144,7 +223,13 @@ const TRACES: Record<string, TraceSpec> = {
     window: () => 60,
     workload: (models, slos, rateMul, cvScale, _set, quick, seed) => {
       const counts = syntheticMaf1({ functions: quick ? 60 : 400, minutes: quick ? 2 : 10, seed });
-      return replayMaf1(counts, { models, rateScale: 2e-3 * rateMul * (quick ? 0.5 : 1), cvScale, seed: seed + 1, slo: slos });
+      return replayMaf1(counts, {
+        models,
+        rateScale: 2e-3 * rateMul * (quick ? 0.5 : 1),
+        cvScale,
+        seed: seed + 1,
+        slo: slos,
+      });
     },
   },
   maf2: {
@@ -155,7 +240,14 @@ const TRACES: Record<string, TraceSpec> = {
       const duration = MAF2_DAY_SECONDS(quick);
       const compression = 86400 / duration;
       const inv = syntheticMaf2({ functions: quick ? 40 : 200, duration, phase: 7200 / compression, seed });
-      return replayMaf2(inv, { models, rateScale: set.maf2RateScale * rateMul * (quick ? 0.25 : 1), cvScale, window: 5400 / compression, seed: seed + 1, slo: slos });
+      return replayMaf2(inv, {
+        models,
+        rateScale: set.maf2RateScale * rateMul * (quick ? 0.25 : 1),
+        cvScale,
+        window: 5400 / compression,
+        seed: seed + 1,
+        slo: slos,
+      });
     },
   },
 };
@@ -166,14 +258,38 @@ interface Axis {
   readonly direction: Direction;
   readonly points: (set: ModelSet, trace: TraceSpec, quick: boolean) => number[];
   /** Base values changed by x: devices, rate multiplier, CV scale, SLO scale. */
-  readonly apply: (x: number, base: { devices: number; rate: number; cv: number; slo: number }) => { devices: number; rate: number; cv: number; slo: number };
+  readonly apply: (
+    x: number,
+    base: { devices: number; rate: number; cv: number; slo: number },
+  ) => { devices: number; rate: number; cv: number; slo: number };
 }
 
 const AXES: Record<string, Axis> = {
-  devices: { label: 'devices', direction: 'rising', points: (s, _t, q) => s.deviceSweep(q), apply: (x, b) => ({ ...b, devices: x }) },
-  rate: { label: 'rate scale (× the trace’s base rate)', xLog: true, direction: 'falling', points: (_s, _t, q) => (q ? [0.5, 2, 8] : [0.02, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8]), apply: (x, b) => ({ ...b, rate: x }) },
-  cv: { label: 'CV scale', direction: 'falling', points: (_s, _t, q) => (q ? [1, 4, 8] : [0.5, 1, 2, 3, 4, 6, 8, 12]), apply: (x, b) => ({ ...b, cv: x }) },
-  slo: { label: 'SLO scale (× single-device latency)', direction: 'rising', points: (_s, _t, q) => (q ? [1, 5, 10] : [0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30]), apply: (x, b) => ({ ...b, slo: x }) },
+  devices: {
+    label: 'devices',
+    direction: 'rising',
+    points: (s, _t, q) => s.deviceSweep(q),
+    apply: (x, b) => ({ ...b, devices: x }),
+  },
+  rate: {
+    label: 'rate scale (× the trace’s base rate)',
+    xLog: true,
+    direction: 'falling',
+    points: (_s, _t, q) => (q ? [0.5, 2, 8] : [0.02, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8]),
+    apply: (x, b) => ({ ...b, rate: x }),
+  },
+  cv: {
+    label: 'CV scale',
+    direction: 'falling',
+    points: (_s, _t, q) => (q ? [1, 4, 8] : [0.5, 1, 2, 3, 4, 6, 8, 12]),
+    apply: (x, b) => ({ ...b, cv: x }),
+  },
+  slo: {
+    label: 'SLO scale (× single-device latency)',
+    direction: 'rising',
+    points: (_s, _t, q) => (q ? [1, 5, 10] : [0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30]),
+    apply: (x, b) => ({ ...b, slo: x }),
+  },
 };
 
 function endToEnd(axisName: string, setName: string, traceName: string): Experiment {
@@ -201,14 +317,19 @@ function endToEnd(axisName: string, setName: string, traceName: string): Experim
       const names = profiles.map((m) => m.name);
       const slos = slosFromScale(names, profileMap(profiles), p.slo);
       const workload = trace.workload(names, slos, p.rate, p.cv, set, q, seed);
-      return { input: { cluster: { devices: p.devices, memoryPerDevice: 13 * GiB }, profiles, workload }, evaluation: { trim: q ? 0 : 10 } };
+      return {
+        input: { cluster: { devices: p.devices, memoryPerDevice: 13 * GiB }, profiles, workload },
+        evaluation: { trim: q ? 0 : 10 },
+      };
     },
   };
 }
 
 export const EXPERIMENTS: readonly Experiment[] = [
   ...MOTIVATION,
-  ...Object.keys(AXES).flatMap((a) => Object.keys(SETS).flatMap((s) => Object.keys(TRACES).map((t) => endToEnd(a, s, t)))),
+  ...Object.keys(AXES).flatMap((a) =>
+    Object.keys(SETS).flatMap((s) => Object.keys(TRACES).map((t) => endToEnd(a, s, t))),
+  ),
 ];
 
 export const EXPERIMENT_NAMES: readonly string[] = EXPERIMENTS.map((e) => e.name);

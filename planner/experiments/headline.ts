@@ -1,8 +1,9 @@
-// Headline numbers of a sweep (facts §6): for each system, the x at which it reaches 99%
-// attainment, and AlpaServe's ratio to each baseline. Where attainment rises with x (devices, SLO
-// scale) that is the smallest x reaching the target; where it falls with x (rate, CV) the largest
-// x still meeting it. The crossing is interpolated linearly between neighbouring sweep points;
-// when it lies outside the sweep the result says so (a bound, not a value).
+// Headline numbers of a sweep (docs/alpaserve.md, "The paper's experiments and claims"): for each
+// system, the x at which it reaches 99% attainment, and AlpaServe's ratio to each baseline. Where
+// attainment rises with x (devices, SLO scale) that is the smallest x reaching the target; where it
+// falls with x (rate, CV) the largest x still meeting it. The crossing is interpolated linearly
+// between neighbouring sweep points; when it lies outside the sweep the result says so (a bound, not a
+// value).
 
 export type Direction = 'rising' | 'falling';
 
@@ -13,7 +14,11 @@ export interface Threshold {
   readonly bound: 'exact' | 'below' | 'above';
 }
 
-export function threshold(points: readonly (readonly [number, number])[], direction: Direction, target = 0.99): Threshold | undefined {
+export function threshold(
+  points: readonly (readonly [number, number])[],
+  direction: Direction,
+  target = 0.99,
+): Threshold | undefined {
   const pts = [...points].filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).sort((a, b) => a[0] - b[0]);
   if (pts.length === 0) return undefined;
   const ok = (y: number) => y >= target - 1e-12;

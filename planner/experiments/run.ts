@@ -5,7 +5,7 @@ import { describeLayout } from '../placement/group-layouts.js';
 import { evaluatePlacement, placeByName } from '../placement/index.js';
 import type { PlacementOptions } from '../placement/types.js';
 import type { Experiment, SystemSpec } from './definitions.js';
-import { formatRatio, formatThreshold, threshold, type Threshold } from './headline.js';
+import { formatRatio, formatThreshold, type Threshold, threshold } from './headline.js';
 import { lineChartSvg } from './svg-plot.js';
 
 export interface ExperimentRow {
@@ -43,11 +43,19 @@ function systemFor(s: SystemSpec, opts: RunOptions): SystemSpec {
   return { ...s, algorithm, options: { ...(opts.placement ?? {}), ...(s.options ?? {}) } };
 }
 
-const csvCell = (v: string | number) => (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+const csvCell = (v: string | number) =>
+  typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 
 export function rowsToCsv(experiment: string, rows: readonly ExperimentRow[]): string {
   const header = 'experiment,x,system,attainment,mean_latency_s,p99_latency_s,requests,placement,simulations';
-  return [header, ...rows.map((r) => [experiment, r.x, r.system, r.attainment, r.meanLatency, r.p99Latency, r.requests, r.placement, r.simulations].map(csvCell).join(','))].join('\n') + '\n';
+  return `${[
+    header,
+    ...rows.map((r) =>
+      [experiment, r.x, r.system, r.attainment, r.meanLatency, r.p99Latency, r.requests, r.placement, r.simulations]
+        .map(csvCell)
+        .join(','),
+    ),
+  ].join('\n')}\n`;
 }
 
 const metricOf = (e: Experiment, r: ExperimentRow) => (e.metric === 'attainment' ? r.attainment : r.meanLatency);
@@ -69,13 +77,17 @@ export function headlineLines(e: Experiment, rows: readonly ExperimentRow[], sys
   if (e.direction) {
     const dir = e.direction;
     const t = new Map<string, Threshold | undefined>(systems.map((s) => [s, threshold(series(s), dir)]));
-    lines.push(`${dir === 'rising' ? 'smallest' : 'largest'} ${e.xLabel} at 99% attainment (interpolated between sweep points):`);
+    lines.push(
+      `${dir === 'rising' ? 'smallest' : 'largest'} ${e.xLabel} at 99% attainment (interpolated between sweep points):`,
+    );
     for (const s of systems) lines.push(`  ${s.padEnd(24)} ${formatThreshold(t.get(s))}`);
     const ours = systems.filter((s) => !e.baselines.includes(s));
     for (const o of ours) {
       for (const b of e.baselines) {
         if (!systems.includes(b)) continue;
-        lines.push(`  ${o} vs ${b}: ${formatRatio(t.get(o), t.get(b), dir)} ${dir === 'falling' ? `higher ${e.xLabel}` : `fewer/tighter ${e.xLabel}`}`);
+        lines.push(
+          `  ${o} vs ${b}: ${formatRatio(t.get(o), t.get(b), dir)} ${dir === 'falling' ? `higher ${e.xLabel}` : `fewer/tighter ${e.xLabel}`}`,
+        );
       }
     }
   }
@@ -103,7 +115,9 @@ export async function runExperiment(e: Experiment, opts: RunOptions = {}): Promi
         meanLatency: r.latency.mean,
         p99Latency: r.latency.p99,
         requests: r.requests,
-        placement: (placed.schedule ? `${placed.schedule.windows.length} windows, first ` : '') + describeLayout(placed.placement.groups.map((g) => g.config)),
+        placement:
+          (placed.schedule ? `${placed.schedule.windows.length} windows, first ` : '') +
+          describeLayout(placed.placement.groups.map((g) => g.config)),
         simulations: placed.stats.simulations,
       });
       done++;
@@ -115,7 +129,10 @@ export async function runExperiment(e: Experiment, opts: RunOptions = {}): Promi
     title: `${e.name}${quick ? ' (quick)' : ''}`,
     xLabel: e.xLabel,
     yLabel: e.metric === 'attainment' ? 'SLO attainment (fraction of requests)' : 'mean latency (s)',
-    series: labels.map((name) => ({ name, points: rows.filter((r) => r.system === name).map((r) => [r.x, metricOf(e, r)] as const) })),
+    series: labels.map((name) => ({
+      name,
+      points: rows.filter((r) => r.system === name).map((r) => [r.x, metricOf(e, r)] as const),
+    })),
     yRange: e.metric === 'attainment' ? [0, 1] : undefined,
     yLine: e.metric === 'attainment' ? 0.99 : undefined,
     xLog: e.xLog,

@@ -1,16 +1,27 @@
 // Every placement algorithm behind one interface, selectable by name (experiments, CLI, the
 // planner actor): AlpaServe (beam search or fast greedy), Selective Replication, Clockwork++ and
 // the motivation section's fixed placements.
-import { enumerateLayouts } from './group-layouts.js';
-import { pipelineLayout, roundRobinGroups } from './baselines.js';
-import { modelBuckets, searchWithBuckets } from './buckets.js';
-import { BEAM_DEFAULTS, searchLayouts, type LayoutSearchOptions } from './layout-search.js';
-import { replicaCount, placementScore } from './score.js';
-import { simulateSchedule, windowsOf } from './schedule.js';
-import { SearchContext, type Scored } from './search-context.js';
-import type { GroupLayout, PlacementAlgorithm, PlacementInput, PlacementOptions, PlacementResult, PlacementSchedule, SearchStats } from './types.js';
-import { LayoutWorkerPool } from './worker-pool.js';
+
+import { Simulator } from '../simulator.js';
+import type { Placement } from '../types.js';
 import { timeWindow } from '../workload/slice.js';
+import { modelBuckets, searchWithBuckets } from './buckets.js';
+import { pipelineLayout, roundRobinGroups, staticPlacement } from './fixed.js';
+import { enumerateLayouts } from './group-layouts.js';
+import { BEAM_DEFAULTS, type LayoutSearchOptions, searchLayouts } from './layout-search.js';
+import { simulateSchedule, windowsOf } from './schedule.js';
+import { placementScore, replicaCount } from './score.js';
+import { type Scored, SearchContext } from './search-context.js';
+import type {
+  GroupLayout,
+  PlacementAlgorithm,
+  PlacementInput,
+  PlacementOptions,
+  PlacementResult,
+  PlacementSchedule,
+  SearchStats,
+} from './types.js';
+import { LayoutWorkerPool } from './worker-pool.js';
 
 /** AlpaServe's default beam width (the paper's 3; the placement bench shows it is affordable). */
 export const DEFAULT_BEAM = 3;
@@ -22,23 +33,51 @@ function resultOf(algorithm: string, ctx: SearchContext, best: Scored, stats: Se
 }
 
 function layoutOptions(options: PlacementOptions, beam: number): LayoutSearchOptions {
-  return { beam, expandModels: options.expandModels ?? BEAM_DEFAULTS.expandModels, expandGroups: options.expandGroups ?? BEAM_DEFAULTS.expandGroups, beamLayouts: options.beamLayouts ?? BEAM_DEFAULTS.beamLayouts };
+  return {
+    beam,
+    expandModels: options.expandModels ?? BEAM_DEFAULTS.expandModels,
+    expandGroups: options.expandGroups ?? BEAM_DEFAULTS.expandGroups,
+    beamLayouts: options.beamLayouts ?? BEAM_DEFAULTS.beamLayouts,
+  };
 }
 
 /** Searches `layouts` (every layout AlpaServe considers, or SR's single one) with model selection. */
-async function searchOn(algorithm: string, ctx: SearchContext, input: PlacementInput, layouts: GroupLayout[], options: PlacementOptions, beam: number): Promise<PlacementResult> {
+async function searchOn(
+  algorithm: string,
+  ctx: SearchContext,
+  input: PlacementInput,
+  layouts: GroupLayout[],
+  options: PlacementOptions,
+  beam: number,
+): Promise<PlacementResult> {
   const workers = options.workers ?? 0;
-  const pool = workers > 1 && layouts.length > 1 ? new LayoutWorkerPool(input, layouts, Math.min(workers, layouts.length)) : undefined;
+  const pool =
+    workers > 1 && layouts.length > 1
+      ? new LayoutWorkerPool(input, layouts, Math.min(workers, layouts.length))
+      : undefined;
   try {
     const out = await searchLayouts(ctx, layouts, layoutOptions(options, beam), pool?.run);
-    const best = out.best ? { groups: out.best.groups, score: out.best.score, attainment: out.best.attainment } : ctx.evaluate([]);
-    return { algorithm, placement: ctx.toPlacement(best.groups), score: best.score, attainment: best.attainment, stats: { ...out.stats, simulations: out.stats.simulations + (out.best ? 0 : 1) } };
+    const best = out.best
+      ? { groups: out.best.groups, score: out.best.score, attainment: out.best.attainment }
+      : ctx.evaluate([]);
+    return {
+      algorithm,
+      placement: ctx.toPlacement(best.groups),
+      score: best.score,
+      attainment: best.attainment,
+      stats: { ...out.stats, simulations: out.stats.simulations + (out.best ? 0 : 1) },
+    };
   } finally {
     await pool?.close();
   }
 }
 
-async function alpaserve(algorithm: string, input: PlacementInput, options: PlacementOptions, beam: number): Promise<PlacementResult> {
+async function alpaserve(
+  algorithm: string,
+  input: PlacementInput,
+  options: PlacementOptions,
+  beam: number,
+): Promise<PlacementResult> {
   const ctx = new SearchContext(input);
   const buckets = options.buckets === false ? [ctx.models.map((_, i) => i)] : modelBuckets(ctx.models, ctx.profiles);
   const whole = await searchOn(algorithm, ctx, input, enumerateLayouts(input.cluster.devices), options, beam);
@@ -46,8 +85,14 @@ async function alpaserve(algorithm: string, input: PlacementInput, options: Plac
   // Buckets confine each model to its bucket's devices, which Selective Replication does not;
   // keeping the unbucketed search too makes AlpaServe's space a superset of SR's.
   const out = await searchWithBuckets(ctx, input, buckets, layoutOptions(options, beam));
-  const stats: SearchStats = { ...whole.stats, simulations: whole.stats.simulations + out.stats.simulations, layouts: whole.stats.layouts + out.stats.layouts, layoutsPruned: whole.stats.layoutsPruned + out.stats.layoutsPruned };
-  if (out.stats.beamBeatGreedy !== undefined) stats.beamBeatGreedy = Boolean(whole.stats.beamBeatGreedy || out.stats.beamBeatGreedy);
+  const stats: SearchStats = {
+    ...whole.stats,
+    simulations: whole.stats.simulations + out.stats.simulations,
+    layouts: whole.stats.layouts + out.stats.layouts,
+    layoutsPruned: whole.stats.layoutsPruned + out.stats.layoutsPruned,
+  };
+  if (out.stats.beamBeatGreedy !== undefined)
+    stats.beamBeatGreedy = Boolean(whole.stats.beamBeatGreedy || out.stats.beamBeatGreedy);
   return out.best.score > whole.score ? resultOf(algorithm, ctx, out.best, stats) : { ...whole, stats };
 }
 
@@ -74,7 +119,28 @@ async function clockworkPlusPlus(input: PlacementInput, options: PlacementOption
   const schedule: PlacementSchedule = { windows };
   const r = simulateSchedule(schedule, input.profiles, w, { ...(input.sim ?? {}), trim: 0 });
   const replicas = windows.reduce((a, win) => a + replicaCount(win.placement), 0) / windows.length;
-  return { algorithm: 'clockwork++', placement: windows[0].placement, schedule, score: placementScore(r, replicas), attainment: Number.isFinite(r.attainment) ? r.attainment : 0, stats };
+  return {
+    algorithm: 'clockwork++',
+    placement: windows[0].placement,
+    schedule,
+    score: placementScore(r, replicas),
+    attainment: Number.isFinite(r.attainment) ? r.attainment : 0,
+    stats,
+  };
+}
+
+/** The operator's groups, scored on the workload like any other placement. */
+async function operatorGroups(input: PlacementInput): Promise<PlacementResult> {
+  const placement: Placement = staticPlacement(input);
+  const r = new Simulator(input.profiles, input.workload).run(placement, { ...(input.sim ?? {}), trim: 0 });
+  const attainment = Number.isFinite(r.attainment) ? r.attainment : 0;
+  return {
+    algorithm: 'static',
+    placement,
+    score: placementScore(r, replicaCount(placement)),
+    attainment,
+    stats: { simulations: 1, layouts: 1, layoutsPruned: 0 },
+  };
 }
 
 async function fixed(algorithm: string, input: PlacementInput, layout: GroupLayout): Promise<PlacementResult> {
@@ -87,44 +153,72 @@ export const PLACEMENT_ALGORITHMS: readonly PlacementAlgorithm[] = [
   {
     name: 'alpaserve',
     description: `AlpaServe: every group layout × beam-search model selection (beam ${DEFAULT_BEAM} unless --beam), model buckets for mixed sets`,
+    usesWorkload: true,
     place: (input, options = {}) => alpaserve('alpaserve', input, options, options.beam ?? DEFAULT_BEAM),
   },
   {
     name: 'alpaserve-greedy',
     description: "AlpaServe with the reference's fast greedy model selection",
+    usesWorkload: true,
     place: (input, options = {}) => alpaserve('alpaserve-greedy', input, options, 1),
   },
   {
     name: 'selective-replication',
     description: 'Selective Replication: every device its own (1,1) group, fast greedy selection',
+    usesWorkload: true,
     place: (input) => selectiveReplication(input),
   },
   {
     name: 'clockwork++',
     description: `Clockwork++: Selective Replication re-run on each window's own requests (window ${DEFAULT_CLOCKWORK_WINDOW} s unless set), zero swap cost`,
+    usesWorkload: true,
+    oracle: true,
     place: (input, options = {}) => clockworkPlusPlus(input, options),
   },
   {
     name: 'replication',
+    aliases: ['round-robin'],
     description: 'motivation baseline: round-robin replicas, as many models per device as fit',
+    usesWorkload: false,
     place: (input) => fixed('replication', input, singleDevices(input.cluster.devices)),
   },
   {
     name: 'pipeline',
     description: 'motivation baseline: fixed K-device pipelines (K = stages, default 2), models round robin',
-    place: (input, options = {}) => fixed('pipeline', input, pipelineLayout(input.cluster.devices, options.stages ?? 2)),
+    usesWorkload: false,
+    place: (input, options = {}) =>
+      fixed('pipeline', input, pipelineLayout(input.cluster.devices, options.stages ?? 2)),
+  },
+  {
+    name: 'static',
+    description: "the operator's groups (a scenario's, or the planner's configured groups), as given",
+    usesWorkload: false,
+    place: (input) => operatorGroups(input),
   },
 ];
 
 export const PLACEMENT_ALGORITHM_NAMES: readonly string[] = PLACEMENT_ALGORITHMS.map((a) => a.name);
 
-export function placementAlgorithm(name: string): PlacementAlgorithm {
-  const a = PLACEMENT_ALGORITHMS.find((x) => x.name === name);
-  if (!a) throw new Error(`unknown placement algorithm "${name}"; known: ${PLACEMENT_ALGORITHM_NAMES.join(', ')}`);
+/** The algorithm named `name` (or one of its aliases) in `registry` (default: every built-in one). */
+export function placementAlgorithm(
+  name: string,
+  registry: readonly PlacementAlgorithm[] = PLACEMENT_ALGORITHMS,
+): PlacementAlgorithm {
+  const a = registry.find((x) => x.name === name || x.aliases?.includes(name));
+  if (!a) throw new Error(`unknown placement algorithm "${name}"; known: ${registry.map((x) => x.name).join(', ')}`);
   return a;
 }
 
 /** Runs the named algorithm. */
-export async function placeByName(name: string, input: PlacementInput, options: PlacementOptions = {}): Promise<PlacementResult> {
+export async function placeByName(
+  name: string,
+  input: PlacementInput,
+  options: PlacementOptions = {},
+): Promise<PlacementResult> {
   return placementAlgorithm(name).place(input, options);
+}
+
+/** Names a live planner accepts: every algorithm but the oracles (aliases included). */
+export function livePlacementAlgorithmNames(registry: readonly PlacementAlgorithm[] = PLACEMENT_ALGORITHMS): string[] {
+  return registry.filter((a) => !a.oracle).flatMap((a) => [a.name, ...(a.aliases ?? [])]);
 }

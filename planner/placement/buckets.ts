@@ -1,4 +1,4 @@
-// Model buckets for mixed model sets (facts §3): models of very different latency make poor
+// Model buckets for mixed model sets (docs/alpaserve.md, "Placement"): models of very different latency make poor
 // neighbours on one group (a slow model's requests queue in front of a fast one's), so AlpaServe
 // buckets models whose single-device latencies are within 38% of the bucket's first (fastest)
 // member, splits the devices between buckets, solves each bucket on its own share, and keeps the
@@ -11,8 +11,8 @@
 import type { ModelProfile, Workload } from '../types.js';
 import { keepModels } from '../workload/slice.js';
 import { enumerateLayouts } from './group-layouts.js';
-import { searchLayouts, type LayoutSearchOptions, type LayoutSolution } from './layout-search.js';
-import { SearchContext, type Scored, type SearchGroup } from './search-context.js';
+import { type LayoutSearchOptions, type LayoutSolution, searchLayouts } from './layout-search.js';
+import { type Scored, SearchContext, type SearchGroup } from './search-context.js';
 import type { PlacementInput, SearchStats } from './types.js';
 
 /** Latency ratio within which models share a bucket. */
@@ -36,11 +36,17 @@ export function modelBuckets(models: readonly string[], profiles: ReadonlyMap<st
 function compositions(total: number, parts: number): number[][] {
   if (parts === 1) return [[total]];
   const out: number[][] = [];
-  for (let first = 0; first <= total; first++) for (const rest of compositions(total - first, parts - 1)) out.push([first, ...rest]);
+  for (let first = 0; first <= total; first++)
+    for (const rest of compositions(total - first, parts - 1)) out.push([first, ...rest]);
   return out;
 }
 
-export function deviceSplits(devices: number, traffic: readonly number[], latency: readonly number[], maxSplits = DEFAULT_MAX_SPLITS): number[][] {
+export function deviceSplits(
+  devices: number,
+  traffic: readonly number[],
+  latency: readonly number[],
+  maxSplits = DEFAULT_MAX_SPLITS,
+): number[][] {
   const parts = traffic.length;
   const unit = devices % 8 === 0 && devices / 8 >= parts ? 8 : 1;
   const totalTraffic = traffic.reduce((a, b) => a + b, 0) || 1;
@@ -63,10 +69,22 @@ export interface BucketSearchOutcome {
 }
 
 /** Solves a mixed model set bucket by bucket; `ctx` scores the combined placements on the full workload. */
-export async function searchWithBuckets(ctx: SearchContext, input: PlacementInput, buckets: number[][], options: LayoutSearchOptions & { maxSplits?: number }): Promise<BucketSearchOutcome> {
+export async function searchWithBuckets(
+  ctx: SearchContext,
+  input: PlacementInput,
+  buckets: number[][],
+  options: LayoutSearchOptions & { maxSplits?: number },
+): Promise<BucketSearchOutcome> {
   const w: Workload = input.workload;
-  const traffic = buckets.map((b) => { const s = new Set(b); let n = 0; for (const m of w.model) if (s.has(m)) n++; return n; });
-  const latency = buckets.map((b) => b.reduce((acc, m) => acc + ctx.profiles.get(ctx.models[m])!.singleDeviceLatency, 0) / b.length);
+  const traffic = buckets.map((b) => {
+    const s = new Set(b);
+    let n = 0;
+    for (const m of w.model) if (s.has(m)) n++;
+    return n;
+  });
+  const latency = buckets.map(
+    (b) => b.reduce((acc, m) => acc + ctx.profiles.get(ctx.models[m])!.singleDeviceLatency, 0) / b.length,
+  );
   const splits = deviceSplits(ctx.cluster.devices, traffic, latency, options.maxSplits);
   const stats: SearchStats = { simulations: 0, layouts: 0, layoutsPruned: 0 };
   const bucketCtx = buckets.map((b) => new SearchContext({ ...input, workload: keepModels(w, new Set(b)) }, b));

@@ -1,4 +1,4 @@
-// Group layouts: the ways AlpaServe splits a cluster into mesh groups (facts §3, Algorithm 2 as
+// Group layouts: the ways AlpaServe splits a cluster into mesh groups (docs/alpaserve.md, "Placement", Algorithm 2 as
 // the reference runs it). For each power-of-two group size s ≤ N, ⌊N/s⌋ groups of size s, one
 // layout per factorisation s = pp·op with pp ≤ maxPp and op ≤ maxOp; the N mod s devices left
 // over become extra pipeline groups (op 1) of the binary decomposition's sizes, capped at maxPp

@@ -1,4 +1,4 @@
-// AlpaServe's outer loop (facts §3): try every group layout, run model selection on each, keep
+// AlpaServe's outer loop (docs/alpaserve.md, "Placement"): try every group layout, run model selection on each, keep
 // the best by score. Layouts where no model fits any group are pruned before simulating. The
 // fast greedy runs on every layout; beam search (beam > 1) then runs on the `beamLayouts` best
 // layouts, and the overall best of both is returned (beam search starts from scratch, so on an
@@ -7,8 +7,9 @@
 // Layout searches are independent, so they can run on worker threads (`workers` > 1); the answer
 // does not depend on it: results are combined in layout order, best score first, ties to the
 // lower layout index.
-import { beamSelection, greedySelection, type BeamOptions } from './selection.js';
+
 import type { SearchContext, SearchGroup } from './search-context.js';
+import { type BeamOptions, beamSelection, greedySelection } from './selection.js';
 import type { GroupLayout, PlacementInput, SearchStats } from './types.js';
 
 export type SelectionMode = { readonly kind: 'greedy' } | ({ readonly kind: 'beam' } & BeamOptions);
@@ -23,11 +24,22 @@ export interface LayoutSolution {
 }
 
 /** Solves one layout in this thread. */
-export function solveLayout(ctx: SearchContext, layouts: readonly GroupLayout[], layout: number, mode: SelectionMode): LayoutSolution {
+export function solveLayout(
+  ctx: SearchContext,
+  layouts: readonly GroupLayout[],
+  layout: number,
+  mode: SelectionMode,
+): LayoutSolution {
   const before = ctx.simulations;
   const start = ctx.emptyGroups(layouts[layout]);
   const best = mode.kind === 'greedy' ? greedySelection(ctx, start) : beamSelection(ctx, start, mode);
-  return { layout, groups: best.groups, score: best.score, attainment: best.attainment, simulations: ctx.simulations - before };
+  return {
+    layout,
+    groups: best.groups,
+    score: best.score,
+    attainment: best.attainment,
+    simulations: ctx.simulations - before,
+  };
 }
 
 /** Runs layout tasks, in this thread or on a worker pool; results in task order. */
@@ -74,8 +86,15 @@ export async function searchLayouts(
   }
   const beam = options.beam ?? 1;
   if (beam > 1 && greedy.length) {
-    const top = [...greedy].sort((a, b) => b.score - a.score || a.layout - b.layout).slice(0, options.beamLayouts ?? BEAM_DEFAULTS.beamLayouts);
-    const mode: SelectionMode = { kind: 'beam', beam, expandModels: options.expandModels ?? BEAM_DEFAULTS.expandModels, expandGroups: options.expandGroups ?? BEAM_DEFAULTS.expandGroups };
+    const top = [...greedy]
+      .sort((a, b) => b.score - a.score || a.layout - b.layout)
+      .slice(0, options.beamLayouts ?? BEAM_DEFAULTS.beamLayouts);
+    const mode: SelectionMode = {
+      kind: 'beam',
+      beam,
+      expandModels: options.expandModels ?? BEAM_DEFAULTS.expandModels,
+      expandGroups: options.expandGroups ?? BEAM_DEFAULTS.expandGroups,
+    };
     const beamed = await runner(top.map((s) => ({ layout: s.layout, mode })));
     const greedyBest = best!;
     stats.beamBeatGreedy = false;

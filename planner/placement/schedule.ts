@@ -1,21 +1,25 @@
-// Simulating a placement schedule (Clockwork++, facts §3): each window runs its own placement on
+// Simulating a placement schedule (Clockwork++; docs/alpaserve.md, "Placement"): each window runs its own placement on
 // the requests arriving in it, with every queue empty at the window start and no cost for the
 // switch (generous to the baseline). Windows are simulated separately, with per-request records,
 // and the records are merged into one result on the workload's own clock (so trimming and
 // latency quantiles are exact across windows).
-import { profileMap, type Profiles } from '../profile.js';
+import { type Profiles, profileMap } from '../profile.js';
+import { NO_GROUPS, simResult, sortedLatencies } from '../result.js';
 import { Simulator } from '../simulator.js';
-import { quantileSorted } from '../stats.js';
-import type { ModelResult, SimOptions, SimResult, Workload } from '../types.js';
+import type { SimOptions, SimResult, Workload } from '../types.js';
 import { timeWindow } from '../workload/slice.js';
 import type { PlacementSchedule } from './types.js';
-
 
 /**
  * The result of running `schedule` on `workload`. Group counters (utilisation, routed, served)
  * are per window and not merged: they are left empty.
  */
-export function simulateSchedule(schedule: PlacementSchedule, profiles: Profiles, workload: Workload, options: SimOptions = {}): SimResult {
+export function simulateSchedule(
+  schedule: PlacementSchedule,
+  profiles: Profiles,
+  workload: Workload,
+  options: SimOptions = {},
+): SimResult {
   const byName = profileMap(profiles);
   const trim = options.trim ?? 0;
   const models = workload.modelNames.length;
@@ -42,26 +46,13 @@ export function simulateSchedule(schedule: PlacementSchedule, profiles: Profiles
       }
     }
   }
-  const perModel: ModelResult[] = workload.modelNames.map((name, m) => ({ name, requests: requests[m], good: good[m], rejected: rejected[m], attainment: requests[m] ? good[m] / requests[m] : NaN }));
-  const total = perModel.reduce((a, m) => a + m.requests, 0);
-  const totalGood = perModel.reduce((a, m) => a + m.good, 0);
-  const totalRejected = perModel.reduce((a, m) => a + m.rejected, 0);
-  const sorted = Float64Array.from(latencies).sort();
-  const window = Math.max(0, workload.duration - 2 * trim);
-  return {
-    requests: total,
-    good: totalGood,
-    rejected: totalRejected,
-    unplaced,
-    served: total - totalRejected,
-    attainment: total ? totalGood / total : NaN,
-    goodput: window > 0 ? totalGood / window : NaN,
-    latency: { mean: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN, p50: quantileSorted(sorted, 0.5), p90: quantileSorted(sorted, 0.9), p99: quantileSorted(sorted, 0.99) },
-    perModel,
-    groupUtilisation: [],
-    groupRouted: [],
-    groupServed: [],
-  };
+  const counts = { modelNames: workload.modelNames, requests, good, rejected, unplaced };
+  return simResult(
+    counts,
+    sortedLatencies(Float64Array.from(latencies).sort()),
+    NO_GROUPS,
+    Math.max(0, workload.duration - 2 * trim),
+  );
 }
 
 /** Window boundaries [start, end) covering [0, duration). */

@@ -1,5 +1,6 @@
-// The reference's placement ranking (facts §2): attainment first, then lower mean latency, then
-// more replicas, as tie-breakers small enough never to outweigh one request of attainment.
+// The reference's placement ranking (docs/alpaserve.md, "The reference simulator"): attainment first,
+// then lower mean latency, then more replicas, as tie-breakers small enough never to outweigh one
+// request of attainment.
 import type { Placement, SimResult } from '../types.js';
 
 export function replicaCount(p: Placement): number {

@@ -3,7 +3,15 @@
 // memory need under each config (memoised), so fit checks never look at profiles again.
 import { maxStageWeightBytes, profileMap } from '../profile.js';
 import { Simulator } from '../simulator.js';
-import { configKey, type ClusterSpec, type ModelProfile, type ParallelConfig, type Placement, type SimOptions, type SimResult } from '../types.js';
+import {
+  type ClusterSpec,
+  configKey,
+  type ModelProfile,
+  type ParallelConfig,
+  type Placement,
+  type SimOptions,
+  type SimResult,
+} from '../types.js';
 import { placementScore } from './score.js';
 import type { GroupLayout, PlacementInput } from './types.js';
 
@@ -39,9 +47,10 @@ export class SearchContext {
     this.cluster = input.cluster;
     this.models = input.workload.modelNames;
     for (const m of this.models) if (!this.profiles.has(m)) throw new Error(`workload model "${m}" has no profile`);
-    if (!(input.cluster.memoryPerDevice > 0)) throw new Error(`memoryPerDevice must be > 0, got ${input.cluster.memoryPerDevice}`);
+    if (!(input.cluster.memoryPerDevice > 0))
+      throw new Error(`memoryPerDevice must be > 0, got ${input.cluster.memoryPerDevice}`);
     this.simulator = new Simulator(this.profiles, input.workload);
-    // Scoring uses every request (facts §1); records are never needed here.
+    // Scoring uses every request (docs/alpaserve.md, "The problem and the core model"); records are never needed here.
     this.sim = { ...(input.sim ?? {}), trim: 0, records: false };
   }
 
@@ -89,7 +98,11 @@ export class SearchContext {
 
   toPlacement(groups: readonly SearchGroup[]): Placement {
     return {
-      groups: groups.map((g) => ({ devices: g.config.pp * g.config.op, config: g.config, models: g.models.map((m) => this.models[m]) })),
+      groups: groups.map((g) => ({
+        devices: g.config.pp * g.config.op,
+        config: g.config,
+        models: g.models.map((m) => this.models[m]),
+      })),
     };
   }
 
@@ -98,7 +111,12 @@ export class SearchContext {
     const result = this.simulator.run(this.toPlacement(groups), this.sim);
     let replicas = 0;
     for (const g of groups) replicas += g.models.length;
-    return { groups, score: placementScore(result, replicas), attainment: Number.isFinite(result.attainment) ? result.attainment : 0, result };
+    return {
+      groups,
+      score: placementScore(result, replicas),
+      attainment: Number.isFinite(result.attainment) ? result.attainment : 0,
+      result,
+    };
   }
 }
 

@@ -1,19 +1,20 @@
-// Model selection on a fixed group layout (facts §3, Algorithm 1).
+// Model selection on a fixed group layout (docs/alpaserve.md, "Placement", Algorithm 1).
 //
-// Both walk the same moves: add one model replica to one group where it fits. Each step
-// simulates and reads two signals from the result: per model the requests not served well
-// (requests − good), per group the requests routed to it.
-// - Fast greedy (what the reference runs): one simulation per step; take models by unserved
+// Both walk the same moves: add one model replica to one group where it fits. Each step simulates and
+// reads two signals from the result: per model the requests not served well (requests − good), per
+// group the requests routed to it.
+// - - Fast greedy (what the reference runs): one simulation per step; take models by unserved
 //   requests (most first), groups by routed requests (fewest first), add the first model that fits
 //   on the first group that takes it. Ties go to the lower model / group index, so the result is
 //   deterministic. It fills memory; we return the best placement seen on the way, the fullest of
 //   equals (the reference returns the last, filled one; replicas that score the same on the
 //   training traffic cost nothing and help on traffic it did not sample).
-// - Beam search (the paper's): keep the `beam` best candidates; expand each by the `expandModels`
+// - - Beam search (the paper's): keep the `beam` best candidates; expand each by the `expandModels`
 //   most-unserved models that fit somewhere, on the `expandGroups` least-loaded distinct groups
 //   (groups of equal config and models are interchangeable, so only one of each class is tried);
 //   simulate every child once (duplicates reached by different paths are skipped); keep the top
-//   `beam`; stop when nothing fits; return the best seen (the latest, fullest, of equals). With beam 1 and one model × one group it
+//   `beam`; stop when nothing fits; return the best seen (the latest, fullest, of equals). With beam 1
+//   and one model × one group it
 //   walks exactly the greedy path.
 import type { SimResult } from '../types.js';
 import { candidateKey, type Scored, type SearchContext, type SearchGroup } from './search-context.js';
@@ -38,7 +39,10 @@ export function greedySelection(ctx: SearchContext, start: readonly SearchGroup[
     let move: [number, number] | undefined;
     for (const m of modelsByNeed(current.result)) {
       const g = groupOrder.find((g) => ctx.fits(current.groups[g], m));
-      if (g !== undefined) { move = [g, m]; break; }
+      if (g !== undefined) {
+        move = [g, m];
+        break;
+      }
     }
     if (!move) return best;
     current = ctx.evaluate(ctx.withModel(current.groups, move[0], move[1]));
@@ -75,7 +79,8 @@ function expand(ctx: SearchContext, parent: Scored, opts: BeamOptions): [number,
 }
 
 export function beamSelection(ctx: SearchContext, start: readonly SearchGroup[], opts: BeamOptions): Scored {
-  if (!(opts.beam >= 1) || !(opts.expandModels >= 1) || !(opts.expandGroups >= 1)) throw new Error('beam, expandModels and expandGroups must be ≥ 1');
+  if (!(opts.beam >= 1) || !(opts.expandModels >= 1) || !(opts.expandGroups >= 1))
+    throw new Error('beam, expandModels and expandGroups must be ≥ 1');
   let beam = [ctx.evaluate(start)];
   let best = beam[0];
   const seen = new Set<string>([candidateKey(start)]);

@@ -10,6 +10,15 @@ export interface PlacementInput {
   readonly workload: Workload;
   /** Simulator options used for scoring (trimming is ignored: scoring uses every request). */
   readonly sim?: SimOptions;
+  /** The operator's groups, for the `static` algorithm. */
+  readonly groups?: readonly GroupInput[];
+}
+
+/** A group as an operator writes it: a config and its models, optionally repeated `count` times. */
+export interface GroupInput {
+  readonly config: ParallelConfig;
+  readonly models: readonly string[];
+  readonly count?: number;
 }
 
 /** A placement that changes over time (Clockwork++): window k runs from starts[k] to the next start. */
@@ -34,7 +43,7 @@ export interface PlacementResult {
   readonly placement: Placement;
   /** Set when the algorithm re-places over time; `placement` is then its first window's. */
   readonly schedule?: PlacementSchedule;
-  /** attainment − mean latency/10⁴ + replicas/10⁶ on the training workload (facts §3). */
+  /** attainment − mean latency/10⁴ + replicas/10⁶ on the training workload (docs/alpaserve.md, "Placement"). */
   readonly score: number;
   /** SLO attainment on the training workload. */
   readonly attainment: number;
@@ -65,6 +74,12 @@ export interface PlacementOptions {
 
 export interface PlacementAlgorithm {
   readonly name: string;
+  /** Other names it answers to. */
+  readonly aliases?: readonly string[];
   readonly description: string;
+  /** Whether the placement depends on the workload's traffic (a live planner re-places when it moves). */
+  readonly usesWorkload: boolean;
+  /** Whether it needs the future (the whole test workload): an experiment baseline, not for a live planner. */
+  readonly oracle?: boolean;
   place(input: PlacementInput, options?: PlacementOptions): Promise<PlacementResult>;
 }

@@ -13,7 +13,10 @@ export class LayoutWorkerPool {
   constructor(input: PlacementInput, layouts: readonly GroupLayout[], size: number) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`worker count must be a positive integer, got ${size}`);
     const workerData = { input: cloneableInput(input), layouts };
-    this.workers = Array.from({ length: size }, () => new Worker(new URL('./layout-worker.js', import.meta.url), { workerData }));
+    this.workers = Array.from(
+      { length: size },
+      () => new Worker(new URL('./layout-worker.js', import.meta.url), { workerData }),
+    );
   }
 
   readonly run: LayoutRunner = (tasks) =>
@@ -54,7 +57,11 @@ export class LayoutWorkerPool {
         w.on('error', onError);
         return { w, onMessage, onError };
       });
-      const cleanup = () => listeners.forEach(({ w, onMessage, onError }) => { w.off('message', onMessage); w.off('error', onError); });
+      const cleanup = () =>
+        listeners.forEach(({ w, onMessage, onError }) => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+        });
       for (const w of this.workers) feed(w);
     });
 

@@ -1,4 +1,4 @@
-// Arrival processes (facts §5): i.i.d. inter-arrival gaps drawn from Gamma(shape 1/cv², scale
+// Arrival processes (docs/alpaserve.md, "Workloads"): i.i.d. inter-arrival gaps drawn from Gamma(shape 1/cv², scale
 // cv²/rate), so the process has the given mean rate and coefficient of variation of the gaps;
 // cv = 1 is Poisson (exponential gaps, sampled directly).
 import type { Rng } from '../rng.js';
@@ -64,7 +64,14 @@ function unitGap(rng: Rng, cv: number): number {
  * Without `carry` the first gap is measured from `start`; with it the process continues from the
  * previous window (its pending gap rescaled to this window's rate), and `carry` is updated.
  */
-export function appendArrivals(rng: Rng, process: ArrivalProcess, start: number, end: number, out: Float64Builder, carry?: ArrivalCarry): number {
+export function appendArrivals(
+  rng: Rng,
+  process: ArrivalProcess,
+  start: number,
+  end: number,
+  out: Float64Builder,
+  carry?: ArrivalCarry,
+): number {
   checkProcess(process);
   const { rate, cv } = process;
   if (rate === 0 || !(end > start)) return 0;

@@ -1,4 +1,4 @@
-// Azure Functions traces (facts §5), read in their published formats and replayed the way the
+// Azure Functions traces (docs/alpaserve.md, "Workloads"), read in their published formats and replayed the way the
 // paper does, plus synthetic generators of the same character (the real files are not shipped).
 //
 // MAF1 (2019): daily CSVs "HashOwner,HashApp,HashFunction,Trigger,1,2,…,1440": per-minute
@@ -12,7 +12,7 @@
 import { Rng } from '../rng.js';
 import type { Workload } from '../types.js';
 import { fitGammaGaps } from './gamma-fit.js';
-import { windowedWorkload, type RateWindow } from './multi-model.js';
+import { type RateWindow, windowedWorkload } from './multi-model.js';
 
 /** Per-minute invocation counts per function (MAF1 shape). */
 export interface MinuteCounts {
@@ -32,7 +32,10 @@ export interface Invocations {
 }
 
 function csvLines(text: string): string[][] {
-  return text.split(/\r?\n/).filter((l) => l.trim() !== '').map((l) => l.split(',').map((c) => c.trim()));
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.split(',').map((c) => c.trim()));
 }
 
 /** Reads one MAF1 daily invocation-count CSV. */
@@ -41,7 +44,9 @@ export function parseMaf1Csv(text: string, source = 'MAF1 CSV'): MinuteCounts {
   if (!header) throw new Error(`${source}: empty file`);
   const key = header.indexOf('HashFunction');
   if (key < 0) throw new Error(`${source}: no "HashFunction" column in the header`);
-  const minuteCols = header.flatMap((h, i) => (/^\d+$/.test(h) ? [[Number(h), i] as const] : [])).sort((a, b) => a[0] - b[0]);
+  const minuteCols = header
+    .flatMap((h, i) => (/^\d+$/.test(h) ? [[Number(h), i] as const] : []))
+    .sort((a, b) => a[0] - b[0]);
   if (minuteCols.length === 0) throw new Error(`${source}: no minute columns ("1".."1440") in the header`);
   minuteCols.forEach(([minute], k) => {
     if (minute !== k + 1) throw new Error(`${source}: minute columns must run 1..N without gaps (missing "${k + 1}")`);
@@ -52,7 +57,10 @@ export function parseMaf1Csv(text: string, source = 'MAF1 CSV'): MinuteCounts {
     const c = new Float64Array(minuteCols.length);
     minuteCols.forEach(([, col], k) => {
       const v = Number(cells[col] ?? '');
-      if (!(v >= 0)) throw new Error(`${source} row ${r + 2}: minute ${k + 1} count must be a number ≥ 0, got "${cells[col] ?? ''}"`);
+      if (!(v >= 0))
+        throw new Error(
+          `${source} row ${r + 2}: minute ${k + 1} count must be a number ≥ 0, got "${cells[col] ?? ''}"`,
+        );
       c[k] = v;
     });
     functions.push(cells[key] ?? `row${r}`);
@@ -80,7 +88,8 @@ export function parseMaf2Csv(text: string, source = 'MAF2 CSV'): Invocations {
   rows.forEach((cells, r) => {
     const end = Number(cells[ec]);
     const dur = Number(cells[dc]);
-    if (!Number.isFinite(end) || !(dur >= 0)) throw new Error(`${source} row ${r + 2}: bad end_timestamp/duration "${cells[ec]}", "${cells[dc]}"`);
+    if (!Number.isFinite(end) || !(dur >= 0))
+      throw new Error(`${source} row ${r + 2}: bad end_timestamp/duration "${cells[ec]}", "${cells[dc]}"`);
     const name = cells[fc];
     let f = index.get(name);
     if (f === undefined) {
@@ -92,7 +101,11 @@ export function parseMaf2Csv(text: string, source = 'MAF2 CSV'): Invocations {
     arrival.push(end - dur);
   });
   const order = Array.from(arrival.keys()).sort((a, b) => arrival[a] - arrival[b] || a - b);
-  return { functions, func: Int32Array.from(order, (i) => func[i]), arrival: Float64Array.from(order, (i) => arrival[i]) };
+  return {
+    functions,
+    func: Int32Array.from(order, (i) => func[i]),
+    arrival: Float64Array.from(order, (i) => arrival[i]),
+  };
 }
 
 export interface ReplayOptions {
@@ -112,7 +125,8 @@ export interface ReplayOptions {
 
 function slosFor(opts: ReplayOptions): number[] {
   const n = opts.models.length;
-  if (opts.slo === undefined || typeof opts.slo === 'number') return Array.from({ length: n }, () => (opts.slo as number | undefined) ?? Infinity);
+  if (opts.slo === undefined || typeof opts.slo === 'number')
+    return Array.from({ length: n }, () => (opts.slo as number | undefined) ?? Infinity);
   if (opts.slo.length !== n) throw new Error(`slo: expected ${n} entries, got ${opts.slo.length}`);
   return [...opts.slo];
 }
@@ -126,11 +140,13 @@ function checkReplay(opts: ReplayOptions): void {
 export function replayMaf1(trace: MinuteCounts, opts: ReplayOptions): Workload {
   checkReplay(opts);
   const window = opts.window ?? 60;
-  if (!(window >= 60) || window % 60 !== 0) throw new Error(`MAF1 window must be a multiple of 60 s (the trace's resolution), got ${window}`);
+  if (!(window >= 60) || window % 60 !== 0)
+    throw new Error(`MAF1 window must be a multiple of 60 s (the trace's resolution), got ${window}`);
   const start = opts.start ?? 0;
   if (start % 60 !== 0 || start < 0) throw new Error(`MAF1 start must be a whole minute ≥ 0, got ${start}`);
   const duration = opts.duration ?? trace.minutes * 60 - start;
-  if (start + duration > trace.minutes * 60) throw new Error(`MAF1 replay span ends at ${start + duration} s but the trace has ${trace.minutes} minutes`);
+  if (start + duration > trace.minutes * 60)
+    throw new Error(`MAF1 replay span ends at ${start + duration} s but the trace has ${trace.minutes} minutes`);
   const n = opts.models.length;
   const perModel = Array.from({ length: n }, () => new Float64Array(trace.minutes));
   trace.counts.forEach((c, f) => {
@@ -269,7 +285,7 @@ export function syntheticMaf2(opts: SyntheticMaf2Options): Invocations {
   const phase = opts.phase ?? 7200;
   const zipf = opts.zipf ?? 1.5;
   const rng = new Rng(opts.seed);
-  const weights = Array.from({ length: nf }, (_, r) => Math.pow(r + 1, -zipf));
+  const weights = Array.from({ length: nf }, (_, r) => (r + 1) ** -zipf);
   const wsum = weights.reduce((a, b) => a + b, 0);
   const cvs = Array.from({ length: nf }, () => 1.5 + 4.5 * rng.next());
   const ranks = Array.from({ length: nf }, (_, f) => f);
@@ -278,14 +294,24 @@ export function syntheticMaf2(opts: SyntheticMaf2Options): Invocations {
     // Fisher–Yates reshuffle of which function holds which popularity rank.
     for (let i = nf - 1; i > 0; i--) {
       const j = Math.floor(rng.next() * (i + 1));
-      const tmp = ranks[i]; ranks[i] = ranks[j]; ranks[j] = tmp;
+      const tmp = ranks[i];
+      ranks[i] = ranks[j];
+      ranks[j] = tmp;
     }
     const rates = new Array<number>(nf);
-    ranks.forEach((f, r) => { rates[f] = (total * weights[r]) / wsum; });
+    ranks.forEach((f, r) => {
+      rates[f] = (total * weights[r]) / wsum;
+    });
     windows.push({ start: t, end: Math.min(duration, t + phase), rates, cvs });
   }
   const names = Array.from({ length: nf }, (_, f) => `synthetic-maf2-f${f}`);
-  const w = windowedWorkload(names, windows, opts.seed + 1, names.map(() => Infinity), duration);
+  const w = windowedWorkload(
+    names,
+    windows,
+    opts.seed + 1,
+    names.map(() => Infinity),
+    duration,
+  );
   return { functions: names, func: w.model, arrival: w.arrival };
 }
 
@@ -293,12 +319,18 @@ export function syntheticMaf2(opts: SyntheticMaf2Options): Invocations {
 export function maf2ToCsv(inv: Invocations): string {
   const out = ['app,func,end_timestamp,duration'];
   for (let i = 0; i < inv.arrival.length; i++) out.push(`app,${inv.functions[inv.func[i]]},${inv.arrival[i]},0`);
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** Writes minute counts in the MAF1 CSV format. */
 export function maf1ToCsv(mc: MinuteCounts): string {
-  const header = ['HashOwner', 'HashApp', 'HashFunction', 'Trigger', ...Array.from({ length: mc.minutes }, (_, k) => String(k + 1))];
+  const header = [
+    'HashOwner',
+    'HashApp',
+    'HashFunction',
+    'Trigger',
+    ...Array.from({ length: mc.minutes }, (_, k) => String(k + 1)),
+  ];
   const rows = mc.counts.map((c, f) => ['owner', 'app', mc.functions[f], 'http', ...Array.from(c, String)].join(','));
-  return [header.join(','), ...rows].join('\n') + '\n';
+  return `${[header.join(','), ...rows].join('\n')}\n`;
 }

@@ -1,11 +1,14 @@
-// Maximum-likelihood Gamma fit of inter-arrival gaps (facts §5): with s = ln(mean) − mean(ln x),
+// Maximum-likelihood Gamma fit of inter-arrival gaps (docs/alpaserve.md, "Workloads"): with s = ln(mean) − mean(ln x),
 // the shape k solves ln k − ψ(k) = s (Newton's method from the Choi–Wette closed-form start);
 // the fitted CV of the gaps is 1/√k.
 
 /** ψ(x) for x > 0: recurrence up to x ≥ 6, then the asymptotic series. */
 export function digamma(x: number): number {
   let r = 0;
-  while (x < 6) { r -= 1 / x; x += 1; }
+  while (x < 6) {
+    r -= 1 / x;
+    x += 1;
+  }
   const f = 1 / (x * x);
   return r + Math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))));
 }
@@ -13,7 +16,10 @@ export function digamma(x: number): number {
 /** ψ'(x) for x > 0, same approach. */
 export function trigamma(x: number): number {
   let r = 0;
-  while (x < 6) { r += 1 / (x * x); x += 1; }
+  while (x < 6) {
+    r += 1 / (x * x);
+    x += 1;
+  }
   const f = 1 / (x * x);
   return r + 1 / x + f / 2 + (f / x) * (1 / 6 - f * (1 / 30 - f * (1 / 42 - f / 30)));
 }
@@ -46,7 +52,10 @@ export function fitGammaGaps(gaps: ArrayLike<number>): GammaFit | undefined {
     const step = (Math.log(k) - digamma(k) - s) / (1 / k - trigamma(k));
     let next = k - step;
     if (next <= 0) next = k / 2;
-    if (Math.abs(next - k) < 1e-12 * k) { k = next; break; }
+    if (Math.abs(next - k) < 1e-12 * k) {
+      k = next;
+      break;
+    }
     k = next;
   }
   return { rate: 1 / mean, shape: k, cv: 1 / Math.sqrt(k) };

@@ -1,4 +1,4 @@
-// Multi-model workloads (facts §5): a total rate split over the models evenly or by a power law,
+// Multi-model workloads (docs/alpaserve.md, "Workloads"): a total rate split over the models evenly or by a power law,
 // one independent Gamma process per model (its own seeded stream), merged into one columnar
 // Workload sorted by arrival. The paper's knobs: rate scale and CV scale multiply the base rate
 // and CV; the SLO is absolute or a scale of each model's single-device latency.
@@ -13,11 +13,17 @@ export type RateSplit = 'uniform' | 'power-law' | readonly number[];
 export const POWER_LAW_EXPONENT = 0.5;
 
 /** Per-model rates summing to `total`. */
-export function splitRates(models: number, total: number, split: RateSplit = 'power-law', exponent = POWER_LAW_EXPONENT): number[] {
-  if (!Number.isInteger(models) || models < 0) throw new Error(`model count must be a non-negative integer, got ${models}`);
+export function splitRates(
+  models: number,
+  total: number,
+  split: RateSplit = 'power-law',
+  exponent = POWER_LAW_EXPONENT,
+): number[] {
+  if (!Number.isInteger(models) || models < 0)
+    throw new Error(`model count must be a non-negative integer, got ${models}`);
   let weights: number[];
   if (split === 'uniform') weights = Array.from({ length: models }, () => 1);
-  else if (split === 'power-law') weights = Array.from({ length: models }, (_, i) => Math.pow(i + 1, -exponent));
+  else if (split === 'power-law') weights = Array.from({ length: models }, (_, i) => (i + 1) ** -exponent);
   else {
     if (split.length !== models) throw new Error(`rate weights: expected ${models} entries, got ${split.length}`);
     if (split.some((w) => !(w >= 0) || !Number.isFinite(w))) throw new Error('rate weights must be finite and ≥ 0');
@@ -29,7 +35,11 @@ export function splitRates(models: number, total: number, split: RateSplit = 'po
 }
 
 /** SLO of each model = scale × its single-device latency. */
-export function slosFromScale(models: readonly string[], profiles: ReadonlyMap<string, ModelProfile>, scale: number): number[] {
+export function slosFromScale(
+  models: readonly string[],
+  profiles: ReadonlyMap<string, ModelProfile>,
+  scale: number,
+): number[] {
   return models.map((name) => {
     const p = profiles.get(name);
     if (!p) throw new Error(`SLO scale needs a profile for model "${name}"`);
@@ -41,9 +51,15 @@ export function slosFromScale(models: readonly string[], profiles: ReadonlyMap<s
  * Merges per-model sorted arrival streams into one Workload sorted by arrival (ties: lower model
  * index first), by a k-way merge on a binary heap.
  */
-export function mergeStreams(modelNames: readonly string[], streams: readonly Float64Array[], slos: readonly number[], duration: number): Workload {
+export function mergeStreams(
+  modelNames: readonly string[],
+  streams: readonly Float64Array[],
+  slos: readonly number[],
+  duration: number,
+): Workload {
   const k = streams.length;
-  if (modelNames.length !== k || slos.length !== k) throw new Error('mergeStreams: modelNames, streams and slos differ in length');
+  if (modelNames.length !== k || slos.length !== k)
+    throw new Error('mergeStreams: modelNames, streams and slos differ in length');
   let n = 0;
   for (const s of streams) n += s.length;
   const arrival = new Float64Array(n);
@@ -62,7 +78,9 @@ export function mergeStreams(modelNames: readonly string[], streams: readonly Fl
       const r = l + 1;
       const c = r < size && less(heap[r], heap[l]) ? r : l;
       if (!less(heap[c], heap[i])) return;
-      const tmp = heap[i]; heap[i] = heap[c]; heap[c] = tmp;
+      const tmp = heap[i];
+      heap[i] = heap[c];
+      heap[c] = tmp;
       i = c;
     }
   };
@@ -104,10 +122,19 @@ export interface MultiModelSpec {
 /** A synthetic multi-model workload: one seeded Gamma process per model, merged. */
 export function multiModelWorkload(spec: MultiModelSpec): Workload {
   const n = spec.models.length;
-  if (!(spec.duration >= 0) || !Number.isFinite(spec.duration)) throw new Error(`duration must be a finite number ≥ 0, got ${spec.duration}`);
-  const rates = splitRates(n, spec.totalRate * (spec.rateScale ?? 1), spec.split ?? 'power-law', spec.powerLawExponent ?? POWER_LAW_EXPONENT);
+  if (!(spec.duration >= 0) || !Number.isFinite(spec.duration))
+    throw new Error(`duration must be a finite number ≥ 0, got ${spec.duration}`);
+  const rates = splitRates(
+    n,
+    spec.totalRate * (spec.rateScale ?? 1),
+    spec.split ?? 'power-law',
+    spec.powerLawExponent ?? POWER_LAW_EXPONENT,
+  );
   const cv = spec.cv * (spec.cvScale ?? 1);
-  const slos = typeof spec.slo === 'number' || spec.slo === undefined ? Array.from({ length: n }, () => (spec.slo as number | undefined) ?? Infinity) : [...spec.slo];
+  const slos =
+    typeof spec.slo === 'number' || spec.slo === undefined
+      ? Array.from({ length: n }, () => (spec.slo as number | undefined) ?? Infinity)
+      : [...spec.slo];
   if (slos.length !== n) throw new Error(`slo: expected ${n} entries, got ${slos.length}`);
   const root = new Rng(spec.seed);
   const streams = rates.map((rate, m) => arrivals(root.fork(m), { rate, cv }, 0, spec.duration));
@@ -126,14 +153,28 @@ export interface RateWindow {
  * A workload whose per-model Gamma processes change rate and CV at window boundaries (trace
  * replay). Each model draws from its own seeded stream across all windows.
  */
-export function windowedWorkload(models: readonly string[], windows: readonly RateWindow[], seed: number, slos: readonly number[], duration: number): Workload {
+export function windowedWorkload(
+  models: readonly string[],
+  windows: readonly RateWindow[],
+  seed: number,
+  slos: readonly number[],
+  duration: number,
+): Workload {
   const root = new Rng(seed);
   const rngs = models.map((_, m) => root.fork(m));
   const builders = models.map(() => new Float64Builder());
   const carries = models.map(() => newArrivalCarry());
   for (const w of windows) {
-    if (w.rates.length !== models.length || w.cvs.length !== models.length) throw new Error('windowedWorkload: a window needs one rate and one CV per model');
-    models.forEach((_, m) => appendArrivals(rngs[m], { rate: w.rates[m], cv: w.cvs[m] }, w.start, w.end, builders[m], carries[m]));
+    if (w.rates.length !== models.length || w.cvs.length !== models.length)
+      throw new Error('windowedWorkload: a window needs one rate and one CV per model');
+    for (let m = 0; m < models.length; m++) {
+      appendArrivals(rngs[m], { rate: w.rates[m], cv: w.cvs[m] }, w.start, w.end, builders[m], carries[m]);
+    }
   }
-  return mergeStreams(models, builders.map((b) => b.toArray()), slos, duration);
+  return mergeStreams(
+    models,
+    builders.map((b) => b.toArray()),
+    slos,
+    duration,
+  );
 }

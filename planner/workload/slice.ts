@@ -5,7 +5,13 @@ import type { Workload } from '../types.js';
 export function takeRequests(w: Workload, n: number): Workload {
   const k = Math.max(0, Math.min(n, w.arrival.length));
   const arrival = w.arrival.subarray(0, k);
-  return { modelNames: w.modelNames, arrival, model: w.model.subarray(0, k), slo: w.slo.subarray(0, k), duration: k ? arrival[k - 1] : 0 };
+  return {
+    modelNames: w.modelNames,
+    arrival,
+    model: w.model.subarray(0, k),
+    slo: w.slo.subarray(0, k),
+    duration: k ? arrival[k - 1] : 0,
+  };
 }
 
 /** Requests arriving in [start, end), with arrivals shifted so the window starts at 0 (copies). */
@@ -34,4 +40,28 @@ export function keepModels(w: Workload, models: ReadonlySet<number>): Workload {
     slo: Float64Array.from(idx, (i) => w.slo[i]),
     duration: w.duration,
   };
+}
+
+/** First index with arrival ≥ t (arrivals sorted). */
+export function firstAtOrAfter(arrival: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = arrival.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arrival[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index with arrival > t (arrivals sorted). */
+export function firstAfter(arrival: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = arrival.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arrival[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -14,7 +14,13 @@ import type { Workload } from '../types.js';
 export const TRACE_JSON_FORMAT = 'meshserve-trace/1';
 
 /** Builds a sorted Workload from unsorted rows. */
-function fromRows(modelNames: string[], arrival: number[], model: number[], slo: number[], duration?: number): Workload {
+function fromRows(
+  modelNames: string[],
+  arrival: number[],
+  model: number[],
+  slo: number[],
+  duration?: number,
+): Workload {
   const order = Array.from(arrival.keys()).sort((a, b) => arrival[a] - arrival[b] || a - b);
   const w = {
     modelNames,
@@ -24,7 +30,8 @@ function fromRows(modelNames: string[], arrival: number[], model: number[], slo:
     duration: 0,
   };
   const last = w.arrival.length ? w.arrival[w.arrival.length - 1] : 0;
-  if (duration !== undefined && duration < last) throw new Error(`trace duration ${duration} is before its last arrival ${last}`);
+  if (duration !== undefined && duration < last)
+    throw new Error(`trace duration ${duration} is before its last arrival ${last}`);
   return { ...w, duration: duration ?? last };
 }
 
@@ -61,11 +68,15 @@ export function workloadFromCsv(text: string, source = 'trace CSV'): Workload {
     if (!columns) {
       const header = cells.map((c) => c.trim().toLowerCase());
       columns = { arrival: header.indexOf('arrival'), model: header.indexOf('model'), slo: header.indexOf('slo') };
-      if (columns.arrival < 0 || columns.model < 0) throw new Error(`${where}: header must name the columns "arrival" and "model" (and optionally "slo"), got "${line}"`);
+      if (columns.arrival < 0 || columns.model < 0)
+        throw new Error(
+          `${where}: header must name the columns "arrival" and "model" (and optionally "slo"), got "${line}"`,
+        );
       return;
     }
     const t = Number(cells[columns.arrival]);
-    if (!Number.isFinite(t) || t < 0) throw new Error(`${where}: arrival must be a number ≥ 0, got "${cells[columns.arrival]}"`);
+    if (!Number.isFinite(t) || t < 0)
+      throw new Error(`${where}: arrival must be a number ≥ 0, got "${cells[columns.arrival]}"`);
     const name = (cells[columns.model] ?? '').trim();
     if (!name) throw new Error(`${where}: missing model name`);
     let m = index.get(name);
@@ -88,7 +99,7 @@ export function workloadToCsv(w: Workload): string {
     const s = w.slo[i];
     out.push(`${w.arrival[i]},${w.modelNames[w.model[i]]},${s === Infinity ? '' : s}`);
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 const traceJsonSchema = z
@@ -101,17 +112,38 @@ const traceJsonSchema = z
     slo: z.array(z.number().positive().nullable()).optional(),
   })
   .superRefine((t, ctx) => {
-    if (t.model.length !== t.arrival.length) ctx.addIssue({ code: 'custom', path: ['model'], message: `has ${t.model.length} entries, arrival has ${t.arrival.length}` });
-    if (t.slo && t.slo.length !== t.arrival.length) ctx.addIssue({ code: 'custom', path: ['slo'], message: `has ${t.slo.length} entries, arrival has ${t.arrival.length}` });
+    if (t.model.length !== t.arrival.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model'],
+        message: `has ${t.model.length} entries, arrival has ${t.arrival.length}`,
+      });
+    if (t.slo && t.slo.length !== t.arrival.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['slo'],
+        message: `has ${t.slo.length} entries, arrival has ${t.arrival.length}`,
+      });
     const bad = t.model.findIndex((m) => m >= t.models.length);
-    if (bad >= 0) ctx.addIssue({ code: 'custom', path: ['model', bad], message: `index ${t.model[bad]} but only ${t.models.length} models` });
+    if (bad >= 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model', bad],
+        message: `index ${t.model[bad]} but only ${t.models.length} models`,
+      });
   });
 
 export function workloadFromJson(json: unknown, source = 'trace JSON'): Workload {
   const r = traceJsonSchema.safeParse(json);
   if (!r.success) throw new Error(`invalid ${source}:\n${formatIssues(r.error)}`);
   const t = r.data;
-  return fromRows(t.models, t.arrival, t.model, t.slo ? t.slo.map((s) => s ?? Infinity) : t.arrival.map(() => Infinity), t.duration);
+  return fromRows(
+    t.models,
+    t.arrival,
+    t.model,
+    t.slo ? t.slo.map((s) => s ?? Infinity) : t.arrival.map(() => Infinity),
+    t.duration,
+  );
 }
 
 export function workloadToJson(w: Workload): z.input<typeof traceJsonSchema> {
@@ -143,5 +175,5 @@ export function traceFromText(text: string, path: string): Workload {
 
 /** The text of a trace file at `path`, encoded by its extension (.json, otherwise CSV). */
 export function traceToText(w: Workload, path: string): string {
-  return isJsonPath(path) ? JSON.stringify(workloadToJson(w)) + '\n' : workloadToCsv(w);
+  return isJsonPath(path) ? `${JSON.stringify(workloadToJson(w))}\n` : workloadToCsv(w);
 }

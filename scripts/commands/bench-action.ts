@@ -1,5 +1,5 @@
 // The shared action of `npm run bench -- …` and `meshserve bench …`: usage errors exit 2.
-import { runSuites, UnknownSuiteError } from '../bench/suites.js';
+import { runSuites, UnknownSuiteError } from '../../bench/suites.js';
 
 export async function benchAction(args: string[]): Promise<void> {
   try {

@@ -1,6 +1,6 @@
 // The --connect-timeout option shared by the operator commands (repl, status).
 import { InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../actors/connect-cluster.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../config/tools.js';
 
 export function connectTimeoutOption(): Option {
   return new Option('--connect-timeout <ms>', 'give up connecting to NATS/Redis after this long')

@@ -1,10 +1,12 @@
 // `meshserve dispatcher`: the dispatcher actor in this process (several may run: they share
 // ms.infer.> as one queue group).
 import type { Command } from 'commander';
-import { Dispatcher } from '../../actors/dispatcher.js';
-import { serveActor } from '../../actors/serve-actor.js';
-import { metricsSnapshot } from '../../actors/dispatcher-metrics.js';
-import { metricsPortFrom, serveMetrics } from '../../actors/metrics.js';
+import { serveActor } from '../../bus/index.js';
+import { DISPATCHER_DEFAULTS } from '../../config/dispatcher.js';
+import { setUpProcess } from '../../config/environment.js';
+import { ACTOR_LOG_LEVEL } from '../../config/tools.js';
+import { serveMetrics } from '../../ops/metrics-server.js';
+import { Dispatcher } from '../../serving/dispatcher/dispatcher.js';
 import { nonNegativeNumber, runOrFail } from './option-parsers.js';
 
 export function registerDispatcher(program: Command): void {
@@ -12,23 +14,41 @@ export function registerDispatcher(program: Command): void {
     .command('dispatcher')
     .description('run a dispatcher actor serving ms.infer.<model> (NATS_URL / REDIS_URL from the environment)')
     .option('--name <name>', 'actor name (give each dispatcher its own)', 'dispatcher')
-    .option('--grace-ms <ms>', 'answer with a timeout error this long after a deadline', nonNegativeNumber, 2000)
-    .option('--rate-interval-ms <ms>', 'write observed per-model rates to Redis this often (0 = never)', nonNegativeNumber, 5000)
-    .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz on this port (default: METRICS_PORT; unset = off)', nonNegativeNumber)
-    .action((o: { name: string; graceMs: number; rateIntervalMs: number; metricsPort?: number }) => {
-      const dispatcher = new Dispatcher({ graceMs: o.graceMs, rateIntervalMs: o.rateIntervalMs });
-      const port = o.metricsPort ?? metricsPortFrom();
-      return runOrFail('dispatcher', () =>
-        serveActor({
+    .option(
+      '--grace-ms <ms>',
+      'answer with a timeout error this long after a deadline',
+      nonNegativeNumber,
+      DISPATCHER_DEFAULTS.graceMs,
+    )
+    .option(
+      '--rate-interval-ms <ms>',
+      'write observed per-model rates to Redis this often (0 = never)',
+      nonNegativeNumber,
+      DISPATCHER_DEFAULTS.rateIntervalMs,
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus /metrics and /healthz on this port (default: METRICS_PORT; unset = off)',
+      nonNegativeNumber,
+    )
+    .action((o: { name: string; graceMs: number; rateIntervalMs: number; metricsPort?: number }) =>
+      runOrFail('dispatcher', async () => {
+        const { env, log } = setUpProcess(ACTOR_LOG_LEVEL);
+        const dispatcher = new Dispatcher({ graceMs: o.graceMs, rateIntervalMs: o.rateIntervalMs });
+        const port = o.metricsPort ?? env.metricsPort;
+        await serveActor({
           name: o.name,
           instance: dispatcher,
+          natsUrl: env.bus.natsUrl,
+          redisUrl: env.bus.redisUrl,
+          log,
           onReady: async () => {
             if (port === undefined) return;
-            const server = await serveMetrics(() => metricsSnapshot(dispatcher.stats()), { port });
+            const server = await serveMetrics(() => dispatcher.metrics(), { port });
             process.once('SIGINT', () => void server.close());
             process.once('SIGTERM', () => void server.close());
           },
-        }),
-      );
-    });
+        });
+      }),
+    );
 }

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { EXPERIMENTS, EXPERIMENT_NAMES, experiment } from '../../planner/experiments/definitions.js';
+import { EXPERIMENT_NAMES, EXPERIMENTS, experiment } from '../../planner/experiments/definitions.js';
 import { runExperiment } from '../../planner/experiments/run.js';
 import { nonNegativeInt, positiveInt } from './option-parsers.js';
 
@@ -25,7 +25,9 @@ function printList(): void {
 export function registerExperiment(program: Command): void {
   program
     .command('experiment')
-    .description("rerun the paper's experiments (motivation and end-to-end sweeps): CSV + SVG per experiment, headline numbers on stdout")
+    .description(
+      "rerun the paper's experiments (motivation and end-to-end sweeps): CSV + SVG per experiment, headline numbers on stdout",
+    )
     .argument('[names...]', 'experiment names (see --list)')
     .option('--list', 'list the experiments, one line each')
     .option('--quick', 'a tiny version of each sweep (seconds; for tests and CI)')
@@ -34,7 +36,10 @@ export function registerExperiment(program: Command): void {
     .option('--beam <k>', 'AlpaServe beam width (default 3)', positiveInt)
     .option('--workers <n>', 'worker threads for AlpaServe layout searches (0 = none)', nonNegativeInt)
     .option('--seed <n>', 'workload seed', nonNegativeInt, 1)
-    .addHelpText('after', '\nExamples:\n  meshserve experiment --list\n  meshserve experiment motivation-slo --quick --out /tmp/exp\n  meshserve experiment rate-s1-maf1 cv-s1-maf1 --workers 2')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  meshserve experiment --list\n  meshserve experiment motivation-slo --quick --out /tmp/exp\n  meshserve experiment rate-s1-maf1 cv-s1-maf1 --workers 2',
+    )
     .action(async (names: string[], opts: Options) => {
       if (opts.list) return printList();
       if (names.length === 0) {
@@ -44,7 +49,9 @@ export function registerExperiment(program: Command): void {
       }
       const unknown = names.filter((n) => !EXPERIMENT_NAMES.includes(n));
       if (unknown.length) {
-        console.error(`error: unknown experiment${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; \`meshserve experiment --list\` shows the ${EXPERIMENT_NAMES.length} known ones`);
+        console.error(
+          `error: unknown experiment${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; \`meshserve experiment --list\` shows the ${EXPERIMENT_NAMES.length} known ones`,
+        );
         process.exitCode = 2;
         return;
       }
@@ -57,8 +64,14 @@ export function registerExperiment(program: Command): void {
             quick: opts.quick,
             seed: opts.seed,
             greedy: opts.greedy,
-            placement: { ...(opts.beam !== undefined ? { beam: opts.beam } : {}), ...(opts.workers !== undefined ? { workers: opts.workers } : {}) },
-            onProgress: (done, total, what) => process.stderr.write(`[${name} ${done}/${total}] ${what}  (${((Date.now() - started) / 1000).toFixed(0)} s)\n`),
+            placement: {
+              ...(opts.beam !== undefined ? { beam: opts.beam } : {}),
+              ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+            },
+            onProgress: (done, total, what) =>
+              process.stderr.write(
+                `[${name} ${done}/${total}] ${what}  (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+              ),
           });
           const csv = join(opts.out, `${name}.csv`);
           const svg = join(opts.out, `${name}.svg`);

@@ -16,7 +16,10 @@ export const positiveInt = numberOption((n) => Number.isInteger(n) && n > 0, 'mu
 export const nonNegativeInt = numberOption((n) => Number.isInteger(n) && n >= 0, 'must be an integer ≥ 0');
 
 export function commaList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Runs an async action, printing `<what> failed: <message>` and setting exit code 1 on error. */

@@ -1,27 +1,61 @@
 // `meshserve planner`: the planner actor in this process.
 import type { Command } from 'commander';
-import { PlannerActor, plannerArgs } from '../../actors/planner-actor.js';
-import { strategyNames } from '../../actors/placement-strategies.js';
-import { serveActor } from '../../actors/serve-actor.js';
+import { serveActor } from '../../bus/index.js';
+import { setUpProcess } from '../../config/environment.js';
+import { PLANNER_DEFAULTS } from '../../config/planner.js';
+import { ACTOR_LOG_LEVEL } from '../../config/tools.js';
+import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
+import { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
 import { commaList, nonNegativeNumber, positiveNumber, runOrFail } from './option-parsers.js';
+
+interface PlannerCliOptions {
+  name: string;
+  strategy?: string;
+  models?: string[];
+  memoryGib?: number;
+  rateCheckSec: number;
+  autoPlace?: boolean;
+}
 
 export function registerPlanner(program: Command): void {
   program
     .command('planner')
     .description('run the planner actor (NATS_URL / REDIS_URL from the environment)')
     .option('--name <name>', 'actor name', 'planner')
-    .option('--strategy <name>', `placement strategy (${strategyNames().join(', ')})`)
-    .option('--models <list>', 'models to place, comma-separated (default: every ms:profile:<model> in Redis)', commaList)
+    .option(
+      '--strategy <name>',
+      `placement strategy (${livePlacementAlgorithmNames().join(', ')}; default ${PLANNER_DEFAULTS.strategy})`,
+    )
+    .option(
+      '--models <list>',
+      'models to place, comma-separated (default: every ms:profile:<model> in Redis)',
+      commaList,
+    )
     .option('--memory-gib <n>', 'per-device budget (default: the smallest registered device)', positiveNumber)
-    .option('--rate-check-sec <s>', 're-place when observed rates moved by half, checked this often (0 = never)', nonNegativeNumber, 60)
+    .option(
+      '--rate-check-sec <s>',
+      're-place when observed rates moved by half, checked this often (0 = never)',
+      nonNegativeNumber,
+      PLANNER_DEFAULTS.rateCheckSec,
+    )
     .option('--auto-place', 'place as soon as GPU workers register (and again as they join or leave)')
-    .action((o: { name: string; strategy?: string; models?: string[]; memoryGib?: number; rateCheckSec: number; autoPlace?: boolean }) =>
-      runOrFail('planner', () =>
-        serveActor({
+    .action((o: PlannerCliOptions) =>
+      runOrFail('planner', async () => {
+        const { env, log } = setUpProcess(ACTOR_LOG_LEVEL);
+        const planner = new PlannerActor({
+          ...(o.strategy ? { strategy: o.strategy } : {}),
+          models: o.models,
+          memoryPerDeviceGiB: o.memoryGib,
+          rateCheckSec: o.rateCheckSec,
+          autoPlace: Boolean(o.autoPlace),
+        });
+        await serveActor({
           name: o.name,
-          instance: new PlannerActor({ ...(o.strategy ? { strategy: o.strategy } : {}), models: o.models, memoryPerDeviceGiB: o.memoryGib, rateCheckSec: o.rateCheckSec, autoPlace: Boolean(o.autoPlace) }),
-          spawn: { args: plannerArgs },
-        }),
-      ),
+          instance: planner,
+          natsUrl: env.bus.natsUrl,
+          redisUrl: env.bus.redisUrl,
+          log,
+        });
+      }),
     );
 }

@@ -1,5 +1,5 @@
 // The live progress line of a replay: rewritten in place on a terminal, a line every 2 s otherwise.
-import type { ReplayProgress } from '../../actors/replay.js';
+import type { ReplayProgress } from '../../dev/replay-client.js';
 
 export function progressPrinter(): { update: (p: ReplayProgress) => void; done: () => void } {
   const tty = process.stderr.isTTY;

@@ -1,29 +1,40 @@
 // `meshserve repl`: a REPL connected to the cluster given by NATS_URL / REDIS_URL.
 import type { Command } from 'commander';
-import { describeError, type ActorSystem } from '../../bus/index.js';
-import { connectOperator } from '../../actors/connect-cluster.js';
+import { type ActorSystem, describeError } from '../../bus/index.js';
+import { setUpProcess } from '../../config/environment.js';
+import { replHistoryFile, TOOL_LOG_LEVEL } from '../../config/tools.js';
+import { connectOperator } from '../../ops/connect.js';
+import { startRepl } from '../../ops/repl.js';
 import { connectTimeoutOption } from './connect-timeout.js';
-import { startRepl } from '../../actors/repl.js';
 
 export function registerRepl(program: Command): void {
   program
     .command('repl')
-    .description('interactive REPL on the cluster at NATS_URL/REDIS_URL (type .help); history in ~/.meshserve_repl_history or MESHSERVE_REPL_HISTORY')
+    .description(
+      'interactive REPL on the cluster at NATS_URL/REDIS_URL (type .help); history in ~/.meshserve_repl_history or MESHSERVE_REPL_HISTORY',
+    )
     .option('--planner <name>', 'actor name of the planner', 'planner')
     .addOption(connectTimeoutOption())
     .option('--dispatcher <name>', 'actor name of the dispatcher', 'dispatcher')
     .action(async (opts: { planner: string; dispatcher: string; connectTimeout: number }) => {
-      process.env.LOG_LEVEL ??= 'warn';
       let system: ActorSystem;
+      let historyFile: string;
       try {
+        const { env, log } = setUpProcess(TOOL_LOG_LEVEL);
+        historyFile = replHistoryFile(env);
         // The REPL is a client: it does not sweep dead actors on behalf of the cluster.
-        system = await connectOperator('meshserve-repl', opts.connectTimeout);
+        system = await connectOperator('meshserve-repl', { ...env.bus, timeoutMs: opts.connectTimeout, log });
       } catch (err) {
         console.error(`repl: cannot connect: ${describeError(err).message}`);
         process.exit(1); // the abandoned connection attempt would keep retrying
       }
       try {
-        const repl = await startRepl({ system, plannerName: opts.planner, dispatcherName: opts.dispatcher });
+        const repl = await startRepl({
+          system,
+          historyFile,
+          plannerName: opts.planner,
+          dispatcherName: opts.dispatcher,
+        });
         await repl.exited;
       } finally {
         await system.close();

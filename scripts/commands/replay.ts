@@ -3,31 +3,46 @@
 // plus the fidelity numbers.
 import type { Command } from 'commander';
 import { ActorSystem } from '../../bus/index.js';
-import { loadScenarioFile } from '../../actors/planner-files.js';
-import { replayScenario } from '../../actors/scenario-replay.js';
-import { printFidelity, printHuman } from './report.js';
-import { progressPrinter } from './progress.js';
+import { setUpProcess } from '../../config/environment.js';
+import { TOOL_LOG_LEVEL } from '../../config/tools.js';
+import { loadScenarioFile } from '../../dev/planner-files.js';
+import { replayScenario } from '../../dev/scenario-replay.js';
 import { runOrFail } from './option-parsers.js';
+import { progressPrinter } from './progress.js';
+import { printFidelity, printHuman } from './report.js';
 
 export function registerReplay(program: Command): void {
   program
     .command('replay')
-    .description("send a scenario's workload to a running cluster in real time; print the simulate report for the live run and the fidelity numbers")
+    .description(
+      "send a scenario's workload to a running cluster in real time; print the simulate report for the live run and the fidelity numbers",
+    )
     .argument('<scenario>', 'scenario JSON file (the format of `meshserve simulate`)')
     .option('--keep-placement', "replay on the placement in force instead of placing the scenario's groups")
     .option('--planner <name>', 'planner actor name', 'planner')
     .option('--json', 'print live, simulated and fidelity results as JSON')
     .action((file: string, o: { keepPlacement?: boolean; planner: string; json?: boolean }) =>
       runOrFail('replay', async () => {
-        process.env.LOG_LEVEL ??= 'warn';
+        const { env, log } = setUpProcess(TOOL_LOG_LEVEL);
         const scenario = loadScenarioFile(file);
-        const system = await ActorSystem.connect({ name: 'meshserve-replay', watchDead: false });
+        const system = await ActorSystem.connect({
+          name: 'meshserve-replay',
+          natsUrl: env.bus.natsUrl,
+          redisUrl: env.bus.redisUrl,
+          log,
+          watchDead: false,
+        });
         const abort = new AbortController();
         const onSigint = () => abort.abort();
         process.once('SIGINT', onSigint);
         try {
           const progress = progressPrinter();
-          const r = await replayScenario(system, scenario, { place: !o.keepPlacement, planner: o.planner, onProgress: progress.update, signal: abort.signal });
+          const r = await replayScenario(system, scenario, {
+            place: !o.keepPlacement,
+            planner: o.planner,
+            onProgress: progress.update,
+            signal: abort.signal,
+          });
           progress.done();
           if (abort.signal.aborted) {
             console.error('replay interrupted: no report for a partial run');
@@ -36,13 +51,27 @@ export function registerReplay(program: Command): void {
           }
           const { records: _records, ...simulated } = r.simulated;
           if (o.json) {
-            console.log(JSON.stringify({ placementVersion: r.placement.version, live: r.liveSummary, simulated, fidelity: r.fidelity, errors: Object.fromEntries(r.live.errors), notes: r.notes }, null, 2));
+            console.log(
+              JSON.stringify(
+                {
+                  placementVersion: r.placement.version,
+                  live: r.liveSummary,
+                  simulated,
+                  fidelity: r.fidelity,
+                  errors: Object.fromEntries(r.live.errors),
+                  notes: r.notes,
+                },
+                null,
+                2,
+              ),
+            );
             return;
           }
           for (const note of r.notes) console.log(`note: ${note}`);
           console.log(`live run on placement v${r.placement.version} (${r.placement.groups.length} groups):`);
           printHuman(r.liveSummary, 'earliest-finish');
-          if (r.live.errors.size) console.log(`errors: ${[...r.live.errors].map(([why, n]) => `${n}× ${why}`).join('; ')}`);
+          if (r.live.errors.size)
+            console.log(`errors: ${[...r.live.errors].map(([why, n]) => `${n}× ${why}`).join('; ')}`);
           console.log(`sender lag behind the schedule: max ${(r.live.maxSendLag * 1e3).toFixed(1)} ms`);
           printFidelity(r.fidelity);
         } finally {

@@ -1,9 +1,11 @@
 // `meshserve status`: what the live cluster at NATS_URL / REDIS_URL looks like.
 import type { Command } from 'commander';
-import { describeError, type ActorSystem } from '../../bus/index.js';
-import { connectOperator } from '../../actors/connect-cluster.js';
+import { type ActorSystem, describeError } from '../../bus/index.js';
+import { setUpProcess } from '../../config/environment.js';
+import { TOOL_LOG_LEVEL } from '../../config/tools.js';
+import { connectOperator } from '../../ops/connect.js';
+import { aliveHere, collectStatus, formatStatus } from '../../ops/status.js';
 import { connectTimeoutOption } from './connect-timeout.js';
-import { aliveHere, collectStatus, formatStatus } from '../../actors/status.js';
 
 export function registerStatus(program: Command): void {
   program
@@ -14,10 +16,10 @@ export function registerStatus(program: Command): void {
     .option('--dispatcher <name>', 'actor name of the dispatcher', 'dispatcher')
     .option('--alive-here', 'health check: exit 0 if an actor of this host is registered and ready, else 1')
     .action(async (opts: { json?: boolean; dispatcher: string; aliveHere?: boolean; connectTimeout: number }) => {
-      process.env.LOG_LEVEL ??= 'warn';
       let system: ActorSystem | undefined;
       try {
-        system = await connectOperator('meshserve-status', opts.connectTimeout);
+        const { env, log } = setUpProcess(TOOL_LOG_LEVEL);
+        system = await connectOperator('meshserve-status', { ...env.bus, timeoutMs: opts.connectTimeout, log });
         if (opts.aliveHere) {
           process.exitCode = aliveHere(await system.list()) ? 0 : 1;
           return;

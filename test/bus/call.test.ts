@@ -1,21 +1,21 @@
 // call / tell, typed handles, timeouts, remote errors, unknown methods, malformed payloads, JSON.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
 import {
-  ActorSystem,
   type ActorContext,
+  ActorSystem,
   CallTimeoutError,
+  decode,
   ErrorCodes,
+  encode,
+  jsonContentHeaders,
   NoRespondersError,
   RemoteError,
   ValidationError,
-  decode,
-  encode,
-  jsonContentHeaders,
 } from '../../bus/index.js';
-import { z } from 'zod';
+import { Counter } from '../fixtures/actors.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
-import { Counter } from './fixtures/actors.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -55,7 +55,10 @@ describe('actor calls', () => {
   });
 
   it('remote errors come back typed with name, message and code', async () => {
-    const err = await system.actor<Counter>('counter').call('fail', 'boom').catch((e: unknown) => e);
+    const err = await system
+      .actor<Counter>('counter')
+      .call('fail', 'boom')
+      .catch((e: unknown) => e);
     assert.ok(err instanceof RemoteError);
     assert.equal(err.remoteName, 'RangeError');
     assert.equal(err.remoteMessage, 'boom');
@@ -78,7 +81,10 @@ describe('actor calls', () => {
 
   it('a slow reply times out with CallTimeoutError', async () => {
     const started = Date.now();
-    const err = await system.actor<Counter>('counter', { timeoutMs: 50 }).call('slowInc', 1, 300).catch((e: unknown) => e);
+    const err = await system
+      .actor<Counter>('counter', { timeoutMs: 50 })
+      .call('slowInc', 1, 300)
+      .catch((e: unknown) => e);
     assert.ok(err instanceof CallTimeoutError, String(err));
     assert.equal(err.timeoutMs, 50);
     assert.ok(Date.now() - started < 250);
@@ -86,21 +92,34 @@ describe('actor calls', () => {
 
   it('withOptions overrides the timeout per call', async () => {
     const counter = system.actor<Counter>('counter');
-    const err = await counter.withOptions({ timeoutMs: 30 }).call('slowInc', 0, 200).catch((e: unknown) => e);
+    const err = await counter
+      .withOptions({ timeoutMs: 30 })
+      .call('slowInc', 0, 200)
+      .catch((e: unknown) => e);
     assert.ok(err instanceof CallTimeoutError);
     assert.equal(typeof (await counter.call('slowInc', 0, 1)), 'number');
   });
 
   it('a call to a name nobody serves fails fast with NoRespondersError', async () => {
     const started = Date.now();
-    const err = await system.actor<Counter>('nobody').call('get').catch((e: unknown) => e);
+    const err = await system
+      .actor<Counter>('nobody')
+      .call('get')
+      .catch((e: unknown) => e);
     assert.ok(err instanceof NoRespondersError, String(err));
     assert.ok(Date.now() - started < 1_000);
   });
 
   it('malformed payloads get a BAD_REQUEST reply and never crash the actor', async () => {
     const subject = system.subjects.actorMethod('counter', 'inc');
-    const garbage = [new Uint8Array([0xc1]), new Uint8Array([0x92, 0x01]), encode({ notArgs: 1 }), encode([1, 2]), encode('hello'), new Uint8Array()];
+    const garbage = [
+      new Uint8Array([0xc1]),
+      new Uint8Array([0x92, 0x01]),
+      encode({ notArgs: 1 }),
+      encode([1, 2]),
+      encode('hello'),
+      new Uint8Array(),
+    ];
     for (const payload of garbage) {
       const reply = decode((await system.nats.request(subject, payload, { timeout: 1_000 })).data) as {
         ok: boolean;
@@ -110,7 +129,10 @@ describe('actor calls', () => {
       assert.equal(reply.error.code, ErrorCodes.badRequest);
       assert.match(reply.error.message, /malformed msgpack payload for counter\.inc/);
     }
-    const badJson = await system.nats.request(subject, '{"args": [1', { timeout: 1_000, headers: jsonContentHeaders() });
+    const badJson = await system.nats.request(subject, '{"args": [1', {
+      timeout: 1_000,
+      headers: jsonContentHeaders(),
+    });
     const parsed = JSON.parse(badJson.string()) as { ok: boolean; error: { code: string } };
     assert.equal(parsed.error.code, ErrorCodes.badRequest);
     assert.equal(typeof (await system.actor<Counter>('counter').call('get')), 'number');
@@ -118,7 +140,10 @@ describe('actor calls', () => {
 
   it('JSON requests get JSON replies', async () => {
     const subject = system.subjects.actorMethod('counter', 'echo');
-    const msg = await system.nats.request(subject, JSON.stringify({ args: [{ x: 1 }] }), { timeout: 1_000, headers: jsonContentHeaders() });
+    const msg = await system.nats.request(subject, JSON.stringify({ args: [{ x: 1 }] }), {
+      timeout: 1_000,
+      headers: jsonContentHeaders(),
+    });
     assert.equal(msg.headers?.get('content-type'), 'application/json');
     assert.deepEqual(JSON.parse(msg.string()), { ok: true, value: { x: 1 } });
     assert.deepEqual(await system.actor<Counter>('counter', { encoding: 'json' }).call('echo', [1, 'a']), [1, 'a']);
@@ -142,7 +167,7 @@ describe('actor calls', () => {
         this.ctx = ctx;
       }
       async incTwice(by: number): Promise<number> {
-        const counter = this.ctx.system.actor<Counter>('counter');
+        const counter = this.ctx.actor<Counter>('counter');
         await counter.call('inc', by);
         return counter.call('inc', by);
       }

@@ -6,14 +6,14 @@ import { Packr } from 'msgpackr';
 import {
   ActorEvent,
   CallEnvelope,
-  Subjects,
-  ValidationError,
   decode,
   encode,
   encodingOf,
   headersFor,
   methodOf,
   parseOrThrow,
+  Subjects,
+  ValidationError,
 } from '../../bus/index.js';
 
 describe('codec', () => {
@@ -41,7 +41,9 @@ describe('codec', () => {
 
   it('writes bytes (Uint8Array views and Buffers) as base64 strings in JSON', () => {
     const backing = new Uint8Array([9, 1, 2, 255, 9]);
-    const text = new TextDecoder().decode(encode({ view: backing.subarray(1, 4), buf: Buffer.from('hi'), n: [1] }, 'json'));
+    const text = new TextDecoder().decode(
+      encode({ view: backing.subarray(1, 4), buf: Buffer.from('hi'), n: [1] }, 'json'),
+    );
     assert.equal(text, '{"view":"AQL/","buf":"aGk=","n":[1]}');
     // MessagePack keeps them as bytes.
     assert.ok((decode(encode({ b: backing })) as { b: Uint8Array }).b instanceof Uint8Array);

@@ -11,22 +11,45 @@ describe('NATS_URL credentials', () => {
   });
 
   it('takes user:pass (percent-decoded) or a token out of every server URL', () => {
-    assert.deepEqual(natsServersFrom('nats://worker:s3cret@nats:4222'), { servers: ['nats://nats:4222'], user: 'worker', pass: 's3cret' });
-    assert.deepEqual(natsServersFrom('nats://u:p%40ss%3A@a:1,nats://u:p%40ss%3A@b:2'), { servers: ['nats://a:1', 'nats://b:2'], user: 'u', pass: 'p@ss:' });
+    assert.deepEqual(natsServersFrom('nats://worker:s3cret@nats:4222'), {
+      servers: ['nats://nats:4222'],
+      user: 'worker',
+      pass: 's3cret',
+    });
+    assert.deepEqual(natsServersFrom('nats://u:p%40ss%3A@a:1,nats://u:p%40ss%3A@b:2'), {
+      servers: ['nats://a:1', 'nats://b:2'],
+      user: 'u',
+      pass: 'p@ss:',
+    });
     assert.deepEqual(natsServersFrom('tls://tok@h:4443'), { servers: ['tls://h:4443'], token: 'tok' });
     // Unencoded '@' and '/' in a password (generated secrets): split at the last '@'.
-    assert.deepEqual(natsServersFrom('nats://u:p@ss/w0rd@host:4222'), { servers: ['nats://host:4222'], user: 'u', pass: 'p@ss/w0rd' });
-    assert.deepEqual(natsServersFrom('nats://u:p@[::1]:4222'), { servers: ['nats://[::1]:4222'], user: 'u', pass: 'p' });
+    assert.deepEqual(natsServersFrom('nats://u:p@ss/w0rd@host:4222'), {
+      servers: ['nats://host:4222'],
+      user: 'u',
+      pass: 'p@ss/w0rd',
+    });
+    assert.deepEqual(natsServersFrom('nats://u:p@[::1]:4222'), {
+      servers: ['nats://[::1]:4222'],
+      user: 'u',
+      pass: 'p',
+    });
     // One server with credentials, another without: the connection's one set applies to both.
-    assert.deepEqual(natsServersFrom('nats://u:p@a:1,nats://b:2'), { servers: ['nats://a:1', 'nats://b:2'], user: 'u', pass: 'p' });
+    assert.deepEqual(natsServersFrom('nats://u:p@a:1,nats://b:2'), {
+      servers: ['nats://a:1', 'nats://b:2'],
+      user: 'u',
+      pass: 'p',
+    });
   });
 
   it('refuses conflicting credentials, bad percent-encoding and an empty URL, without echoing secrets', () => {
-    assert.throws(() => natsServersFrom('nats://a:pw-alpha@x:1,nats://a:pw-beta@y:1'), (err: Error) => {
-      assert.match(err.message, /different credentials/);
-      assert.doesNotMatch(err.message, /pw-alpha|pw-beta/);
-      return true;
-    });
+    assert.throws(
+      () => natsServersFrom('nats://a:pw-alpha@x:1,nats://a:pw-beta@y:1'),
+      (err: Error) => {
+        assert.match(err.message, /different credentials/);
+        assert.doesNotMatch(err.message, /pw-alpha|pw-beta/);
+        return true;
+      },
+    );
     assert.throws(() => natsServersFrom('nats://u:%E0%A4%A@x:1'), /bad percent-encoding/);
     assert.throws(() => natsServersFrom(' , '), /NATS_URL is empty/);
   });

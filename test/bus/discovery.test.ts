@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ActorSystem, type InfoResponse, type PingResponse, type StatsResponse } from '../../bus/index.js';
+import { Counter } from '../fixtures/actors.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
-import { Counter } from './fixtures/actors.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -39,7 +39,13 @@ describe('$SRV discovery', () => {
     assert.deepEqual(pings.map((p) => p.name).sort(), ['counter', 'counter', 'other']);
     for (const p of pings) assert.equal(p.type, 'io.nats.micro.v1.ping_response');
     const ids = [systems[0].local('counter')!.id, systems[1].local('counter')!.id].sort();
-    assert.deepEqual(pings.filter((p) => p.name === 'counter').map((p) => p.id).sort(), ids);
+    assert.deepEqual(
+      pings
+        .filter((p) => p.name === 'counter')
+        .map((p) => p.id)
+        .sort(),
+      ids,
+    );
     assert.equal((await gather<PingResponse>('$SRV.PING.other')).length, 1);
     assert.equal((await gather<PingResponse>(`$SRV.PING.counter.${ids[0]}`)).length, 1);
   });

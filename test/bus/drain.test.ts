@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ActorSystem, NoRespondersError } from '../../bus/index.js';
+import { Counter } from '../fixtures/actors.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
-import { Counter } from './fixtures/actors.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -35,7 +35,10 @@ describe('graceful drain', () => {
     await stopped;
     assert.equal(actor.state, 'stopped');
     // sequential mailbox: each call saw the counter one higher, none lost
-    assert.deepEqual(results, Array.from({ length: n }, (_, i) => i + 1));
+    assert.deepEqual(
+      results,
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
     await assert.rejects(handle.call('get'), NoRespondersError);
     await host.close();
   });
@@ -55,9 +58,13 @@ describe('graceful drain', () => {
     }
     await host.spawn('a', new Tracked());
     await host.spawn('b', new Tracked());
-    const calls = [client.actor<Counter>('a'), client.actor<Counter>('b')].flatMap((h) => [h.call('slowInc', 1, 10), h.call('slowInc', 1, 10)]);
+    const calls = [client.actor<Counter>('a'), client.actor<Counter>('b')].flatMap((h) => [
+      h.call('slowInc', 1, 10),
+      h.call('slowInc', 1, 10),
+    ]);
     await client.nats.flush();
-    while ((host.local('a')?.load.active ?? 0) + (host.local('b')?.load.active ?? 0) === 0) await new Promise((r) => setImmediate(r));
+    while ((host.local('a')?.load.active ?? 0) + (host.local('b')?.load.active ?? 0) === 0)
+      await new Promise((r) => setImmediate(r));
     await host.close();
     assert.deepEqual((await Promise.all(calls)).sort(), [1, 1, 2, 2]);
     assert.equal(events.filter((e) => e === 'onStop').length, 2);

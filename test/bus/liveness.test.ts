@@ -3,16 +3,16 @@
 // supervised process's memory over IPC.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { ActorSystem, NoRespondersError, PresenceWatch, Supervisor, rootLogger } from '../../bus/index.js';
+import { fileURLToPath } from 'node:url';
+import { ActorSystem, createLogger, NoRespondersError, PresenceWatch, Supervisor } from '../../bus/index.js';
+import { Counter } from '../fixtures/actors.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
 import { until } from '../helpers/until.js';
-import { Counter } from './fixtures/actors.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
-const fixture = fileURLToPath(new URL('./fixtures/actors.js', import.meta.url));
+const fixture = fileURLToPath(new URL('../fixtures/actors.js', import.meta.url));
 
 describe('liveness pings and presence', () => {
   let servers: TestServers;
@@ -21,7 +21,11 @@ describe('liveness pings and presence', () => {
 
   before(async () => {
     servers = await startServers({ nats: true, redis: true });
-    system = await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat: { heartbeatIntervalMs: 100 } });
+    system = await ActorSystem.connect({
+      natsUrl: servers.natsUrl,
+      redisUrl: servers.redisUrl,
+      heartbeat: { heartbeatIntervalMs: 100 },
+    });
     supervisor = new Supervisor();
   });
   after(async () => {
@@ -50,14 +54,23 @@ describe('liveness pings and presence', () => {
 
   it('PresenceWatch reports a killed actor process absent within the interval, and present after its restart', async () => {
     const child = supervisor.start({
-      name: 'watched', module: fixture, exportName: 'Crashy', maxRestarts: 1, backoffMs: 300,
-      env: { NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl, LOG_LEVEL: 'silent' }, execArgv: ['--expose-gc'],
+      name: 'watched',
+      module: fixture,
+      exportName: 'Crashy',
+      maxRestarts: 1,
+      backoffMs: 300,
+      env: { NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl, LOG_LEVEL: 'silent' },
+      execArgv: ['--expose-gc'],
     });
     await child.ready();
     const memory = await child.memoryUsage();
     assert.ok(memory.gc && memory.heapUsed > 0 && memory.rss >= memory.heapUsed, JSON.stringify(memory));
     const changes: Array<{ present: boolean; at: number }> = [];
-    const watch = new PresenceWatch(system, { intervalMs: 50, log: rootLogger(), onChange: (_name, present) => changes.push({ present, at: Date.now() }) });
+    const watch = new PresenceWatch(system, {
+      intervalMs: 50,
+      log: createLogger(),
+      onChange: (_name, present) => changes.push({ present, at: Date.now() }),
+    });
     watch.watch(['watched']);
     try {
       await until('1 presence changes', () => changes.length === 1, 5_000, 10);
@@ -66,7 +79,10 @@ describe('liveness pings and presence', () => {
       process.kill(child.pid!, 'SIGKILL');
       await until('2 presence changes', () => changes.length === 2, 5_000, 10);
       assert.equal(changes[1].present, false);
-      assert.ok(changes[1].at - killedAt < 200, `absent ${changes[1].at - killedAt} ms after the kill (interval 50 ms)`);
+      assert.ok(
+        changes[1].at - killedAt < 200,
+        `absent ${changes[1].at - killedAt} ms after the kill (interval 50 ms)`,
+      );
       await once(supervisor, 'ready');
       await until('3 presence changes', () => changes.length === 3, 5_000, 10);
       assert.equal(changes[2].present, true, 'back after the restart');
@@ -75,4 +91,3 @@ describe('liveness pings and presence', () => {
     }
   });
 });
-

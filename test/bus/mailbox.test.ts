@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ActorSystem, Mailbox } from '../../bus/index.js';
+import { Recorder } from '../fixtures/actors.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
-import { Recorder } from './fixtures/actors.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -32,7 +32,7 @@ describe('Mailbox', () => {
       if (n === 1) throw new Error('bad');
       done.push(n);
     });
-    [0, 1, 2].forEach((n) => box.push(n));
+    for (const n of [0, 1, 2]) box.push(n);
     await box.idle();
     assert.deepEqual(done, [0, 2]);
   });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { ActorSystem, Outbox, rootLogger, safeSubscribe } from '../../bus/index.js';
+import { ActorSystem, createLogger, Outbox, safeSubscribe } from '../../bus/index.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
 
 process.env.LOG_LEVEL ??= 'silent';
@@ -30,7 +30,7 @@ describe('NATS outages and throwing handlers', () => {
     const got: string[] = [];
     receiver.nats.subscribe('outage.>', { callback: (_err, msg) => void got.push(msg.subject) });
     await receiver.nats.flush();
-    const outbox = new Outbox(sender, { log: rootLogger(), maxMessages: 4, settleMs: 300 });
+    const outbox = new Outbox(sender, { log: createLogger(), maxMessages: 4, settleMs: 300 });
     try {
       const down = once(sender.events, 'disconnect');
       await servers.nats.kill();
@@ -52,7 +52,11 @@ describe('NATS outages and throwing handlers', () => {
       await sender.nats.flush();
       await new Promise((r) => setTimeout(r, 100));
       assert.ok(!got.includes('outage.plain'), 'a plain publish during the outage is lost');
-      assert.deepEqual(got, ['outage.held.3', 'outage.held.4', 'outage.held.5', 'outage.after', 'outage.later'], 'held ones in order, after the reconnect');
+      assert.deepEqual(
+        got,
+        ['outage.held.3', 'outage.held.4', 'outage.held.5', 'outage.after', 'outage.later'],
+        'held ones in order, after the reconnect',
+      );
     } finally {
       outbox.close();
     }
@@ -60,10 +64,15 @@ describe('NATS outages and throwing handlers', () => {
 
   it('a throwing handler is logged; the connection keeps delivering (a raw nats.js callback that throws ends its reader)', async () => {
     let seen = 0;
-    safeSubscribe(receiver.nats, 'throwing', () => {
-      seen++;
-      throw new Error('boom');
-    }, { log: rootLogger(), what: 'test' });
+    safeSubscribe(
+      receiver.nats,
+      'throwing',
+      () => {
+        seen++;
+        throw new Error('boom');
+      },
+      { log: createLogger(), what: 'test' },
+    );
     await receiver.nats.flush();
     for (let i = 0; i < 3; i++) sender.nats.publish('throwing');
     await sender.nats.flush();

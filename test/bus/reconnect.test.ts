@@ -1,10 +1,10 @@
 // NATS server restart: actors reconnect (same port) and serve again without being respawned.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { once } from 'node:events';
-import { ActorSystem, NoRespondersError, CallTimeoutError } from '../../bus/index.js';
+import { after, before, describe, it } from 'node:test';
+import { ActorSystem, CallTimeoutError, NoRespondersError } from '../../bus/index.js';
+import { Counter } from '../fixtures/actors.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
-import { Counter } from './fixtures/actors.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -52,7 +52,10 @@ describe('NATS restart', () => {
       // same actor instance (state kept), not a respawn
       assert.equal(value, 2);
       assert.equal(actor.state, 'ready');
-      assert.deepEqual((await host.list({ name })).map((e) => e.id), [actor.id]);
+      assert.deepEqual(
+        (await host.list({ name })).map((e) => e.id),
+        [actor.id],
+      );
       await host.stop(name);
     });
   }

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { ActorSystem, type ActorEvent } from '../../bus/index.js';
+import { type ActorEvent, ActorSystem } from '../../bus/index.js';
+import { Counter } from '../fixtures/actors.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
-import { Counter } from './fixtures/actors.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -37,7 +37,8 @@ describe('registry', () => {
     await servers?.close();
   });
 
-  const host = () => ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat, watchDead: false });
+  const host = () =>
+    ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat, watchDead: false });
 
   it('registers kind, id, host, pid and start time; list() shows live actors', async () => {
     const h = await host();
@@ -66,7 +67,10 @@ describe('registry', () => {
     assert.ok(ttl > 0 && ttl <= heartbeat.heartbeatTtlMs, `ttl ${ttl}`);
     // heartbeats keep it alive well past one TTL
     await new Promise((r) => setTimeout(r, 3 * heartbeat.heartbeatTtlMs));
-    assert.deepEqual((await observer.list({ name: 'reg-a' })).map((e) => e.id), [actor.id]);
+    assert.deepEqual(
+      (await observer.list({ name: 'reg-a' })).map((e) => e.id),
+      [actor.id],
+    );
     await h.close();
   });
 
@@ -89,7 +93,10 @@ describe('registry', () => {
 
   it('an expired heartbeat marks the actor dead and publishes exactly one dead event', async () => {
     // Two extra watchers race the observer's: still one event.
-    const watchers = [await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat }), await host()];
+    const watchers = [
+      await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat }),
+      await host(),
+    ];
     const stopExtra = watchers[1].registry!.watchDead(20);
     const h = await host();
     const actor = await h.spawn('reg-c', new Counter());
@@ -111,7 +118,10 @@ describe('registry', () => {
     assert.equal(deadEvents.length, 1);
     assert.equal(deadEvents[0].actor.name, 'reg-c');
     assert.equal(deadEvents[0].actor.state, 'dead');
-    assert.ok(detectedAfter >= heartbeat.heartbeatTtlMs - heartbeat.heartbeatIntervalMs, `detected after ${detectedAfter} ms`);
+    assert.ok(
+      detectedAfter >= heartbeat.heartbeatTtlMs - heartbeat.heartbeatIntervalMs,
+      `detected after ${detectedAfter} ms`,
+    );
     assert.deepEqual(await observer.list({ name: 'reg-c' }), []);
     assert.equal((await observer.registry!.get(actor.id))?.state, 'dead');
     await Promise.all(watchers.map((w) => w.close()));

@@ -1,15 +1,15 @@
 // Supervisor: actor processes (bus/actor-host) restarted after a crash, up to a limit.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { ActorSystem, Supervisor, type ActorEvent } from '../../bus/index.js';
+import { fileURLToPath } from 'node:url';
+import { type ActorEvent, ActorSystem, Supervisor } from '../../bus/index.js';
+import type { Crashy } from '../fixtures/actors.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
-import type { Crashy } from './fixtures/actors.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
-const fixture = fileURLToPath(new URL('./fixtures/actors.js', import.meta.url));
+const fixture = fileURLToPath(new URL('../fixtures/actors.js', import.meta.url));
 
 describe('supervisor', () => {
   let servers: TestServers;
@@ -70,7 +70,10 @@ describe('supervisor', () => {
     assert.equal(child.state, 'running');
     // the crashed incarnation is declared dead by its expired heartbeat
     assert.equal((await dead).actor.name, 'crashy');
-    assert.deepEqual((await system.list({ name: 'crashy' })).map((e) => e.id), [second.id]);
+    assert.deepEqual(
+      (await system.list({ name: 'crashy' })).map((e) => e.id),
+      [second.id],
+    );
   });
 
   it('gives up after maxRestarts crashes within the window', async () => {

@@ -6,12 +6,7 @@
 //
 // Ports are free loopback ports chosen per call; restart() reuses the same port so clients can
 // reconnect. Servers are killed when the test process exits, even when a test fails or throws.
-import {
-  killAllLocalServers,
-  startNatsServer,
-  startRedisServer,
-  type LocalServer,
-} from '../../bus/testing/local-servers.js';
+import { killAllLocalServers, type LocalServer, startNatsServer, startRedisServer } from '../../dev/servers.js';
 
 export type { LocalServer };
 
@@ -66,7 +61,9 @@ function missing(name: string): LocalServer {
 export async function startServers(options: StartServersOptions = { nats: true, redis: true }): Promise<TestServers> {
   const wantNats = options.nats ?? (options.jetstream || options.natsConfigFile !== undefined);
   const [nats, redis] = await Promise.all([
-    wantNats ? startNatsServer({ jetstream: options.jetstream, configFile: options.natsConfigFile, env: options.natsEnv }) : missing('nats'),
+    wantNats
+      ? startNatsServer({ jetstream: options.jetstream, configFile: options.natsConfigFile, env: options.natsEnv })
+      : missing('nats'),
     options.redis ? startRedisServer({ password: options.redisPassword }) : missing('redis'),
   ]);
   return {

@@ -1,14 +1,21 @@
 // Access control as deployed: a nats-server running deploy/nats-server.conf (the generated
 // file) and a redis-server with a password. The client credential may send requests and
 // nothing else; the cluster users may do their own parts.
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { connectNats } from '../../bus/index.js';
-import { CLUSTER_USERS, natsServerConfig, passwordVariable, permissionTable, type ClusterUser } from '../../actors/access.js';
+import {
+  CLUSTER_USERS,
+  type ClusterUser,
+  natsServerConfig,
+  passwordVariable,
+  permissionTable,
+} from '../../ops/access.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,7 +27,13 @@ const open: NatsConnection[] = [];
 
 before(async () => {
   const natsEnv = Object.fromEntries(CLUSTER_USERS.map((u) => [passwordVariable(u), password(u)]));
-  servers = await startServers({ nats: true, redis: true, natsConfigFile: configFile, natsEnv, redisPassword: 'redis-test-pw' });
+  servers = await startServers({
+    nats: true,
+    redis: true,
+    natsConfigFile: configFile,
+    natsEnv,
+    redisPassword: 'redis-test-pw',
+  });
 });
 after(async () => {
   await Promise.all(open.map((nc) => nc.close()));
@@ -43,9 +56,11 @@ const tick = (ms = 150): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function tryPublish(user: ClusterUser, subject: string): Promise<{ delivered: boolean; violations: string[] }> {
   const admin = await as('admin');
   let delivered = false;
-  const sub = admin.nc.subscribe(subject, { callback: () => {
-    delivered = true;
-  } });
+  const sub = admin.nc.subscribe(subject, {
+    callback: () => {
+      delivered = true;
+    },
+  });
   await admin.nc.flush();
   const { nc, violations } = await as(user);
   nc.publish(subject, 'x');
@@ -56,7 +71,11 @@ async function tryPublish(user: ClusterUser, subject: string): Promise<{ deliver
 }
 
 test('deploy/nats-server.conf is the output of natsServerConfig()', () => {
-  assert.equal(readFileSync(configFile, 'utf8'), natsServerConfig(), 'regenerate deploy/nats-server.conf (command in its header)');
+  assert.equal(
+    readFileSync(configFile, 'utf8'),
+    natsServerConfig(),
+    'regenerate deploy/nats-server.conf (command in its header)',
+  );
 });
 
 test('a wrong password is refused', async () => {
@@ -77,13 +96,22 @@ test('credentials in NATS_URL (the form the compose file hands every service) lo
   nc.publish('ms.placement', 'x');
   await nc.flush().catch(() => {});
   await tick();
-  assert.ok(errors.some((e) => /Permissions Violation.*ms\.placement/i.test(e)), `violations: ${errors.join('; ')}`);
-  await assert.rejects(connectNats({ url: withCredentials('client', 'nope'), name: 'url-bad', extra: { reconnect: false } }), /Authorization/i);
+  assert.ok(
+    errors.some((e) => /Permissions Violation.*ms\.placement/i.test(e)),
+    `violations: ${errors.join('; ')}`,
+  );
+  await assert.rejects(
+    connectNats({ url: withCredentials('client', 'nope'), name: 'url-bad', extra: { reconnect: false } }),
+    /Authorization/i,
+  );
 });
 
 test('client can request ms.infer.<model> and get the reply', async () => {
   const dispatcher = await as('dispatcher');
-  dispatcher.nc.subscribe('ms.infer.>', { queue: 'dispatchers', callback: (_e, m) => void m.respond(`ok:${m.subject}`) });
+  dispatcher.nc.subscribe('ms.infer.>', {
+    queue: 'dispatchers',
+    callback: (_e, m) => void m.respond(`ok:${m.subject}`),
+  });
   await dispatcher.nc.flush();
   const { nc } = await as('client');
   const reply = await nc.request('ms.infer.x', 'input', { timeout: 2_000 });
@@ -91,11 +119,20 @@ test('client can request ms.infer.<model> and get the reply', async () => {
   assert.deepEqual(dispatcher.violations, []);
 });
 
-for (const subject of ['ms.placement', 'ms.actor.worker-0.load', 'ms.actor.planner.replace', 'ms.group.g0.stage.0', 'ms.dispatch.done']) {
+for (const subject of [
+  'ms.placement',
+  'ms.actor.worker-0.load',
+  'ms.actor.planner.replace',
+  'ms.group.g0.stage.0',
+  'ms.dispatch.done',
+]) {
   test(`client cannot publish ${subject}`, async () => {
     const r = await tryPublish('client', subject);
     assert.equal(r.delivered, false, 'message reached a subscriber');
-    assert.ok(r.violations.some((v) => /permissions violation for publish/i.test(v)), `violations: ${r.violations.join('; ')}`);
+    assert.ok(
+      r.violations.some((v) => /permissions violation for publish/i.test(v)),
+      `violations: ${r.violations.join('; ')}`,
+    );
   });
 }
 
@@ -105,15 +142,20 @@ test('client cannot subscribe to stage subjects or placements', async () => {
   nc.subscribe('ms.placement');
   await nc.flush();
   await tick();
-  assert.ok(violations.filter((v) => /permissions violation for subscription/i.test(v)).length >= 1, violations.join('; '));
+  assert.ok(
+    violations.filter((v) => /permissions violation for subscription/i.test(v)).length >= 1,
+    violations.join('; '),
+  );
 });
 
 test('planner publishes placements; worker cannot, but hears them', async () => {
   const worker = await as('worker');
   let got = '';
-  worker.nc.subscribe('ms.placement', { callback: (_e, m) => {
-    got = m.string();
-  } });
+  worker.nc.subscribe('ms.placement', {
+    callback: (_e, m) => {
+      got = m.string();
+    },
+  });
   await worker.nc.flush();
   const planner = await as('planner');
   planner.nc.publish('ms.placement', 'v1');
@@ -129,9 +171,11 @@ test('planner publishes placements; worker cannot, but hears them', async () => 
 test('worker serves its stage subject and reports completions; dispatcher hears them', async () => {
   const dispatcher = await as('dispatcher');
   let completion = '';
-  dispatcher.nc.subscribe('ms.dispatch.>', { callback: (_e, m) => {
-    completion = m.string();
-  } });
+  dispatcher.nc.subscribe('ms.dispatch.>', {
+    callback: (_e, m) => {
+      completion = m.string();
+    },
+  });
   await dispatcher.nc.flush();
   const worker = await as('worker');
   worker.nc.subscribe('ms.group.g0.stage.0', { callback: (_e, m) => void m.respond('stage-done') });
@@ -146,10 +190,13 @@ test('worker serves its stage subject and reports completions; dispatcher hears 
   assert.deepEqual(dispatcher.violations, []);
 });
 
-test('a worker cannot forge the dispatchers\' peer notes; a dispatcher can send them', async () => {
+test("a worker cannot forge the dispatchers' peer notes; a dispatcher can send them", async () => {
   const forged = await tryPublish('worker', 'ms.dispatch.peers');
   assert.equal(forged.delivered, false);
-  assert.ok(forged.violations.some((v) => /Permissions Violation/i.test(v)), `violations: ${forged.violations.join('; ')}`);
+  assert.ok(
+    forged.violations.some((v) => /Permissions Violation/i.test(v)),
+    `violations: ${forged.violations.join('; ')}`,
+  );
   const real = await tryPublish('dispatcher', 'ms.dispatch.peers');
   assert.equal(real.delivered, true);
   assert.deepEqual(real.violations, []);
@@ -181,6 +228,10 @@ test('the README ACL table says what permissionTable() grants', () => {
     }
   }
   for (const user of CLUSTER_USERS) {
-    assert.deepEqual(rows.get(user), { publish: [...table[user].publish].sort(), subscribe: [...table[user].subscribe].sort() }, `README row for ${user}`);
+    assert.deepEqual(
+      rows.get(user),
+      { publish: [...table[user].publish].sort(), subscribe: [...table[user].subscribe].sort() },
+      `README row for ${user}`,
+    );
   }
 });

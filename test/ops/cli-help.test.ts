@@ -1,8 +1,9 @@
 // Every registered subcommand answers --help with exit 0; unknown commands are usage errors (2).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { subcommandsFromHelp } from './compose-reader.js';
 

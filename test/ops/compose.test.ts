@@ -1,9 +1,10 @@
 // docker-compose.yml is valid for Debian's docker-compose 1.29 (no engine needed for `config`),
 // and every meshserve service runs a subcommand, with options, that the CLI really has.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { optionsFromHelp, readComposeServices, subcommandsFromHelp } from './compose-reader.js';
 
@@ -22,7 +23,10 @@ function compose(...args: string[]): { status: number | null; stdout: string; st
 }
 
 function help(...args: string[]): string {
-  const r = spawnSync(process.execPath, [cli, ...args, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '200' } });
+  const r = spawnSync(process.execPath, [cli, ...args, '--help'], {
+    encoding: 'utf8',
+    env: { ...process.env, COLUMNS: '200' },
+  });
   assert.equal(r.status, 0, `meshserve ${args.join(' ')} --help failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -38,10 +42,16 @@ test('every meshserve service runs a registered subcommand with known options', 
   const r = compose('config');
   assert.equal(r.status, 0, r.stderr);
   const services = readComposeServices(r.stdout);
-  assert.deepEqual(
-    services.map((s) => s.name).sort(),
-    ['dispatcher', 'nats', 'planner', 'profile', 'redis', 'repl', 'status', 'worker'],
-  );
+  assert.deepEqual(services.map((s) => s.name).sort(), [
+    'dispatcher',
+    'nats',
+    'planner',
+    'profile',
+    'redis',
+    'repl',
+    'status',
+    'worker',
+  ]);
   const ours = services.filter((s) => s.built);
   assert.deepEqual(ours.map((s) => s.name).sort(), ['dispatcher', 'planner', 'profile', 'repl', 'status', 'worker']);
   const subcommands = subcommandsFromHelp(help());
@@ -54,13 +64,16 @@ test('every meshserve service runs a registered subcommand with known options', 
       continue;
     }
     const known = optionsFromHelp(help(sub));
-    for (const arg of rest) if (arg.startsWith('--') && !known.has(arg)) problems.push(`${service.name}: meshserve ${sub} has no option ${arg}`);
+    for (const arg of rest)
+      if (arg.startsWith('--') && !known.has(arg))
+        problems.push(`${service.name}: meshserve ${sub} has no option ${arg}`);
   }
   assert.deepEqual(problems, []);
 });
 
 test('the compose reader reads block lists, quoted items and skips other keys', () => {
-  const yaml = "services:\n  a:\n    command:\n    - worker\n    - '16'\n    image: x\n    environment:\n      K: v\n  b:\n    build:\n      context: .\n    command: status --json\nvolumes:\n  v: {}\n";
+  const yaml =
+    "services:\n  a:\n    command:\n    - worker\n    - '16'\n    image: x\n    environment:\n      K: v\n  b:\n    build:\n      context: .\n    command: status --json\nvolumes:\n  v: {}\n";
   assert.deepEqual(readComposeServices(yaml), [
     { name: 'a', image: 'x', built: false, command: ['worker', '16'] },
     { name: 'b', image: undefined, built: true, command: ['status', '--json'] },

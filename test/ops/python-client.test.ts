@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_SEED } from '../../actors/onnx/transformer.js';
-import { startCluster, testProfile, type TestCluster } from '../actors/helpers.js';
+import { DEFAULT_SEED } from '../../modelgen/transformer.js';
+import { startCluster, type TestCluster, testProfile } from '../serving/helpers.js';
 
 const script = fileURLToPath(new URL('../../../examples/python_client.py', import.meta.url));
 const python = spawnSync('python3', ['--version']).status === 0;
@@ -24,11 +24,17 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-describe('examples/python_client.py (standard-library Python client)', { skip: python ? false : 'python3 is not installed' }, () => {
+describe('examples/python_client.py (standard-library Python client)', {
+  skip: python ? false : 'python3 is not installed',
+}, () => {
   let sim: TestCluster;
   let onnx: TestCluster;
   before(async () => {
-    sim = await startCluster({ workers: 1, profiles: [testProfile('m', 0.05)], planner: { strategy: 'static', groups: [{ config: { pp: 1, op: 1 }, models: ['m'] }] } });
+    sim = await startCluster({
+      workers: 1,
+      profiles: [testProfile('m', 0.05)],
+      planner: { strategy: 'static', groups: [{ config: { pp: 1, op: 1 }, models: ['m'] }] },
+    });
     await sim.planner.call('replace', 'test');
     onnx = await startCluster({
       workers: 2,

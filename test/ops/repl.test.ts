@@ -1,18 +1,19 @@
 // `meshserve repl` driven through its standard input against private servers, with a demo
 // actor and a stand-in dispatcher (stats()) spawned by the test; history and tab completion
 // checked in-process on a TTY-mode REPL.
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../../bus/index.js';
-import { Greeter } from '../../bus/demo.js';
-import { startRepl } from '../../actors/repl.js';
-import { ModelCounters, type DispatcherStats } from '../../actors/dispatcher-stats.js';
+import { startRepl } from '../../ops/repl.js';
+import { type DispatcherStats, ModelCounters, NO_LATENCY } from '../../serving/dispatcher/stats.js';
+import { Greeter } from '../fixtures/greeter.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -27,8 +28,13 @@ class FakeDispatcher {
     m1.requests = this.calls;
     for (let i = 0; i < this.calls; i++) m1.served(0.02, true);
     return {
-      dispatcher: 'fake', placementVersion: 3, inflight: 0, totals: { requests: this.calls, ok: this.calls, withinSlo: this.calls, rejected: 0, errors: 0 },
-      peers: { present: false, notesSent: 0, notesReceived: 0 }, models: { m1: m1.snapshot() }, groups: [],
+      dispatcher: 'fake',
+      placementVersion: 3,
+      inflight: 0,
+      totals: { requests: this.calls, ok: this.calls, withinSlo: this.calls, rejected: 0, errors: 0 },
+      peers: { present: false, notesSent: 0, notesReceived: 0 },
+      models: { m1: m1.snapshot(NO_LATENCY) },
+      groups: [],
     };
   }
 }
@@ -44,7 +50,10 @@ before(async () => {
   await system.spawn('dispatcher', new FakeDispatcher());
   // A stand-in for the runtime's dispatcher on the public subject: echoes what infer() sent.
   system.nats.subscribe('ms.infer.>', { callback: (_e, m) => void m.respond(m.data) });
-  await system.redis!.set('ms:placement:current', JSON.stringify({ version: 3, groups: [{ id: 'g0', models: ['m1'] }] }));
+  await system.redis!.set(
+    'ms:placement:current',
+    JSON.stringify({ version: 3, groups: [{ id: 'g0', models: ['m1'] }] }),
+  );
   dir = mkdtempSync(join(tmpdir(), 'repl-test-'));
 });
 after(async () => {
@@ -74,7 +83,12 @@ class Driver {
 
 test('repl over stdin: actors, call, handles, infer, placement, replace, watch, .help', async () => {
   const child = spawn(process.execPath, [cli, 'repl'], {
-    env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl, MESHSERVE_REPL_HISTORY: join(dir, 'hist1') },
+    env: {
+      ...process.env,
+      NATS_URL: servers.natsUrl,
+      REDIS_URL: servers.redisUrl,
+      MESHSERVE_REPL_HISTORY: join(dir, 'hist1'),
+    },
   });
   const repl = new Driver(child);
   try {
@@ -101,7 +115,9 @@ test('repl over stdin: actors, call, handles, infer, placement, replace, watch, 
   }
 });
 
-test('a script piped to stdin runs in order, multi-line statements included, and finishes its last await before the REPL exits', { timeout: 20_000 }, async () => {
+test('a script piped to stdin runs in order, multi-line statements included, and finishes its last await before the REPL exits', {
+  timeout: 20_000,
+}, async () => {
   const child = spawn(process.execPath, [cli, 'repl'], {
     env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl, MESHSERVE_REPL_HISTORY: '' },
   });
@@ -110,16 +126,30 @@ test('a script piped to stdin runs in order, multi-line statements included, and
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
   // All at once, as `meshserve repl < script` delivers it: the slow line must still come first,
   // and the infer after it must be answered before .exit closes the connection.
-  child.stdin.end([
-    'await new Promise((r) => setTimeout(() => r("first"), 300))', '"second"',
-    // A statement over several lines (the REPL's "..." continuation) still works when piped.
-    'function f() {', '  return 40 + 2', '}', 'f()',
-    'JSON.stringify(await infer("m1", "last"))', '.exit', '',
-  ].join('\n'));
+  child.stdin.end(
+    [
+      'await new Promise((r) => setTimeout(() => r("first"), 300))',
+      '"second"',
+      // A statement over several lines (the REPL's "..." continuation) still works when piped.
+      'function f() {',
+      '  return 40 + 2',
+      '}',
+      'f()',
+      'JSON.stringify(await infer("m1", "last"))',
+      '.exit',
+      '',
+    ].join('\n'),
+  );
   // A REPL stuck on a broken statement never exits: give up after 10 s and kill it.
   const code = await new Promise((resolve) => {
-    const timer = setTimeout(() => { child.kill(); resolve('killed after 10 s'); }, 10_000);
-    child.once('exit', (c) => { clearTimeout(timer); resolve(c); });
+    const timer = setTimeout(() => {
+      child.kill();
+      resolve('killed after 10 s');
+    }, 10_000);
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
   });
   assert.equal(code, 0, out);
   assert.ok(out.indexOf("'first'") >= 0 && out.indexOf("'first'") < out.indexOf("'second'"), `out of order:\n${out}`);

@@ -1,15 +1,16 @@
 // `meshserve status` against private servers: degrades when parts are missing, shows them when present.
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../../bus/index.js';
-import { Greeter } from '../../bus/demo.js';
-import { attainmentByModel, ModelCounters, type DispatcherStats } from '../../actors/dispatcher-stats.js';
-import { startCluster, testProfile } from '../actors/helpers.js';
+import { attainmentByModel, type DispatcherStats, ModelCounters, NO_LATENCY } from '../../serving/dispatcher/stats.js';
+import { Greeter } from '../fixtures/greeter.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
+import { startCluster, testProfile } from '../serving/helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/scripts/meshserve.js');
@@ -27,7 +28,9 @@ after(async () => {
 });
 
 async function status(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [cli, 'status', ...args], { env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl } });
+  const child = spawn(process.execPath, [cli, 'status', ...args], {
+    env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -47,9 +50,19 @@ test('an empty cluster: no placement, no rates, no dispatcher running; --alive-h
   const human = await status();
   assert.match(human.stdout, /placement: none yet/);
   assert.doesNotMatch(human.stdout, /last placement attempt failed/);
-  await system.redis!.set('ms:placement:error', JSON.stringify({ at: '2026-12-01T10:00:00.000Z', reason: 'device gpu-0 started', error: 'no profile for model "x"' }));
+  await system.redis!.set(
+    'ms:placement:error',
+    JSON.stringify({
+      at: '2026-12-01T10:00:00.000Z',
+      reason: 'device gpu-0 started',
+      error: 'no profile for model "x"',
+    }),
+  );
   const failed = await status();
-  assert.match(failed.stdout, /placement: none yet\n {2}last placement attempt failed at 2026-12-01T10:00:00.000Z \(device gpu-0 started\): no profile for model "x"/);
+  assert.match(
+    failed.stdout,
+    /placement: none yet\n {2}last placement attempt failed at 2026-12-01T10:00:00.000Z \(device gpu-0 started\): no profile for model "x"/,
+  );
   assert.equal(JSON.parse((await status('--json')).stdout).placementError.error, 'no profile for model "x"');
   await system.redis!.del('ms:placement:error');
   assert.match(human.stdout, /dispatcher: no dispatcher running/);
@@ -64,8 +77,13 @@ test('a populated cluster: actors, devices, placement, rates, attainment', async
   m1.rejected = 1;
   m1.errors = 1;
   const stats: DispatcherStats = {
-    dispatcher: 'd', placementVersion: 4, inflight: 0, totals: { requests: 10, ok: 8, withinSlo: 8, rejected: 1, errors: 1 },
-    peers: { present: false, notesSent: 0, notesReceived: 0 }, models: { m1: m1.snapshot() }, groups: [],
+    dispatcher: 'd',
+    placementVersion: 4,
+    inflight: 0,
+    totals: { requests: 10, ok: 8, withinSlo: 8, rejected: 1, errors: 1 },
+    peers: { present: false, notesSent: 0, notesReceived: 0 },
+    models: { m1: m1.snapshot(NO_LATENCY) },
+    groups: [],
   };
   await system.spawn('dispatcher', { stats: () => stats });
   const redis = system.redis!;
@@ -88,7 +106,9 @@ test('a populated cluster: actors, devices, placement, rates, attainment', async
 });
 
 test('status exits 1 with a reason when Redis is unreachable', async () => {
-  const child = spawn(process.execPath, [cli, 'status', '--connect-timeout', '500'], { env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: 'redis://127.0.0.1:1' } });
+  const child = spawn(process.execPath, [cli, 'status', '--connect-timeout', '500'], {
+    env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: 'redis://127.0.0.1:1' },
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const code = await new Promise((resolve) => child.once('exit', resolve));
@@ -103,18 +123,33 @@ test('attainmentByModel: within SLO ÷ all requests, models without requests lef
     for (let i = 0; i < within; i++) c.served(0.01, true);
     for (let i = 0; i < late; i++) c.served(0.5, false);
     c.rejected = requests - within - late;
-    return c.snapshot();
+    return c.snapshot(NO_LATENCY);
   };
-  assert.deepEqual(attainmentByModel({ models: { a: counters(10, 7, 1), b: counters(0, 0, 0), c: counters(4, 4, 0) } }), { a: 0.7, c: 1 });
+  assert.deepEqual(
+    attainmentByModel({ models: { a: counters(10, 7, 1), b: counters(0, 0, 0), c: counters(4, 4, 0) } }),
+    { a: 0.7, c: 1 },
+  );
 });
 
 test('against a live cluster (real dispatcher, planner, workers): groups, totals and attainment', async () => {
-  const c = await startCluster({ workers: 2, profiles: [testProfile('m', 0.01)], planner: { strategy: 'static', groups: [{ config: { pp: 1, op: 1 }, models: ['m'] }, { config: { pp: 1, op: 1 }, models: ['m'] }] } });
+  const c = await startCluster({
+    workers: 2,
+    profiles: [testProfile('m', 0.01)],
+    planner: {
+      strategy: 'static',
+      groups: [
+        { config: { pp: 1, op: 1 }, models: ['m'] },
+        { config: { pp: 1, op: 1 }, models: ['m'] },
+      ],
+    },
+  });
   try {
     await c.planner.call('replace', 'test');
     for (let i = 0; i < 5; i++) assert.equal((await c.infer('m', { slo: 1 })).status, 'ok');
     for (let i = 0; i < 3; i++) assert.equal((await c.infer('m', { slo: 0.001 })).status, 'rejected');
-    const child = spawn(process.execPath, [cli, 'status'], { env: { ...process.env, NATS_URL: c.servers.natsUrl, REDIS_URL: c.servers.redisUrl } });
+    const child = spawn(process.execPath, [cli, 'status'], {
+      env: { ...process.env, NATS_URL: c.servers.natsUrl, REDIS_URL: c.servers.redisUrl },
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -1,6 +1,7 @@
 // Experiment pieces: the 99% headline maths, the SVG writer, every experiment's quick mode.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { EXPERIMENTS, experiment } from '../../planner/experiments/definitions.js';
 import { formatRatio, formatThreshold, threshold } from '../../planner/experiments/headline.js';
 import { runExperiment } from '../../planner/experiments/run.js';
@@ -8,13 +9,46 @@ import { lineChartSvg, logTicks, niceTicks } from '../../planner/experiments/svg
 
 test('99% threshold: interpolated crossing, or a bound when outside the sweep', () => {
   // rising (devices): crosses between 16 (0.95) and 24 (0.995)
-  const t = threshold([[8, 0.5], [16, 0.95], [24, 0.995], [32, 1]], 'rising')!;
+  const t = threshold(
+    [
+      [8, 0.5],
+      [16, 0.95],
+      [24, 0.995],
+      [32, 1],
+    ],
+    'rising',
+  )!;
   assert.equal(t.bound, 'exact');
   assert.ok(Math.abs(t.x - (16 + (0.04 / 0.045) * 8)) < 1e-9);
-  assert.deepEqual(threshold([[8, 0.5], [16, 0.9]], 'rising'), { x: 16, bound: 'above' });
-  assert.deepEqual(threshold([[8, 0.995], [16, 1]], 'rising'), { x: 8, bound: 'below' });
+  assert.deepEqual(
+    threshold(
+      [
+        [8, 0.5],
+        [16, 0.9],
+      ],
+      'rising',
+    ),
+    { x: 16, bound: 'above' },
+  );
+  assert.deepEqual(
+    threshold(
+      [
+        [8, 0.995],
+        [16, 1],
+      ],
+      'rising',
+    ),
+    { x: 8, bound: 'below' },
+  );
   // falling (rate): still ≥ 99% at 2, not at 4
-  const f = threshold([[1, 1], [2, 0.992], [4, 0.9]], 'falling')!;
+  const f = threshold(
+    [
+      [1, 1],
+      [2, 0.992],
+      [4, 0.9],
+    ],
+    'falling',
+  )!;
   assert.ok(f.bound === 'exact' && f.x > 2 && f.x < 4);
   assert.equal(formatThreshold({ x: 8, bound: 'above' }), '> 8');
   // AlpaServe reaches 99% up to rate 8, the baseline up to 2: 4× the rate
@@ -29,7 +63,24 @@ test('SVG plot: axes, ticks, legend, one path per series, escaped text', () => {
     title: 'a < b',
     xLabel: 'devices',
     yLabel: 'SLO attainment',
-    series: [{ name: 'AlpaServe', points: [[8, 0.5], [16, 0.9], [32, 1]] }, { name: 'SR & co', points: [[8, 0.2], [16, NaN], [32, 0.8]] }],
+    series: [
+      {
+        name: 'AlpaServe',
+        points: [
+          [8, 0.5],
+          [16, 0.9],
+          [32, 1],
+        ],
+      },
+      {
+        name: 'SR & co',
+        points: [
+          [8, 0.2],
+          [16, NaN],
+          [32, 0.8],
+        ],
+      },
+    ],
     yRange: [0, 1],
     yLine: 0.99,
   });
@@ -41,7 +92,22 @@ test('SVG plot: axes, ticks, legend, one path per series, escaped text', () => {
   assert.equal((svg.match(/<path d="M[^"]*M/g) ?? []).length, 1);
   assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
   assert.deepEqual(logTicks(0.02, 8), [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]);
-  const log = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', xLog: true, series: [{ name: 's', points: [[0.1, 1], [1, 2], [10, 3]] }] });
+  const log = lineChartSvg({
+    title: 't',
+    xLabel: 'x',
+    yLabel: 'y',
+    xLog: true,
+    series: [
+      {
+        name: 's',
+        points: [
+          [0.1, 1],
+          [1, 2],
+          [10, 3],
+        ],
+      },
+    ],
+  });
   // equal ratios are equally spaced on a log axis
   const xs = [...log.matchAll(/<circle cx="([\d.]+)"/g)].map((m) => Number(m[1])).slice(0, 3);
   assert.ok(Math.abs(xs[1] - xs[0] - (xs[2] - xs[1])) < 0.01, `${xs}`);
@@ -49,16 +115,24 @@ test('SVG plot: axes, ticks, legend, one path per series, escaped text', () => {
 
 test('quick mode: every motivation sweep and one end-to-end sweep per axis yield consistent rows, CSV, SVG and headline', async () => {
   // (the other end-to-end sweeps differ only in model set and trace, covered below and by the CLI test)
-  const chosen = EXPERIMENTS.filter((e) => e.group === 'motivation' || ['devices-s2-maf1', 'rate-s2-maf2', 'cv-s3-maf1', 'slo-s1-maf1'].includes(e.name));
+  const chosen = EXPERIMENTS.filter(
+    (e) =>
+      e.group === 'motivation' || ['devices-s2-maf1', 'rate-s2-maf2', 'cv-s3-maf1', 'slo-s1-maf1'].includes(e.name),
+  );
   assert.equal(chosen.length, 8);
   for (const e of chosen) {
     const out = await runExperiment(e, { quick: true });
     const systems = e.systems(true);
     assert.equal(out.rows.length, e.points(true).length * systems.length, e.name);
-    for (const r of out.rows) assert.ok(r.attainment >= 0 && r.attainment <= 1 && r.requests > 0, `${e.name}: ${JSON.stringify(r)}`);
+    for (const r of out.rows)
+      assert.ok(r.attainment >= 0 && r.attainment <= 1 && r.requests > 0, `${e.name}: ${JSON.stringify(r)}`);
     assert.equal(out.csv.trim().split('\n').length, out.rows.length + 1);
     assert.ok(out.svg.includes('</svg>'));
-    if (e.direction) assert.ok(out.headline.some((l) => l.includes('99% attainment')), e.name);
+    if (e.direction)
+      assert.ok(
+        out.headline.some((l) => l.includes('99% attainment')),
+        e.name,
+      );
   }
 });
 

@@ -1,5 +1,5 @@
 // Small builders shared by the planner tests.
-import { configKey, type ConfigProfile, type ModelProfile, type Workload } from '../../planner/types.js';
+import { type ConfigProfile, configKey, type ModelProfile, type Workload } from '../../planner/types.js';
 
 /** A model with explicit stage latencies per config, e.g. { 'pp1-op1': [0.1], 'pp2-op1': [0.06, 0.05] }. */
 export function toyProfile(name: string, stages: Record<string, number[]>, weightPerStage = 1e9): ModelProfile {
@@ -10,8 +10,16 @@ export function toyProfile(name: string, stages: Record<string, number[]>, weigh
     const c = { pp: Number(m[1]), op: Number(m[2]) };
     configs[configKey(c)] = { ...c, stageLatency: lat, stageWeightBytes: lat.map(() => weightPerStage) };
   }
-  const single = configs['pp1-op1']?.stageLatency[0] ?? Object.values(configs)[0].stageLatency.reduce((a, b) => a + b, 0);
-  return { name, singleDeviceLatency: single, weightBytes: weightPerStage, configs, source: 'synthesised', notes: 'test fixture' };
+  const single =
+    configs['pp1-op1']?.stageLatency[0] ?? Object.values(configs)[0].stageLatency.reduce((a, b) => a + b, 0);
+  return {
+    name,
+    singleDeviceLatency: single,
+    weightBytes: weightPerStage,
+    configs,
+    source: 'synthesised',
+    notes: 'test fixture',
+  };
 }
 
 /** A workload from explicit rows [arrival, model index, slo]. */

@@ -1,11 +1,11 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadProfilesFile, saveProfilesFile } from '../../dev/planner-files.js';
 import { GroupClocks } from '../../planner/latency-model.js';
 import { configLatency, groupFits, maxStageWeightBytes, parseProfiles, profileMap } from '../../planner/profile.js';
-import { loadProfilesFile, saveProfilesFile } from '../../actors/planner-files.js';
 import { Rng } from '../../planner/rng.js';
 import { LatencyHistogram, QUANTILE_RELATIVE_ERROR } from '../../planner/stats.js';
 import { zooProfile, zooProfiles } from '../../planner/zoo.js';
@@ -104,10 +104,22 @@ test('GroupLatencyModel: per-model estimates for the dispatcher match the simula
   assert.ok(g.hosts('a') && !g.hosts('c'));
   const fa = g.commit('a', 0);
   const fb = g.commit('b', 0.01);
-  const r = simulate({ groups: [group] }, profiles, {
-    modelNames: ['a', 'b'], arrival: Float64Array.of(0, 0.01), model: Int32Array.of(0, 1), slo: Float64Array.of(Infinity, Infinity), duration: 1,
-  }, { records: true });
+  const r = simulate(
+    { groups: [group] },
+    profiles,
+    {
+      modelNames: ['a', 'b'],
+      arrival: Float64Array.of(0, 0.01),
+      model: Int32Array.of(0, 1),
+      slo: Float64Array.of(Infinity, Infinity),
+      duration: 1,
+    },
+    { records: true },
+  );
   assert.deepEqual([...r.records!.finish], [fa, fb]);
   assert.throws(() => g.tentativeFinish('c', 0), /does not host model "c"/);
-  assert.throws(() => new GroupLatencyModel({ config: { pp: 3, op: 1 }, models: ['a'] }, profiles), /no profile for pp 3/);
+  assert.throws(
+    () => new GroupLatencyModel({ config: { pp: 3, op: 1 }, models: ['a'] }, profiles),
+    /no profile for pp 3/,
+  );
 });

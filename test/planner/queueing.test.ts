@@ -1,6 +1,7 @@
 // The simulator against closed-form queueing results and the SLO rule.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { GroupClocks, penalisedStages } from '../../planner/latency-model.js';
 import { simulate } from '../../planner/simulator.js';
 import type { Placement } from '../../planner/types.js';
@@ -21,7 +22,10 @@ test('M/D/1: mean waiting time matches λD²/(2(1−λD)) on a long Poisson run'
     const expectedWait = (rate * D * D) / (2 * (1 - rho));
     const wait = r.latency.mean - D;
     const rel = Math.abs(wait - expectedWait) / expectedWait;
-    assert.ok(rel < 0.04, `λ=${rate}: mean wait ${wait.toFixed(5)} vs M/D/1 ${expectedWait.toFixed(5)} (${(rel * 100).toFixed(1)}% off)`);
+    assert.ok(
+      rel < 0.04,
+      `λ=${rate}: mean wait ${wait.toFixed(5)} vs M/D/1 ${expectedWait.toFixed(5)} (${(rel * 100).toFixed(1)}% off)`,
+    );
   }
 });
 
@@ -31,7 +35,15 @@ test('a two-stage pipeline’s throughput is bounded by its slowest stage', () =
   const p: Placement = { groups: [{ devices: 2, config: { pp: 2, op: 1 }, models: ['a'] }] };
   // A burst of n requests at t = 0: the last leaves at 0.03 + n·0.05, exactly.
   const n = 1000;
-  const burst = simulate(p, [a], rows(['a'], Array.from({ length: n }, () => [0, 0, Infinity] as [number, number, number])), { ...pure, records: true });
+  const burst = simulate(
+    p,
+    [a],
+    rows(
+      ['a'],
+      Array.from({ length: n }, () => [0, 0, Infinity] as [number, number, number]),
+    ),
+    { ...pure, records: true },
+  );
   const lastFinish = Math.max(...burst.records!.finish);
   assert.ok(Math.abs(lastFinish - (0.03 + n * 0.05)) < 1e-9, `last finish ${lastFinish}`);
   // Overloaded Poisson traffic (40 req/s offered, 20 req/s possible): completions per second stay ≤ 1/0.05.
@@ -54,7 +66,10 @@ test('rejections never exceed what the SLO forces', () => {
       { devices: 1, config: { pp: 1, op: 1 }, models: ['b'] },
     ],
   };
-  const profiles = new Map([['a', a], ['b', b]]);
+  const profiles = new Map([
+    ['a', a],
+    ['b', b],
+  ]);
   const w = multiModelWorkload({ models: ['a', 'b'], totalRate: 40, cv: 3, duration: 300, seed: 11, slo: [0.3, 0.2] });
   const params = { stagePenalty: 0.009, overhead: 0.011 };
   const r = simulate(p, profiles, w, { ...params, policy: 'earliest-finish', records: true });
@@ -66,13 +81,18 @@ test('rejections never exceed what the SLO forces', () => {
   for (let i = 0; i < w.arrival.length; i++) {
     const t = w.arrival[i];
     const name = w.modelNames[w.model[i]];
-    const stagesOn = (gi: number) => penalisedStages(profiles.get(name)!.configs[`pp${p.groups[gi].config.pp}-op1`], params.stagePenalty);
+    const stagesOn = (gi: number) =>
+      penalisedStages(profiles.get(name)!.configs[`pp${p.groups[gi].config.pp}-op1`], params.stagePenalty);
     const g = r.records!.group[i];
     if (r.records!.good[i]) {
       const finish = clocks[g].commit(stagesOn(g), t);
       assert.equal(finish, r.records!.finish[i]);
     } else {
-      for (const gi of hosts(name)) assert.ok(clocks[gi].tentativeFinish(stagesOn(gi), t) - t > w.slo[i], `request ${i} rejected though group ${gi} could meet its SLO`);
+      for (const gi of hosts(name))
+        assert.ok(
+          clocks[gi].tentativeFinish(stagesOn(gi), t) - t > w.slo[i],
+          `request ${i} rejected though group ${gi} could meet its SLO`,
+        );
     }
   }
   // A huge SLO rejects nothing, and the no-SLO run serves every request.
@@ -87,7 +107,17 @@ test('rejections never exceed what the SLO forces', () => {
 test('trimming drops the ends from the statistics only', () => {
   const a = toyProfile('a', { 'pp1-op1': [0.1] });
   const p: Placement = { groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: ['a'] }] };
-  const w = rows(['a'], [[1, 0, 1], [5, 0, 1], [15, 0, 1], [25, 0, 1], [29, 0, 1]], 30);
+  const w = rows(
+    ['a'],
+    [
+      [1, 0, 1],
+      [5, 0, 1],
+      [15, 0, 1],
+      [25, 0, 1],
+      [29, 0, 1],
+    ],
+    30,
+  );
   const r = simulate(p, [a], w, { trim: 10 });
   assert.equal(r.requests, 1);
   assert.equal(r.goodput, 1 / 10);
@@ -97,7 +127,19 @@ test('trimming drops the ends from the statistics only', () => {
 test('utilisation is busy stage time over the duration', () => {
   const a = toyProfile('a', { 'pp2-op1': [0.1, 0.3] });
   const p: Placement = { groups: [{ devices: 2, config: { pp: 2, op: 1 }, models: ['a'] }] };
-  const r = simulate(p, [a], rows(['a'], [[0, 0, Infinity], [1, 0, Infinity]], 4), pure);
+  const r = simulate(
+    p,
+    [a],
+    rows(
+      ['a'],
+      [
+        [0, 0, Infinity],
+        [1, 0, Infinity],
+      ],
+      4,
+    ),
+    pure,
+  );
   // 2 requests × 0.4 s of stage time over 2 stages × 4 s
   assert.ok(Math.abs(r.groupUtilisation[0] - 0.1) < 1e-12);
 });
@@ -116,7 +158,7 @@ test('a prepared Simulator gives the same result as simulate() and can be re-run
   assert.notEqual(x1.good, x2.good);
 });
 
-test('facts §6: a shared 2-stage pipeline halves the queueing delay of two dedicated devices', () => {
+test('M/D/1 (docs/alpaserve.md): a shared 2-stage pipeline halves the queueing delay of two dedicated devices', () => {
   const D = 0.1;
   const a = toyProfile('a', { 'pp1-op1': [D], 'pp2-op1': [D / 2, D / 2] });
   const b = toyProfile('b', { 'pp1-op1': [D], 'pp2-op1': [D / 2, D / 2] });
@@ -128,7 +170,14 @@ test('facts §6: a shared 2-stage pipeline halves the queueing delay of two dedi
   };
   const pipeline: Placement = { groups: [{ devices: 2, config: { pp: 2, op: 1 }, models: ['a', 'b'] }] };
   const rate = 10; // r = λD = 1.0 in the paper's table
-  const w = multiModelWorkload({ models: ['a', 'b'], totalRate: rate, cv: 1, duration: 200_000 / rate, seed: 21, split: 'uniform' });
+  const w = multiModelWorkload({
+    models: ['a', 'b'],
+    totalRate: rate,
+    cv: 1,
+    duration: 200_000 / rate,
+    seed: 21,
+    split: 'uniform',
+  });
   const waitDedicated = simulate(dedicated, [a, b], w, pure).latency.mean - D;
   const waitPipeline = simulate(pipeline, [a, b], w, pure).latency.mean - D;
   const ratio = waitPipeline / waitDedicated;

@@ -1,26 +1,45 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { readTraceFile, writeTraceFile } from '../../dev/planner-files.js';
 import { Rng } from '../../planner/rng.js';
+import {
+  maf1ToCsv,
+  maf2ToCsv,
+  parseMaf1Csv,
+  parseMaf2Csv,
+  replayMaf1,
+  replayMaf2,
+  syntheticMaf1,
+  syntheticMaf2,
+} from '../../planner/workload/azure.js';
+import { digamma, fitGammaGaps } from '../../planner/workload/gamma-fit.js';
 import { multiModelWorkload } from '../../planner/workload/multi-model.js';
 import { workloadFromCsv, workloadFromJson } from '../../planner/workload/trace.js';
-import { readTraceFile, writeTraceFile } from '../../actors/planner-files.js';
-import { digamma, fitGammaGaps } from '../../planner/workload/gamma-fit.js';
-import { maf1ToCsv, maf2ToCsv, parseMaf1Csv, parseMaf2Csv, replayMaf1, replayMaf2, syntheticMaf1, syntheticMaf2 } from '../../planner/workload/azure.js';
 
 test('trace round trip through CSV and JSON files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'trace-'));
   try {
-    const w = multiModelWorkload({ models: ['x', 'y', 'z'], totalRate: 20, cv: 2, duration: 30, seed: 4, slo: [0.5, 1, Infinity] });
+    const w = multiModelWorkload({
+      models: ['x', 'y', 'z'],
+      totalRate: 20,
+      cv: 2,
+      duration: 30,
+      seed: 4,
+      slo: [0.5, 1, Infinity],
+    });
     for (const file of ['t.csv', 't.json']) {
       writeTraceFile(join(dir, file), w);
       const back = readTraceFile(join(dir, file));
       assert.deepEqual(back.arrival, w.arrival, file);
       assert.deepEqual(back.slo, w.slo, file);
       assert.equal(back.duration, w.duration);
-      assert.deepEqual(Array.from(back.model, (m) => back.modelNames[m]), Array.from(w.model, (m) => w.modelNames[m]));
+      assert.deepEqual(
+        Array.from(back.model, (m) => back.modelNames[m]),
+        Array.from(w.model, (m) => w.modelNames[m]),
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -36,7 +55,10 @@ test('trace CSV: unsorted rows are sorted, slo optional, errors name the line', 
   assert.throws(() => workloadFromCsv('arrival,model,slo\n1,a,0.5\nx,a,1\n'), /line 3: arrival must be a number/);
   assert.throws(() => workloadFromCsv('time,name\n1,a\n'), /header must name the columns/);
   assert.throws(() => workloadFromCsv('arrival,model,slo\n1,a,-2\n'), /SLO must be a positive number/);
-  assert.throws(() => workloadFromJson({ format: 'meshserve-trace/1', models: ['a'], arrival: [0], model: [3] }), /model\.0: index 3 but only 1 models/);
+  assert.throws(
+    () => workloadFromJson({ format: 'meshserve-trace/1', models: ['a'], arrival: [0], model: [3] }),
+    /model\.0: index 3 but only 1 models/,
+  );
 });
 
 test('digamma and the Gamma MLE fit', () => {
@@ -72,14 +94,24 @@ test('MAF1 reader and replay: function j → model j mod n, per-minute rates', (
   // Scale the rates up so the counts are large enough to check.
   const w = replayMaf1(mc, { models: ['m0', 'm1'], rateScale: 100, cvScale: 1, seed: 1 });
   assert.equal(w.duration, 180);
-  const count = (m: number, from: number, to: number) => w.model.filter((x, i) => x === m && w.arrival[i] >= from && w.arrival[i] < to).length;
-  for (const [m, minute, expected] of [[0, 0, 6000], [0, 1, 6000], [0, 2, 12000], [1, 0, 600], [1, 2, 600]] as const) {
+  const count = (m: number, from: number, to: number) =>
+    w.model.filter((x, i) => x === m && w.arrival[i] >= from && w.arrival[i] < to).length;
+  for (const [m, minute, expected] of [
+    [0, 0, 6000],
+    [0, 1, 6000],
+    [0, 2, 12000],
+    [1, 0, 600],
+    [1, 2, 600],
+  ] as const) {
     const got = count(m, minute * 60, minute * 60 + 60);
     assert.ok(Math.abs(got - expected) < 4 * Math.sqrt(expected), `model ${m} minute ${minute}: ${got} vs ${expected}`);
   }
   const windowed = replayMaf1(mc, { models: ['m0'], rateScale: 1, cvScale: 4, seed: 1, start: 60, duration: 120 });
   assert.equal(windowed.duration, 120);
-  assert.throws(() => replayMaf1(mc, { models: ['m0'], rateScale: 1, cvScale: 1, seed: 1, window: 90 }), /multiple of 60/);
+  assert.throws(
+    () => replayMaf1(mc, { models: ['m0'], rateScale: 1, cvScale: 1, seed: 1, window: 90 }),
+    /multiple of 60/,
+  );
 });
 
 test('MAF2 reader and replay: arrival = end − duration, fitted rates and burstiness', () => {
@@ -94,11 +126,18 @@ test('MAF2 reader and replay: arrival = end − duration, fitted rates and burst
   assert.equal(back.arrival.length, synth.arrival.length);
   const w = replayMaf2(back, { models: ['a', 'b', 'c', 'd'], rateScale: 2, cvScale: 1, window: 1800, seed: 2 });
   const ratio = w.arrival.length / (2 * synth.arrival.length);
-  assert.ok(Math.abs(ratio - 1) < 0.15, `replayed ${w.arrival.length} requests for ${synth.arrival.length} invocations × 2`);
+  assert.ok(
+    Math.abs(ratio - 1) < 0.15,
+    `replayed ${w.arrival.length} requests for ${synth.arrival.length} invocations × 2`,
+  );
   // Bursty input → fitted CV > 1 → replayed gaps far more variable than Poisson.
   const gaps: number[] = [];
   let prev = -1;
-  for (let i = 0; i < w.arrival.length; i++) if (w.model[i] === 0) { if (prev >= 0) gaps.push(w.arrival[i] - prev); prev = w.arrival[i]; }
+  for (let i = 0; i < w.arrival.length; i++)
+    if (w.model[i] === 0) {
+      if (prev >= 0) gaps.push(w.arrival[i] - prev);
+      prev = w.arrival[i];
+    }
   const mean = gaps.reduce((s, g) => s + g, 0) / gaps.length;
   const cv = Math.sqrt(gaps.reduce((s, g) => s + (g - mean) ** 2, 0) / gaps.length) / mean;
   assert.ok(cv > 1.3, `replayed CV ${cv}`);
@@ -115,7 +154,12 @@ test('synthetic traces: MAF1-like is dense and steady, MAF2-like is skewed and s
   const share = (from: number, to: number) => {
     const c = new Array(50).fill(0);
     let n = 0;
-    inv.arrival.forEach((t, i) => { if (t >= from && t < to) { c[inv.func[i]]++; n++; } });
+    inv.arrival.forEach((t, i) => {
+      if (t >= from && t < to) {
+        c[inv.func[i]]++;
+        n++;
+      }
+    });
     return c.map((x) => x / n);
   };
   const p0 = share(0, 7200);

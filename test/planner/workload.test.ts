@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { Rng } from '../../planner/rng.js';
 import { arrivals } from '../../planner/workload/arrivals.js';
 import { multiModelWorkload, splitRates, windowedWorkload } from '../../planner/workload/multi-model.js';
@@ -8,7 +8,12 @@ function gapStats(ts: Float64Array): { mean: number; cv: number } {
   let s = 0;
   let s2 = 0;
   let prev = 0;
-  for (const t of ts) { const g = t - prev; s += g; s2 += g * g; prev = t; }
+  for (const t of ts) {
+    const g = t - prev;
+    s += g;
+    s2 += g * g;
+    prev = t;
+  }
   const n = ts.length;
   const mean = s / n;
   return { mean, cv: Math.sqrt(s2 / n - mean * mean) / mean };
@@ -29,7 +34,11 @@ test('Gamma sampler: mean and variance of shape < 1 and > 1', () => {
     let s = 0;
     let s2 = 0;
     const n = 400_000;
-    for (let i = 0; i < n; i++) { const x = rng.gamma(shape); s += x; s2 += x * x; }
+    for (let i = 0; i < n; i++) {
+      const x = rng.gamma(shape);
+      s += x;
+      s2 += x * x;
+    }
     const mean = s / n;
     const variance = s2 / n - mean * mean;
     assert.ok(Math.abs(mean - shape) / shape < 0.03, `shape ${shape}: mean ${mean}`);
@@ -60,12 +69,19 @@ test('multi-model workloads: seeded, sorted, rates follow the split, knobs scale
   const counts = [0, 0, 0, 0];
   for (const m of w1.model) counts[m]++;
   const expected = splitRates(4, 40 * 2000);
-  counts.forEach((c, i) => assert.ok(Math.abs(c - expected[i]) / expected[i] < 0.08, `model ${i}: ${c} vs ${expected[i]}`));
+  counts.forEach((c, i) => {
+    assert.ok(Math.abs(c - expected[i]) / expected[i] < 0.08, `model ${i}: ${c} vs ${expected[i]}`);
+  });
   assert.ok(w1.slo.every((s) => s === 0.5));
   const scaled = multiModelWorkload({ ...spec, rateScale: 0.5 });
   assert.ok(Math.abs(scaled.arrival.length / w1.arrival.length - 0.5) < 0.05);
   // the per-model stream does not depend on the other models
-  const alone = multiModelWorkload({ ...spec, models: ['a'], split: [expected[0] / 2000], totalRate: expected[0] / 2000 });
+  const alone = multiModelWorkload({
+    ...spec,
+    models: ['a'],
+    split: [expected[0] / 2000],
+    totalRate: expected[0] / 2000,
+  });
   const fromMulti = w1.arrival.filter((_, i) => w1.model[i] === 0);
   assert.deepEqual(alone.arrival, fromMulti);
 });
@@ -79,19 +95,38 @@ test('workload slices: first n requests, and a time window shifted to 0', async 
   const win = timeWindow(w, 20, 40);
   assert.equal(win.duration, 20);
   const inside = w.arrival.filter((t) => t >= 20 && t < 40);
-  assert.deepEqual(Array.from(win.arrival), Array.from(inside, (t) => t - 20));
+  assert.deepEqual(
+    Array.from(win.arrival),
+    Array.from(inside, (t) => t - 20),
+  );
 });
 
 test('windowed workloads continue one process across windows: bursty low rates are not inflated', () => {
   // 0.01 req/s at CV 4 over 100 windows of 60 s expects 60 arrivals per model. Restarting the
   // renewal process at every window start would add about (cv² − 1)/2 = 7.5 per window (≈ 810).
   const models = ['a', 'b', 'c', 'd'];
-  const windows = Array.from({ length: 100 }, (_, k) => ({ start: 60 * k, end: 60 * (k + 1), rates: models.map(() => 0.01), cvs: models.map(() => 4) }));
-  const w = windowedWorkload(models, windows, 7, models.map(() => Infinity), 6000);
+  const windows = Array.from({ length: 100 }, (_, k) => ({
+    start: 60 * k,
+    end: 60 * (k + 1),
+    rates: models.map(() => 0.01),
+    cvs: models.map(() => 4),
+  }));
+  const w = windowedWorkload(
+    models,
+    windows,
+    7,
+    models.map(() => Infinity),
+    6000,
+  );
   const perModel = w.arrival.length / models.length;
   assert.ok(perModel > 20 && perModel < 150, `expected about 60 arrivals per model, got ${perModel}`);
   // A rate change mid-way still changes the rate: 10 windows at 1 req/s then 10 at 5 req/s (CV 2).
-  const steps = Array.from({ length: 20 }, (_, k) => ({ start: 60 * k, end: 60 * (k + 1), rates: [k < 10 ? 1 : 5], cvs: [2] }));
+  const steps = Array.from({ length: 20 }, (_, k) => ({
+    start: 60 * k,
+    end: 60 * (k + 1),
+    rates: [k < 10 ? 1 : 5],
+    cvs: [2],
+  }));
   const s = windowedWorkload(['x'], steps, 3, [Infinity], 1200);
   const firstHalf = s.arrival.filter((t) => t < 600).length;
   const secondHalf = s.arrival.length - firstHalf;

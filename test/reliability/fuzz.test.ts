@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { createInbox, type Msg } from '@nats-io/transport-node';
 import { decode, isNoResponders, safeEncodingOf } from '../../bus/index.js';
 import { Rng } from '../../planner/rng.js';
-import { testProfile } from '../actors/helpers.js';
-import { brokenHeaderBlock, fuzzCase, type FuzzContext, type FuzzTarget } from './fuzz-cases.js';
-import { LoadClient, sleep, startProcessCluster, statusCounts, until, type ProcessCluster } from './helpers.js';
+import { testProfile } from '../serving/helpers.js';
+import { brokenHeaderBlock, type FuzzContext, type FuzzTarget, fuzzCase } from './fuzz-cases.js';
+import { LoadClient, type ProcessCluster, sleep, startProcessCluster, statusCounts, until } from './helpers.js';
 import { RawPublisher } from './raw-publisher.js';
 
 const SEED = 20240607;
@@ -40,23 +40,39 @@ describe('reliability: bad input fuzz', () => {
   let c: ProcessCluster;
   before(async () => {
     c = await startProcessCluster({
-      workers: 4, profiles: [testProfile('m', 0.01)],
-      planner: { strategy: 'static', groups: [{ config: { pp: 2, op: 1 }, models: ['m'] }, { config: { pp: 1, op: 2 }, models: ['m'] }] },
+      workers: 4,
+      profiles: [testProfile('m', 0.01)],
+      planner: {
+        strategy: 'static',
+        groups: [
+          { config: { pp: 2, op: 1 }, models: ['m'] },
+          { config: { pp: 1, op: 2 }, models: ['m'] },
+        ],
+      },
     });
   });
   after(() => c?.close());
 
-  it(`${MALFORMED} malformed messages: no crash, each with a reply subject gets a clear error, good requests all served`, { timeout: 90_000 }, async (t) => {
+  it(`${MALFORMED} malformed messages: no crash, each with a reply subject gets a clear error, good requests all served`, {
+    timeout: 90_000,
+  }, async (t) => {
     const placement = (await c.planner.call('current'))!;
     const ctx: FuzzContext = {
-      subjects: c.subjects, model: 'm', placement, dispatcherId: (await c.dispatcher.call('stats')).dispatcher,
+      subjects: c.subjects,
+      model: 'm',
+      placement,
+      dispatcherId: (await c.dispatcher.call('stats')).dispatcher,
       actors: ['planner', 'dispatcher', 'gpu-0', 'gpu-1', 'gpu-2', 'gpu-3'],
     };
     const rng = new Rng(SEED);
     const inbox = createInbox();
     const verdicts = new Map<number, Array<string | undefined>>();
     const cases: Array<{ target: FuzzTarget; what: string; raw: boolean }> = [];
-    const sub = c.client.subscribe(`${inbox}.*`, { callback: (err, msg) => { if (!err) verdicts.get(Number(msg.subject.slice(inbox.length + 1)))?.push(notAClearError(msg)); } });
+    const sub = c.client.subscribe(`${inbox}.*`, {
+      callback: (err, msg) => {
+        if (!err) verdicts.get(Number(msg.subject.slice(inbox.length + 1)))?.push(notAClearError(msg));
+      },
+    });
     const good = new LoadClient(c.client, c.subjects, 'good');
     const raw = await RawPublisher.connect(c.servers.nats.port);
     t.after(() => {
@@ -83,10 +99,17 @@ describe('reliability: bad input fuzz', () => {
       if ((n + 1) % WAVE === 0) {
         // Bounded pace: let the wave be answered before the next (at most 2 s).
         const wave = [...verdicts.entries()].filter(([k]) => k > n - WAVE);
-        await until('the wave to be answered', () => wave.every(([, v]) => v.length > 0), 2_000, 10).catch(() => undefined);
+        await until('the wave to be answered', () => wave.every(([, v]) => v.length > 0), 2_000, 10).catch(
+          () => undefined,
+        );
       }
     }
-    await until('every malformed message to be answered', () => [...verdicts.values()].every((v) => v.length > 0), 5_000, 20).catch(() => undefined);
+    await until(
+      'every malformed message to be answered',
+      () => [...verdicts.values()].every((v) => v.length > 0),
+      5_000,
+      20,
+    ).catch(() => undefined);
     await good.settle(5_000);
     const fuzzMs = Date.now() - started;
     await sleep(500); // late or duplicate answers
@@ -101,15 +124,25 @@ describe('reliability: bad input fuzz', () => {
       row.sent++;
       if (v.length) row.answered++;
       else unanswered.push(`${n} ${key}: ${k.what}`);
-      for (const problem of v) if (problem) { row.bad++; unclear.push(`${n} ${key}: ${k.what}: ${problem}`); }
+      for (const problem of v)
+        if (problem) {
+          row.bad++;
+          unclear.push(`${n} ${key}: ${k.what}: ${problem}`);
+        }
     }
     const goodCounts = statusCounts(good.records.values());
-    console.log(`# fuzz (seed ${SEED}): ${MALFORMED} malformed messages (${withoutReply} without a reply subject) and ${good.records.size} good requests in ${(fuzzMs / 1000).toFixed(1)} s; ` +
-      `per target sent/answered/not a clear error: ${[...byTarget].map(([k, r]) => `${k} ${r.sent}/${r.answered}/${r.bad}`).join(', ')}; good ${JSON.stringify(goodCounts)}`);
+    console.log(
+      `# fuzz (seed ${SEED}): ${MALFORMED} malformed messages (${withoutReply} without a reply subject) and ${good.records.size} good requests in ${(fuzzMs / 1000).toFixed(1)} s; ` +
+        `per target sent/answered/not a clear error: ${[...byTarget].map(([k, r]) => `${k} ${r.sent}/${r.answered}/${r.bad}`).join(', ')}; good ${JSON.stringify(goodCounts)}`,
+    );
 
     assert.deepEqual(unanswered.slice(0, 10), [], `${unanswered.length} malformed messages without an answer`);
     assert.deepEqual(unclear.slice(0, 10), [], `${unclear.length} answers that are not a clear error`);
-    assert.deepEqual(goodCounts, { ok: good.records.size, rejected: 0, error: 0, noResponders: 0, none: 0 }, 'every good request served');
+    assert.deepEqual(
+      goodCounts,
+      { ok: good.records.size, rejected: 0, error: 0, noResponders: 0, none: 0 },
+      'every good request served',
+    );
     // Nobody crashed or changed: same processes, same placement, still serving.
     for (const name of ctx.actors) {
       assert.equal(c.child(name).state, 'running', `${name} running`);

@@ -1,15 +1,25 @@
 // Reliability harness: a serving cluster as separate processes (planner, dispatcher, GPU workers
-// forked by the bus Supervisor through actors/local-cluster.ts), private nats-server and
+// forked by the bus Supervisor through dev/local-cluster.ts), private nats-server and
 // redis-server, an observer ActorSystem and a load client that tracks every reply by request id.
 // Faults are injected for real: SIGKILL/SIGTERM to worker processes, server kill and restart.
 import { createInbox, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { ActorSystem, connectNats, decode, encode, isNoResponders, type ActorHandle, type SupervisedActor } from '../../bus/index.js';
-import type { Dispatcher } from '../../actors/dispatcher.js';
-import { launchCluster, type LocalCluster, type LocalClusterOptions } from '../../actors/local-cluster.js';
-import { storeProfiles, type PlannerActor } from '../../actors/planner-actor.js';
-import { GroupEvent, InferReply, RuntimeSubjects } from '../../actors/protocol.js';
+import {
+  type ActorHandle,
+  ActorSystem,
+  connectNats,
+  decode,
+  encode,
+  isNoResponders,
+  type SupervisedActor,
+} from '../../bus/index.js';
+import { type LocalCluster, type LocalClusterOptions, launchCluster } from '../../dev/local-cluster.js';
 import type { ModelProfile } from '../../planner/types.js';
-import { startServers, type LocalServer, type TestServers } from '../helpers/servers.js';
+import type { Dispatcher } from '../../serving/dispatcher/dispatcher.js';
+import { storeProfiles } from '../../serving/planner-actor/cluster-state.js';
+import type { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
+import { GroupEvent, InferReply } from '../../serving/protocol/messages.js';
+import { RuntimeSubjects } from '../../serving/protocol/subjects.js';
+import { type LocalServer, startServers, type TestServers } from '../helpers/servers.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -17,7 +27,8 @@ import { sleep, until } from '../helpers/until.js';
 
 export { sleep, until };
 
-export interface ProcessClusterOptions extends Pick<LocalClusterOptions, 'workers' | 'planner' | 'dispatcher' | 'worker' | 'execArgv'> {
+export interface ProcessClusterOptions
+  extends Pick<LocalClusterOptions, 'workers' | 'planner' | 'dispatcher' | 'worker' | 'execArgv'> {
   profiles: ModelProfile[];
   /** Registry heartbeat interval of every process (ms). Default 500. */
   heartbeatIntervalMs?: number;
@@ -50,12 +61,27 @@ export async function startProcessCluster(o: ProcessClusterOptions): Promise<Pro
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
-    const system = await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat: { heartbeatIntervalMs }, reconnectTimeWaitMs: 100, name: 'reliability-test' });
+    const system = await ActorSystem.connect({
+      natsUrl: servers.natsUrl,
+      redisUrl: servers.redisUrl,
+      heartbeat: { heartbeatIntervalMs },
+      reconnectTimeWaitMs: 100,
+      name: 'reliability-test',
+    });
     closers.push(() => system.close());
     await storeProfiles(system.redis!, o.profiles);
     const cluster = await launchCluster(system, {
-      natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, workers: o.workers, heartbeatIntervalMs, maxRestarts: 0, execArgv: o.execArgv,
-      planner: { rateCheckSec: 0, deviceSettleMs: 300, ...o.planner }, dispatcher: o.dispatcher, worker: { retireIdleMs: 300, ...o.worker },
+      natsUrl: servers.natsUrl,
+      redisUrl: servers.redisUrl,
+      workers: o.workers,
+      heartbeatIntervalMs,
+      maxRestarts: 0,
+      execArgv: o.execArgv,
+      logLevel: process.env.LOG_LEVEL ?? 'silent',
+      log: system.log,
+      planner: { rateCheckSec: 0, deviceSettleMs: 300, ...o.planner },
+      dispatcher: o.dispatcher,
+      worker: { retireIdleMs: 300, ...o.worker },
     });
     closers.push(() => cluster.stop());
     const client = await connectNats({ url: servers.natsUrl, name: 'reliability-client', reconnectTimeWaitMs: 100 });
@@ -63,7 +89,13 @@ export async function startProcessCluster(o: ProcessClusterOptions): Promise<Pro
     const planner = system.actor<PlannerActor>('planner', { timeoutMs: 30_000 });
     await planner.call('replace', 'initial');
     return {
-      servers, system, cluster, client, planner, heartbeatIntervalMs, close,
+      servers,
+      system,
+      cluster,
+      client,
+      planner,
+      heartbeatIntervalMs,
+      close,
       subjects: new RuntimeSubjects(system.subjects),
       dispatcher: system.actor<Dispatcher>('dispatcher', { timeoutMs: 5_000 }),
       child: (name) => {
@@ -138,9 +170,20 @@ export class LoadClient {
   send(spec: RequestSpec): RequestRecord {
     if (this.closed) throw new Error('load client closed');
     const id = `${this.prefix}${this.next++}`;
-    const rec: RequestRecord = { id, model: spec.model, slo: spec.slo, sentAt: Date.now(), replies: [], noResponders: false };
+    const rec: RequestRecord = {
+      id,
+      model: spec.model,
+      slo: spec.slo,
+      sentAt: Date.now(),
+      replies: [],
+      noResponders: false,
+    };
     this.records.set(id, rec);
-    this.nc.publish(this.subjects.infer(spec.model), encode({ id, input: { id }, ...(spec.slo === undefined ? {} : { slo: spec.slo }) }), { reply: `${this.inbox}.${id}` });
+    this.nc.publish(
+      this.subjects.infer(spec.model),
+      encode({ id, input: { id }, ...(spec.slo === undefined ? {} : { slo: spec.slo }) }),
+      { reply: `${this.inbox}.${id}` },
+    );
     return rec;
   }
 
@@ -208,7 +251,11 @@ export function statusCounts(records: Iterable<RequestRecord>): StatusCounts {
 }
 
 /** SLO attainment (served within the SLO / sent) of the requests sent in [from, to) epoch ms. */
-export function attainment(records: Iterable<RequestRecord>, from: number, to: number): { sent: number; attainment: number } {
+export function attainment(
+  records: Iterable<RequestRecord>,
+  from: number,
+  to: number,
+): { sent: number; attainment: number } {
   let sent = 0;
   let good = 0;
   for (const r of records) {
@@ -221,7 +268,10 @@ export function attainment(records: Iterable<RequestRecord>, from: number, to: n
 }
 
 /** Group events (`ms.events.group.*`) as they arrive, for measuring when routing changed. */
-export function recordGroupEvents(nc: NatsConnection, subjects: RuntimeSubjects): { events: GroupEvent[]; stop(): void } {
+export function recordGroupEvents(
+  nc: NatsConnection,
+  subjects: RuntimeSubjects,
+): { events: GroupEvent[]; stop(): void } {
   const events: GroupEvent[] = [];
   const sub = nc.subscribe(`${subjects.event('group')}.*`, {
     callback: (err, msg) => {
@@ -235,7 +285,10 @@ export function recordGroupEvents(nc: NatsConnection, subjects: RuntimeSubjects)
 
 export const fmtMs = (ms: number): string => `${ms.toFixed(0)} ms`;
 
-/** Kills `server` (SIGKILL), keeps it down `downMs`, restarts it on the same port: when it died and when it accepted connections again (epoch ms). */
+/**
+ * Kills `server` (SIGKILL), keeps it down `downMs`, restarts it on the same port: when it died and
+ * when it accepted connections again (epoch ms).
+ */
 export async function outage(server: LocalServer, downMs: number): Promise<{ killedAt: number; restartedAt: number }> {
   const killedAt = Date.now();
   await server.kill();

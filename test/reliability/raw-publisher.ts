@@ -12,7 +12,9 @@ export class RawPublisher {
       socket.once('error', reject);
     });
     socket.on('data', () => undefined); // INFO, PONG: nothing to act on
-    socket.write('CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true,"protocol":1,"name":"raw-fuzz"}\r\n');
+    socket.write(
+      'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true,"protocol":1,"name":"raw-fuzz"}\r\n',
+    );
     return new RawPublisher(socket);
   }
 

@@ -8,8 +8,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ProcessMemory } from '../../bus/index.js';
 import { quantileSorted } from '../../planner/stats.js';
-import { testProfile } from '../actors/helpers.js';
-import { LoadClient, sleep, startProcessCluster, statusCounts, type ProcessCluster, type RequestRecord } from './helpers.js';
+import { testProfile } from '../serving/helpers.js';
+import {
+  LoadClient,
+  type ProcessCluster,
+  type RequestRecord,
+  sleep,
+  startProcessCluster,
+  statusCounts,
+} from './helpers.js';
 
 const LATENCY = 0.02;
 const WORKERS = 4;
@@ -24,7 +31,12 @@ const signed = (x: number, digits: number): string => `${x >= 0 ? '+' : ''}${x.t
 describe('reliability: load soak at 1× and 2× the saturation rate', () => {
   let c: ProcessCluster;
   before(async () => {
-    c = await startProcessCluster({ workers: WORKERS, profiles: [testProfile('a', LATENCY, 8)], planner: { strategy: 'round-robin' }, execArgv: ['--expose-gc'] });
+    c = await startProcessCluster({
+      workers: WORKERS,
+      profiles: [testProfile('a', LATENCY, 8)],
+      planner: { strategy: 'round-robin' },
+      execArgv: ['--expose-gc'],
+    });
   });
   after(() => c?.close());
 
@@ -32,13 +44,19 @@ describe('reliability: load soak at 1× and 2× the saturation rate', () => {
     const saturation = WORKERS / LATENCY; // each device serves 1 / latency requests per second
     const load = new LoadClient(c.client, c.subjects, 'soak');
     t.after(() => load.close());
-    const memory = (gc: boolean): Promise<ProcessMemory[]> => Promise.all(PROCESSES.map((p) => c.child(p).memoryUsage({ gc })));
+    const memory = (gc: boolean): Promise<ProcessMemory[]> =>
+      Promise.all(PROCESSES.map((p) => c.child(p).memoryUsage({ gc })));
     // Idle, after a full GC: per field the least of three readings 200 ms apart (a transient buffer
     // still held at one reading is not growth; a leak shows in all three).
     const idleMemory = async (): Promise<ProcessMemory[]> => {
       const readings: ProcessMemory[][] = [];
       for (let k = 0; k < 3; k++, await sleep(200)) readings.push(await memory(true));
-      return readings[0].map((m, i) => ({ ...m, heapUsed: Math.min(...readings.map((r) => r[i].heapUsed)), external: Math.min(...readings.map((r) => r[i].external)), rss: Math.min(...readings.map((r) => r[i].rss)) }));
+      return readings[0].map((m, i) => ({
+        ...m,
+        heapUsed: Math.min(...readings.map((r) => r[i].heapUsed)),
+        external: Math.min(...readings.map((r) => r[i].external)),
+        rss: Math.min(...readings.map((r) => r[i].rss)),
+      }));
     };
     // Every second without a GC (a forced full GC pauses the process); with one at three points only.
     const perSecond: ProcessMemory[][] = [];
@@ -73,24 +91,54 @@ describe('reliability: load soak at 1× and 2× the saturation rate', () => {
     const rejectClientMs = sorted(rejectedIn2.map((r) => r.repliedAt! - r.sentAt));
     const rejectDispatcherMs = sorted(rejectedIn2.map((r) => r.replies[0].timings.total));
     const acceptedMs = sorted(all.filter((r) => r.replies[0]?.status === 'ok').map((r) => r.replies[0].timings.total));
-    const okWithin = (records: RequestRecord[]): number => records.filter((r) => r.replies[0]?.withinSlo).length / Math.max(1, records.filter((r) => r.replies[0]?.status === 'ok').length);
+    const okWithin = (records: RequestRecord[]): number =>
+      records.filter((r) => r.replies[0]?.withinSlo).length /
+      Math.max(1, records.filter((r) => r.replies[0]?.status === 'ok').length);
     const growth = PROCESSES.map((p, i) => ({
-      p, heap: (last[i].heapUsed - base[i].heapUsed) / MiB, heapMid: (mid[i].heapUsed - base[i].heapUsed) / MiB, external: (last[i].external - base[i].external) / MiB,
-      rss: (last[i].rss - base[i].rss) / MiB, rssLast: last[i].rss / MiB, heapMax: Math.max(...perSecond.map((s) => s[i].heapUsed)) / MiB, gc: base[i].gc && last[i].gc,
+      p,
+      heap: (last[i].heapUsed - base[i].heapUsed) / MiB,
+      heapMid: (mid[i].heapUsed - base[i].heapUsed) / MiB,
+      external: (last[i].external - base[i].external) / MiB,
+      rss: (last[i].rss - base[i].rss) / MiB,
+      rssLast: last[i].rss / MiB,
+      heapMax: Math.max(...perSecond.map((s) => s[i].heapUsed)) / MiB,
+      gc: base[i].gc && last[i].gc,
     }));
-    console.log(`# soak: saturation ${saturation} req/s; 1× ${phase1.length} requests ${JSON.stringify(statusCounts(phase1))}, 2× ${phase2.length} requests ${JSON.stringify(statusCounts(phase2))} ` +
-      `in ${((endedAt - started) / 1000).toFixed(1)} s; accepted within SLO 1× ${(okWithin(phase1) * 100).toFixed(1)}%, 2× ${(okWithin(phase2) * 100).toFixed(1)}%, accepted latency p50 ${q(acceptedMs, 0.5).toFixed(1)} p99 ${q(acceptedMs, 0.99).toFixed(1)} max ${acceptedMs.at(-1)!.toFixed(1)} ms (SLO ${SLO * 1000}); ` +
-      `rejections answered after p50/p99 ${q(rejectDispatcherMs, 0.5).toFixed(2)}/${q(rejectDispatcherMs, 0.99).toFixed(2)} ms in the dispatcher, ${q(rejectClientMs, 0.5).toFixed(0)}/${q(rejectClientMs, 0.99).toFixed(0)} ms at the client; ` +
-      `memory after a full GC, idle after a ${WARMUP_MS / 1000} s warm-up → idle at the end (halfway, under load): ` +
-      growth.map((g) => `${g.p} heap ${signed(g.heap, 2)} (${signed(g.heapMid, 2)}) MiB, external ${signed(g.external, 2)}, RSS ${signed(g.rss, 1)} (${g.rssLast.toFixed(0)}), per-second heap max ${g.heapMax.toFixed(1)}`).join('; '));
+    console.log(
+      `# soak: saturation ${saturation} req/s; 1× ${phase1.length} requests ${JSON.stringify(statusCounts(phase1))}, 2× ${phase2.length} requests ${JSON.stringify(statusCounts(phase2))} ` +
+        `in ${((endedAt - started) / 1000).toFixed(1)} s; accepted within SLO 1× ${(okWithin(phase1) * 100).toFixed(1)}%, 2× ${(okWithin(phase2) * 100).toFixed(1)}%, accepted latency p50 ${q(acceptedMs, 0.5).toFixed(1)} p99 ${q(acceptedMs, 0.99).toFixed(1)} max ${acceptedMs.at(-1)!.toFixed(1)} ms (SLO ${SLO * 1000}); ` +
+        `rejections answered after p50/p99 ${q(rejectDispatcherMs, 0.5).toFixed(2)}/${q(rejectDispatcherMs, 0.99).toFixed(2)} ms in the dispatcher, ${q(rejectClientMs, 0.5).toFixed(0)}/${q(rejectClientMs, 0.99).toFixed(0)} ms at the client; ` +
+        `memory after a full GC, idle after a ${WARMUP_MS / 1000} s warm-up → idle at the end (halfway, under load): ` +
+        growth
+          .map(
+            (g) =>
+              `${g.p} heap ${signed(g.heap, 2)} (${signed(g.heapMid, 2)}) MiB, external ${signed(g.external, 2)}, RSS ${signed(g.rss, 1)} (${g.rssLast.toFixed(0)}), per-second heap max ${g.heapMax.toFixed(1)}`,
+          )
+          .join('; '),
+    );
 
-    assert.deepEqual(load.unanswered().map((r) => r.id), [], 'every request answered');
-    assert.deepEqual(load.duplicates().map((r) => r.id), [], 'no request answered twice');
-    assert.ok(phase1.length >= 0.9 * saturation * (PHASE_MS / 1000) && phase2.length >= 0.9 * 2 * saturation * (PHASE_MS / 1000), 'the client kept the rates');
+    assert.deepEqual(
+      load.unanswered().map((r) => r.id),
+      [],
+      'every request answered',
+    );
+    assert.deepEqual(
+      load.duplicates().map((r) => r.id),
+      [],
+      'no request answered twice',
+    );
+    assert.ok(
+      phase1.length >= 0.9 * saturation * (PHASE_MS / 1000) &&
+        phase2.length >= 0.9 * 2 * saturation * (PHASE_MS / 1000),
+      'the client kept the rates',
+    );
     // Overload is shed by early rejection, never by timeouts or errors.
     assert.equal(statusCounts(phase1).error + statusCounts(phase2).error, 0, 'no errors (no timeouts)');
     assert.ok(rejectedIn2.length >= 0.3 * phase2.length, 'at 2× a large share is rejected');
-    assert.ok(q(rejectDispatcherMs, 0.99) < SLO * 250, 'the dispatcher rejects at once (p99 under a quarter of the SLO)');
+    assert.ok(
+      q(rejectDispatcherMs, 0.99) < SLO * 250,
+      'the dispatcher rejects at once (p99 under a quarter of the SLO)',
+    );
     assert.ok(q(rejectClientMs, 0.99) < SLO * 1000, 'the client hears of it well before the SLO would have passed');
     // Accepted work is admitted on an estimate with an 11 ms runtime allowance; on this loaded
     // 2-core machine some finish a few ms late (how many depends on the machine's other load, so

@@ -1,15 +1,21 @@
 // `meshserve bench` and `npm run bench`'s entry: suites listed in help, a small real run,
 // unknown suites rejected with exit 2 before anything runs.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SUITES } from '../../scripts/bench/suites.js';
+import { SUITES } from '../../bench/suites.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const meshserve = (...args: string[]) => spawnSync(process.execPath, [join(root, 'dist/scripts/meshserve.js'), 'bench', ...args], { encoding: 'utf8', cwd: root });
-const benchEntry = (...args: string[]) => spawnSync(process.execPath, [join(root, 'dist/scripts/bench.js'), ...args], { encoding: 'utf8', cwd: root });
+const meshserve = (...args: string[]) =>
+  spawnSync(process.execPath, [join(root, 'dist/scripts/meshserve.js'), 'bench', ...args], {
+    encoding: 'utf8',
+    cwd: root,
+  });
+const benchEntry = (...args: string[]) =>
+  spawnSync(process.execPath, [join(root, 'dist/scripts/bench.js'), ...args], { encoding: 'utf8', cwd: root });
 
 test('bench --help lists every suite', () => {
   for (const r of [meshserve('--help'), benchEntry('--help')]) {

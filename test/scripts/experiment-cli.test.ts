@@ -1,15 +1,17 @@
 // `meshserve experiment` end to end: --list, a quick run writing CSV + SVG, exit codes.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/scripts/meshserve.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'experiment', ...args], { encoding: 'utf8', cwd: root });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, 'experiment', ...args], { encoding: 'utf8', cwd: root });
 
 test('experiment --list: one line per experiment', () => {
   const r = run('--list');
@@ -26,8 +28,13 @@ test('experiment --quick writes CSV and SVG, prints the headline, progress on st
     const r = run('slo-s1-maf1', 'motivation-memory', '--quick', '--out', dir);
     assert.equal(r.status, 0, r.stderr);
     for (const name of ['slo-s1-maf1', 'motivation-memory']) {
-      const csv = readFileSync(join(dir, `${name}.csv`), 'utf8').trim().split('\n');
-      assert.equal(csv[0], 'experiment,x,system,attainment,mean_latency_s,p99_latency_s,requests,placement,simulations');
+      const csv = readFileSync(join(dir, `${name}.csv`), 'utf8')
+        .trim()
+        .split('\n');
+      assert.equal(
+        csv[0],
+        'experiment,x,system,attainment,mean_latency_s,p99_latency_s,requests,placement,simulations',
+      );
       assert.ok(csv.length > 3);
       assert.match(readFileSync(join(dir, `${name}.svg`), 'utf8'), /<svg[\s\S]*<\/svg>/);
     }

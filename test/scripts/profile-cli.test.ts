@@ -7,23 +7,29 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { float32Values, parseWireTensor } from '../../actors/onnx/tensor.js';
-import { modelIO, transformerSpec } from '../../actors/onnx/transformer.js';
-import { RuntimeKeys } from '../../actors/protocol.js';
-import { loadProfilesFile } from '../../actors/planner-files.js';
-import { compare, loadFullModel, randomInput } from '../onnx/helpers.js';
-import { startCluster, type TestCluster } from '../actors/helpers.js';
+import { fileURLToPath } from 'node:url';
+import { loadProfilesFile } from '../../dev/planner-files.js';
+import { modelIO, transformerSpec } from '../../modelgen/transformer.js';
+import { RuntimeKeys } from '../../serving/protocol/keys.js';
+import { float32Values, parseWireTensor } from '../../serving/protocol/tensor.js';
+import { compare, loadFullModel, randomInput } from '../modelgen/helpers.js';
+import { startCluster, type TestCluster } from '../serving/helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/scripts/meshserve.js');
 const spec = transformerSpec('tiny');
 
 /** Runs the CLI without blocking this process's event loop (the cluster lives in it). */
-function profileCli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function profileCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'profile', ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, cwd: root });
+    const child = spawn(process.execPath, [cli, 'profile', ...args], {
+      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+      cwd: root,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -37,7 +43,12 @@ describe('meshserve profile', () => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'profile-cli-'));
-    c = await startCluster({ workers: 2, profiles: [], worker: { executor: 'onnx', ort: { intraOpThreads: 1 } }, planner: { models: [spec.name] } });
+    c = await startCluster({
+      workers: 2,
+      profiles: [],
+      worker: { executor: 'onnx', ort: { intraOpThreads: 1 } },
+      planner: { models: [spec.name] },
+    });
   });
   after(async () => {
     await c?.close();
@@ -46,12 +57,18 @@ describe('meshserve profile', () => {
 
   it('writes the measured profile to Redis and JSON; the planner places from it and the model serves', async () => {
     const out = join(dir, 'tiny.json');
-    const r = await profileCli(['tiny', '--devices', '2', '--runs', '3', '--warmup', '1', '--out', out], { NATS_URL: c.servers.natsUrl, REDIS_URL: c.servers.redisUrl });
+    const r = await profileCli(['tiny', '--devices', '2', '--runs', '3', '--warmup', '1', '--out', out], {
+      NATS_URL: c.servers.natsUrl,
+      REDIS_URL: c.servers.redisUrl,
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /transformer-tiny: 3 config\(s\) fit 2 device\(s\): pp1-op1, pp1-op2, pp2-op1/);
     assert.match(r.stderr, /NATS hop \[1,16,64\]: [\d.]+ ms/);
     assert.match(r.stdout, /^\| pp1-op2 \| 0 \| .* \| 10 \| [\d.]+ \| [\d.]+ \| \*\*[\d.]+\*\* \|$/m);
-    assert.match(r.stdout, new RegExp(`wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and ms:profile:transformer-tiny`));
+    assert.match(
+      r.stdout,
+      new RegExp(`wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and ms:profile:transformer-tiny`),
+    );
 
     const [fromFile] = loadProfilesFile(out);
     assert.equal(fromFile.name, spec.name);
@@ -72,12 +89,19 @@ describe('meshserve profile', () => {
     const direct = await loadFullModel(spec);
     const expected = float32Values(await direct.run(input));
     await direct.unload();
-    const { maxAbsDiff, maxAbs } = compare(expected, float32Values(parseWireTensor(reply.output, modelIO(spec).output)));
+    const { maxAbsDiff, maxAbs } = compare(
+      expected,
+      float32Values(parseWireTensor(reply.output, modelIO(spec).output)),
+    );
     assert.ok(maxAbsDiff <= 1e-4 * Math.max(1, maxAbs), `max abs diff ${maxAbsDiff}`);
   });
 
   it('exits 2 on usage errors and 1 when NATS is not there', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'profile', ...args], { encoding: 'utf8', env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1', LOG_LEVEL: 'silent' } });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [cli, 'profile', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1', LOG_LEVEL: 'silent' },
+      });
     const unknown = run('huge');
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown model size "huge"; known sizes: tiny, small, base/);

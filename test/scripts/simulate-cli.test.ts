@@ -1,16 +1,18 @@
 // `meshserve simulate` end to end: exit codes, JSON output, clear errors.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/scripts/meshserve.js');
 const example = join(root, 'examples/scenario.json');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'simulate', ...args], { encoding: 'utf8', cwd: root });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, 'simulate', ...args], { encoding: 'utf8', cwd: root });
 
 test('simulate the example: --json result, --records file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));

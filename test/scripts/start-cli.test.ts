@@ -1,9 +1,11 @@
 // `meshserve start` end to end: child servers, planner/dispatcher/workers as processes, a short
-// demo with the simulate report, then a clean stop by --duration.
-import { test } from 'node:test';
+// demo with the simulate report, then a clean stop by --duration (long enough to scrape after the
+// demo on a loaded machine, where starting the processes takes seconds).
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -13,7 +15,24 @@ test('start: 3 workers, a 3 s demo, report, metrics endpoint, stops by itself', 
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'error' };
   delete env.NATS_URL;
   delete env.REDIS_URL;
-  const child = spawn(process.execPath, [cli, 'start', '--workers', '3', '--demo-seconds', '3', '--demo-rate', '10', '--duration', '6', '--metrics-port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'start',
+      '--workers',
+      '3',
+      '--demo-seconds',
+      '3',
+      '--demo-rate',
+      '10',
+      '--duration',
+      '15',
+      '--metrics-port',
+      '0',
+    ],
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   let scraped: Promise<string> | undefined;
@@ -21,7 +40,8 @@ test('start: 3 workers, a 3 s demo, report, metrics endpoint, stops by itself', 
     out += d.toString();
     // Scrape once the demo is over (its report is printed), while the cluster still serves.
     const url = /metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(out)?.[1];
-    if (url && !scraped && /fidelity \(live vs simulated/.test(out)) scraped = fetch(`${url}/metrics`).then((r) => r.text());
+    if (url && !scraped && /fidelity \(live vs simulated/.test(out))
+      scraped = fetch(`${url}/metrics`).then((r) => r.text());
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -36,6 +56,9 @@ test('start: 3 workers, a 3 s demo, report, metrics endpoint, stops by itself', 
   const metrics = await scraped;
   assert.match(metrics, /^meshserve_placement_version \d+$/m);
   // The demo's requests, counted by the dispatcher process and scraped through the start process.
-  const total = [...metrics.matchAll(/^meshserve_requests_total\{model="(?!all)[^"]+",group="all"\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  const total = [...metrics.matchAll(/^meshserve_requests_total\{model="(?!all)[^"]+",group="all"\} (\d+)$/gm)].reduce(
+    (a, m) => a + Number(m[1]),
+    0,
+  );
   assert.ok(total > 0, `requests counted: ${total}\n${metrics.slice(0, 600)}`);
 });

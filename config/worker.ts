@@ -1,0 +1,64 @@
+// Settings of a GPU worker (`meshserve worker`, and the workers `meshserve start` forks), with
+// every default in one place.
+import { hostname } from 'node:os';
+import type { Environment, OrtSettings } from './environment.js';
+
+export type { OrtSettings };
+
+/** How a device runs its stages: 'sim' takes the profiled stage time; 'onnx' runs the model's generated graphs. */
+export const EXECUTOR_KINDS = ['sim', 'onnx'] as const;
+export type ExecutorKind = (typeof EXECUTOR_KINDS)[number];
+
+export interface GpuWorkerOptions {
+  /** Device id; default: the actor's name. */
+  device?: string;
+  /** Weight-memory budget, GiB (a 16 GB V100 in the paper). */
+  memoryGiB?: number;
+  executor?: ExecutorKind;
+  /** onnxruntime settings of the 'onnx' executor. */
+  ort?: Partial<OrtSettings>;
+  /** The last this-many ms before a simulated stage ends are waited by polling (0 = timers only; default 2). */
+  simPollMs?: number;
+  /** How long a shard waits for the other shards' partial results of one segment (ms). */
+  reduceTimeoutMs?: number;
+  /** A superseded stage is unloaded after being idle this long (ms). */
+  retireIdleMs?: number;
+  /** TTL of the device key (ms); refreshed at a third of it. */
+  deviceTtlMs?: number;
+  /**
+   * Draining, stop early when no work came for this long (ms; at least twice the longest stage
+   * time): nobody routes here any more.
+   */
+  drainIdleMs?: number;
+  /** Longest a drain waits for a placement without this device (ms). */
+  drainTimeoutMs?: number;
+}
+
+export const WORKER_DEFAULTS = {
+  memoryGiB: 13,
+  executor: 'sim',
+  ort: { provider: 'cpu' },
+  reduceTimeoutMs: 10_000,
+  retireIdleMs: 1_000,
+  deviceTtlMs: 3_000,
+  drainIdleMs: 1_000,
+  drainTimeoutMs: 20_000,
+} as const satisfies GpuWorkerOptions;
+
+export type WorkerSettings = Omit<Required<GpuWorkerOptions>, 'device' | 'ort' | 'simPollMs'> &
+  Pick<GpuWorkerOptions, 'device' | 'simPollMs'> & { ort: OrtSettings };
+
+/** The options with every default filled in. */
+export function workerSettings(o: GpuWorkerOptions = {}): WorkerSettings {
+  return { ...WORKER_DEFAULTS, ...o, ort: { ...WORKER_DEFAULTS.ort, ...o.ort } };
+}
+
+/** What the environment sets for a worker process (the onnxruntime settings, the stage polling). */
+export function workerEnvironment(env: Environment): GpuWorkerOptions {
+  return { ort: env.ort, ...(env.simPollMs !== undefined ? { simPollMs: env.simPollMs } : {}) };
+}
+
+/** A subject-safe device id, unique per container when replicas share one command line. */
+export function defaultDeviceId(env: Environment): string {
+  return env.deviceId ?? `gpu-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}`;
+}

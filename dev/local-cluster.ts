@@ -1,0 +1,122 @@
+// A local serving cluster as separate processes: a planner, a dispatcher and N simulated GPU
+// workers, each forked and supervised (restarted on a crash) by the bus Supervisor. Used by
+// `meshserve start` and the reliability tests (which kill, add and drain worker processes);
+// docker-compose runs the same actors through `meshserve worker|dispatcher|planner`.
+
+import {
+  type ActorSystem,
+  type Logger,
+  type SupervisedActor,
+  type SupervisedActorOptions,
+  Supervisor,
+} from '../bus/index.js';
+import type { DispatcherOptions } from '../config/dispatcher.js';
+import type { PlannerConfigInput } from '../config/planner.js';
+import { type GpuWorkerOptions, workerSettings } from '../config/worker.js';
+import { ACTOR_MODULES } from '../serving/actor-modules.js';
+import { liveDevices } from '../serving/planner-actor/cluster-state.js';
+import { RuntimeKeys } from '../serving/protocol/keys.js';
+
+export interface LocalClusterOptions {
+  natsUrl: string;
+  redisUrl: string;
+  workers: number;
+  planner?: PlannerConfigInput;
+  dispatcher?: DispatcherOptions;
+  /** Options of every GPU worker. */
+  worker?: GpuWorkerOptions;
+  /** Registry heartbeat interval of every process (ms); default the bus's. */
+  heartbeatIntervalMs?: number;
+  /** Crash restarts allowed per process (the Supervisor's maxRestarts); default 3. */
+  maxRestarts?: number;
+  /** Extra Node options for every process (e.g. `--expose-gc` to measure memory). */
+  execArgv?: string[];
+  /** Time allowed for every process to come up and register (ms). Default 60 000. */
+  readyTimeoutMs?: number;
+  /** LOG_LEVEL of every process. */
+  logLevel: string;
+  /** Where the supervisor logs. */
+  log: Logger;
+}
+
+export interface LocalCluster {
+  readonly supervisor: Supervisor;
+  /** Names of the worker processes started so far (also by addWorker). */
+  readonly workerNames: readonly string[];
+  /** Starts one more GPU worker process; resolves once its device is registered. */
+  addWorker(name: string): Promise<SupervisedActor>;
+  stop(): Promise<void>;
+}
+
+/** How long a worker's drain may take beyond its own drain timeout before the supervisor kills it. */
+const DRAIN_MARGIN_MS = 10_000;
+
+async function withTimeout<T>(what: string, timeoutMs: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${timeoutMs} ms`)), timeoutMs)),
+  );
+  return await Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Waits until every device in `names` is registered (actor ready and device entry written). */
+async function untilRegistered(system: ActorSystem, names: readonly string[], timeoutMs: number): Promise<void> {
+  const keys = new RuntimeKeys(system.subjects.prefix);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const live = new Set((await liveDevices(system, keys)).map((d) => d.id));
+    if (names.every((n) => live.has(n))) return;
+    if (Date.now() > until) throw new Error('GPU workers did not register in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function launchCluster(system: ActorSystem, o: LocalClusterOptions): Promise<LocalCluster> {
+  const supervisor = new Supervisor({ log: o.log });
+  const env = { NATS_URL: o.natsUrl, REDIS_URL: o.redisUrl, LOG_LEVEL: o.logLevel };
+  const common: Partial<SupervisedActorOptions> = {
+    env,
+    heartbeatIntervalMs: o.heartbeatIntervalMs,
+    maxRestarts: o.maxRestarts,
+    execArgv: o.execArgv,
+  };
+  const timeout = o.readyTimeoutMs ?? 60_000;
+  const worker: GpuWorkerOptions = o.worker ?? {};
+  const workerNames: string[] = [];
+  const startWorker = (name: string): SupervisedActor => {
+    workerNames.push(name);
+    return supervisor.start({
+      ...common,
+      name,
+      ...ACTOR_MODULES.worker,
+      constructorArgs: [worker],
+      stopTimeoutMs: workerSettings(worker).drainTimeoutMs + DRAIN_MARGIN_MS,
+    });
+  };
+  const children = [
+    supervisor.start({ ...common, name: 'planner', ...ACTOR_MODULES.planner, constructorArgs: [o.planner ?? {}] }),
+    supervisor.start({
+      ...common,
+      name: 'dispatcher',
+      ...ACTOR_MODULES.dispatcher,
+      constructorArgs: [o.dispatcher ?? {}],
+    }),
+    ...Array.from({ length: o.workers }, (_, i) => startWorker(`gpu-${i}`)),
+  ];
+  const stop = (): Promise<void> => supervisor.stopAll();
+  try {
+    await withTimeout('cluster processes not ready', timeout, Promise.all(children.map((c) => c.ready())));
+    // Ready processes have registered their actors; wait until every device entry is there too.
+    await untilRegistered(system, workerNames, timeout);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const addWorker = async (name: string): Promise<SupervisedActor> => {
+    const child = startWorker(name);
+    await withTimeout(`worker ${name} not ready`, timeout, child.ready());
+    await untilRegistered(system, [name], timeout);
+    return child;
+  };
+  return { supervisor, workerNames, addWorker, stop };
+}

@@ -1,0 +1,290 @@
+// Private nats-server / redis-server child processes on free loopback ports.
+//
+// Used by the test harness (test/helpers/servers.ts), the benchmarks and `meshserve start`.
+// Every server started here is tracked and killed when this process exits, however it exits
+// (normal exit, test failure, uncaught error), so a failing test never leaves servers behind.
+// `restart()` brings a server back on the SAME port, which fault tests rely on.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface LocalServer {
+  /** Client URL, e.g. nats://127.0.0.1:41234 or redis://127.0.0.1:41235. */
+  readonly url: string;
+  readonly port: number;
+  /** Pid of the current child process (changes after restart). */
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  /** Graceful stop (SIGTERM), waits for the process to exit. */
+  stop(): Promise<void>;
+  /** Hard kill (SIGKILL), waits for the process to exit: simulates a crash. */
+  kill(): Promise<void>;
+  /** Start again on the same port (stops first if running) and wait until it accepts connections. */
+  restart(): Promise<void>;
+  /** Stop and remove the server's temporary directory. */
+  close(): Promise<void>;
+}
+
+export interface NatsServerOptions {
+  /** Port to listen on; a free one is chosen when omitted. */
+  port?: number;
+  /** Enable JetStream (stored in the server's temporary directory). */
+  jetstream?: boolean;
+  /** Path of the binary; found on PATH or in /usr/sbin otherwise. */
+  binary?: string;
+  /** A nats-server config file (`-c`), e.g. users and permissions; port and address still come from here. */
+  configFile?: string;
+  /** Extra environment for the server, e.g. passwords the config file references as `$VAR`. */
+  env?: Record<string, string>;
+}
+
+export interface RedisServerOptions {
+  port?: number;
+  binary?: string;
+  /** Require this password (`--requirepass`); the returned url carries it (`redis://:<password>@...`). */
+  password?: string;
+}
+
+const READY_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Kills every server this process started. Synchronous so it can run in an 'exit' hook. */
+export function killAllLocalServers(): void {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', killAllLocalServers);
+}
+
+/** Finds a binary on PATH or in the sbin directories Debian uses for nats-server. */
+export function findBinary(name: string): string {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${name} not found on PATH or in /usr/sbin; run scripts/ensure-servers.sh to install it`);
+}
+
+/** Asks the kernel for a free loopback port. */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, name: string, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited before accepting connections on port ${port}: ${stderr().trim()}`);
+    }
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${name} did not accept connections on port ${port} within ${READY_TIMEOUT_MS} ms`);
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** A child server process that can be stopped, killed and restarted on a fixed port. */
+class ChildServer implements LocalServer {
+  private child: ChildProcess | undefined;
+  private stderrTail = '';
+
+  constructor(
+    private readonly name: string,
+    private readonly binary: string,
+    private readonly args: string[],
+    readonly port: number,
+    readonly url: string,
+    private readonly dir: string,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async start(): Promise<void> {
+    installExitHook();
+    this.stderrTail = '';
+    // Own process group: a terminal's Ctrl-C reaches `meshserve start` and its actors, which drain
+    // against live servers before start stops these itself (the exit hook still kills them).
+    const child = spawn(this.binary, this.args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+      env: { ...process.env, ...this.env },
+    });
+    this.child = child;
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    // Keep the last few KB of stderr for error messages (nats-server logs there).
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-4096);
+    });
+    child.once('error', (err) => {
+      this.stderrTail += `\n${err.message}`;
+    });
+    await waitForPort(this.port, child, this.name, () => this.stderrTail);
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    child.kill(sig);
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await waitForExit(child);
+    clearTimeout(timer);
+  }
+
+  stop(): Promise<void> {
+    return this.signal('SIGTERM');
+  }
+
+  kill(): Promise<void> {
+    return this.signal('SIGKILL');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<LocalServer> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'meshserve-nats-'));
+  const args = ['-a', '127.0.0.1', '-p', String(port)];
+  if (options.configFile) args.unshift('-c', options.configFile);
+  if (options.jetstream) args.push('-js', '-sd', dir);
+  const server = new ChildServer(
+    'nats-server',
+    options.binary ?? findBinary('nats-server'),
+    args,
+    port,
+    `nats://127.0.0.1:${port}`,
+    dir,
+    options.env,
+  );
+  await server.start();
+  return server;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<LocalServer> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'meshserve-redis-'));
+  // No persistence: a restarted test server starts empty, like a fresh deployment.
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--loglevel',
+    'warning',
+  ];
+  if (options.password) args.push('--requirepass', options.password);
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  const server = new ChildServer(
+    'redis-server',
+    options.binary ?? findBinary('redis-server'),
+    args,
+    port,
+    `redis://${auth}127.0.0.1:${port}`,
+    dir,
+  );
+  await server.start();
+  return server;
+}
+
+export interface LocalInfrastructure {
+  natsUrl: string;
+  redisUrl: string;
+  /** Servers started here (empty when both URLs were given). */
+  started: LocalServer[];
+  /** Stops the servers started here; leaves given ones alone. */
+  close(): Promise<void>;
+}
+
+/**
+ * Uses the given URLs, and starts a private nats-server / redis-server for each one missing
+ * (free ports). What `meshserve start` runs on when NATS_URL / REDIS_URL are not set.
+ */
+export async function startLocalInfrastructure(
+  urls: { natsUrl?: string; redisUrl?: string } = {},
+): Promise<LocalInfrastructure> {
+  const started: LocalServer[] = [];
+  const startIfMissing = async (url: string | undefined, start: () => Promise<LocalServer>): Promise<string> => {
+    if (url) return url;
+    const server = await start();
+    started.push(server);
+    return server.url;
+  };
+  try {
+    const natsUrl = await startIfMissing(urls.natsUrl, () => startNatsServer({ jetstream: true }));
+    const redisUrl = await startIfMissing(urls.redisUrl, () => startRedisServer());
+    const close = async (): Promise<void> => {
+      await Promise.all(started.map((s) => s.close()));
+    };
+    return { natsUrl, redisUrl, started, close };
+  } catch (err) {
+    await Promise.all(started.map((s) => s.close()));
+    throw err;
+  }
+}

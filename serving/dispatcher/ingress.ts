@@ -1,0 +1,69 @@
+// Reading a public request off `ms.infer.<model>`: its encoding (from the headers), its body
+// (MessagePack, or JSON with the content-type header), validated against InferRequest. A request
+// that fails any step is answered with an error naming what was wrong.
+import type { Msg } from '@nats-io/transport-node';
+import { decode, type Encoding, encodingOf, formatIssues } from '../../bus/index.js';
+import { naturalOrder } from '../natural-order.js';
+import { InferRequest } from '../protocol/messages.js';
+
+export type Ingress =
+  | {
+      readonly ok: true;
+      readonly reply: string;
+      readonly encoding: Encoding;
+      readonly model: string;
+      readonly request: InferRequest;
+    }
+  /** Not a request: answered with `reason` (the client's id echoed when it could be read). */
+  | {
+      readonly ok: false;
+      readonly reply: string;
+      readonly encoding: Encoding;
+      readonly model: string;
+      readonly id: string;
+      readonly reason: string;
+    };
+
+/**
+ * The request in `msg`; `prefixLength` cuts the model name (which may hold dots) out of the
+ * subject. Undefined for a message without a reply subject: there is nobody to answer.
+ */
+export function readRequest(msg: Msg, prefixLength: number): Ingress | undefined {
+  const model = msg.subject.slice(prefixLength);
+  const reply = msg.reply;
+  if (!reply) return undefined;
+  const fail = (encoding: Encoding, id: string, reason: string): Ingress => ({
+    ok: false,
+    reply,
+    encoding,
+    model,
+    id,
+    reason,
+  });
+  let encoding: Encoding;
+  try {
+    encoding = encodingOf(msg.headers);
+  } catch (err) {
+    return fail('msgpack', '', `unparsable message headers: ${(err as Error).message}`);
+  }
+  let body: unknown;
+  try {
+    body = decode(msg.data, encoding) ?? {};
+  } catch (err) {
+    return fail(encoding, '', `malformed ${encoding} body: ${(err as Error).message}`);
+  }
+  const rawId = typeof body === 'object' && body !== null ? (body as { id?: unknown }).id : undefined;
+  const parsed = InferRequest.safeParse(body);
+  if (!parsed.success)
+    return fail(encoding, typeof rawId === 'string' ? rawId : '', `invalid request: ${formatIssues(parsed.error)}`);
+  return { ok: true, reply, encoding, model, request: parsed.data };
+}
+
+/** Why a request for `model` is refused: the model is not served (and what is). */
+export function notServed(model: string, served: string[]): string {
+  const known = served.sort(naturalOrder);
+  const list = known.length
+    ? ` (served: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})`
+    : ' (no placement yet)';
+  return `model "${model}" is not served${list}`;
+}

@@ -1,0 +1,347 @@
+// The life of a request at a dispatcher: taken in (or answered at once), admitted on a group or
+// rejected, sent to the group's first stage, then answered from its completion — or routed again
+// once when its group fails it while its deadline allows, or answered with an error naming the
+// failure, or by its timer at the deadline + grace. Exactly one reply per request.
+import type { Msg } from '@nats-io/transport-node';
+import { ulid } from 'ulid';
+import {
+  decode,
+  type Encoding,
+  encode,
+  isNoResponders,
+  type Logger,
+  type Outbox,
+  parseOrThrow,
+  respondError,
+  respondMalformed,
+} from '../../bus/index.js';
+import { nowSeconds } from '../clock.js';
+import { Completion, type StageWork } from '../protocol/messages.js';
+import { admit } from './admission.js';
+import type { GroupTable, MeshGroup } from './groups.js';
+import type { GroupHealth } from './health.js';
+import { notServed, readRequest } from './ingress.js';
+import { type Booking, correctFromCompletion } from './lateness.js';
+import { sendReply, timings } from './replies.js';
+import { type ModelCounters, ms } from './stats.js';
+
+/** A request taken in: what its reply needs, whatever becomes of it. */
+export interface Request {
+  readonly id: string;
+  readonly model: string;
+  readonly reply: string;
+  readonly encoding: Encoding;
+  readonly arrival: number;
+  /** Epoch s; Infinity = no SLO. */
+  readonly deadline: number;
+  readonly input: unknown;
+  /** The group whose failure made it be routed again (it is routed again at most once). */
+  readonly retriedFrom?: string;
+}
+
+/** A request booked on a group, waiting for its completion. */
+export interface Inflight extends Request, Booking {
+  /** Internal id, also the last token of the completion subject; a retry gets a new one. */
+  readonly rid: string;
+  readonly group: MeshGroup;
+  readonly dispatched: number;
+  /** Estimated finish (epoch s, with the fixed overhead). */
+  readonly estimatedFinish: number;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** What the requests need of their dispatcher. */
+export interface RequestsContext {
+  /** The dispatcher's id, in error messages. */
+  readonly dispatcher: string;
+  readonly log: Logger;
+  readonly table: GroupTable;
+  readonly health: GroupHealth;
+  /** Stage work and client replies: held while NATS is down instead of dropped. */
+  readonly outbox: Outbox;
+  /** `ms.dispatch.<dispatcher>.`: completions arrive on it plus a request's rid. */
+  readonly completionBase: string;
+  /**
+   * Appended to every request id: stage shards key their partial results by it, and requests of
+   * several dispatchers meet in the same groups. The random end of the dispatcher's ULID.
+   */
+  readonly ridSuffix: string;
+  /** Length of `ms.infer.`, to cut the model name out of a subject. */
+  readonly inferPrefixLength: number;
+  readonly options: { readonly graceMs: number; readonly noSloTimeoutMs: number };
+  /** The smallest back-off after "no responders" (s). */
+  readonly probeInterval: number;
+  counter(model: string): ModelCounters;
+  /** A request was booked on `group` at `t` (other dispatchers hear of it). */
+  booked(group: MeshGroup, model: string, t: number): void;
+  /** A request of `model` was served by `group` in `seconds`. */
+  served(model: string, group: string, seconds: number): void;
+  /** Pings a device now (its group had "no responders"). */
+  probe(device: string): void;
+  /** The server's max payload, once connected. */
+  maxPayload(): number | undefined;
+}
+
+export class Requests {
+  /** Booked requests by rid. */
+  readonly inflight = new Map<string, Inflight>();
+  private nextRid = 0;
+
+  constructor(private readonly c: RequestsContext) {}
+
+  /**
+   * Routes a request again (once, while its deadline allows) after its group failed it; else answers
+   * with the failure.
+   */
+  retry(inf: Inflight, why: string): void {
+    this.release(inf);
+    inf.group.errors++;
+    const groups = this.c.table.routesFor(inf.model);
+    if (inf.retriedFrom !== undefined) {
+      this.finishError(inf, `${why} (after a retry from group ${inf.retriedFrom})`);
+      return;
+    }
+    if (nowSeconds() >= inf.deadline) {
+      this.finishError(inf, `${why}; its deadline has passed, no retry`);
+      return;
+    }
+    if (!groups) {
+      this.finishError(inf, `${why}; model "${inf.model}" is no longer served`);
+      return;
+    }
+    // Booked again under a fresh id: a late completion from the failed group can no longer answer it.
+    const { id, model, reply, encoding, arrival, deadline, input } = inf;
+    this.#route(
+      { id, model, reply, encoding, arrival, deadline, input, retriedFrom: inf.group.id },
+      groups,
+      nowSeconds(),
+      { why, failed: inf },
+    );
+  }
+
+  /** A message on `ms.infer.<model>`: answered at once, or booked on a group. */
+  take(msg: Msg): void {
+    const arrival = nowSeconds();
+    let taken: ReturnType<typeof readRequest>;
+    try {
+      taken = readRequest(msg, this.c.inferPrefixLength);
+      if (!taken) {
+        this.c.log.debug({ subject: msg.subject }, 'request without a reply subject dropped');
+        return;
+      }
+      if (!taken.ok) {
+        this.#answerError(taken.reply, taken.encoding, taken.id, taken.model, arrival, taken.reason);
+        return;
+      }
+      const { reply, encoding, model, request } = taken;
+      const id = request.id ?? ulid();
+      const groups = this.c.table.routesFor(model);
+      if (!groups) {
+        this.#answerError(reply, encoding, id, model, arrival, notServed(model, this.c.table.servedModels()));
+        return;
+      }
+      const counters = this.c.counter(model);
+      counters.requests++;
+      counters.windowRequests++;
+      const deadline = request.slo === undefined ? Infinity : arrival + request.slo;
+      this.#route({ id, model, reply, encoding, arrival, deadline, input: request.input }, groups, arrival);
+    } catch (err) {
+      this.c.log.error({ err, subject: msg.subject }, 'request handling failed');
+      if (!msg.reply) return;
+      const id = taken?.ok ? (taken.request.id ?? '') : (taken?.id ?? '');
+      const why = `internal error: ${(err as Error).message}`;
+      this.#answerError(msg.reply, taken?.encoding ?? 'msgpack', id, taken?.model ?? '', arrival, why);
+    }
+  }
+
+  /**
+   * Admits `req` at `t` on the group with the earliest finish, or answers it. `retry`: why it is
+   * routed again, and the booking that failed (an error reply names that group).
+   */
+  #route(req: Request, groups: readonly MeshGroup[], t: number, retry?: { why: string; failed: Inflight }): void {
+    const decision = admit(
+      groups,
+      req.model,
+      t,
+      req.deadline,
+      (g) => this.c.table.routable(g, t),
+      (g) => this.c.health.readmit(g),
+    );
+    const failed = retry && { ...req, group: retry.failed.group, dispatched: retry.failed.dispatched };
+    if (decision.kind === 'no-group') {
+      this.finishError(failed ?? req, `${retry ? `${retry.why}; ` : ''}no live group serves model "${req.model}"`);
+      return;
+    }
+    const { group, finish } = decision;
+    if (decision.kind === 'reject' && failed) {
+      const late = ms(finish - req.deadline).toFixed(1);
+      this.finishError(failed, `${retry.why}; a retry on group ${group.id} would finish ${late} ms past the deadline`);
+      return;
+    }
+    if (decision.kind === 'reject') {
+      this.c.counter(req.model).rejected++;
+      group.routed++;
+      const slo = ms(req.deadline - req.arrival).toFixed(1);
+      sendReply(this.c.outbox, this.c.log, req.reply, req.encoding, {
+        id: req.id,
+        model: req.model,
+        status: 'rejected',
+        group: group.id,
+        reason: `earliest estimated finish ${ms(finish - req.arrival).toFixed(1)} ms (group ${group.id}) exceeds the SLO of ${slo} ms`,
+        timings: timings(req.arrival, { estimatedFinish: finish }),
+      });
+      return;
+    }
+    const estimatedFinish = group.latency.commit(req.model, t);
+    this.c.booked(group, req.model, t);
+    group.routed++;
+    group.inflight++;
+    const rid = (this.nextRid++).toString(36) + this.c.ridSuffix;
+    const timeoutMs =
+      req.deadline === Infinity
+        ? this.c.options.noSloTimeoutMs
+        : (req.deadline - nowSeconds()) * 1000 + this.c.options.graceMs;
+    const inf: Inflight = {
+      ...req,
+      rid,
+      group,
+      estimatedFinish,
+      estimatedExit: estimatedFinish - group.latency.clocks.overhead,
+      shiftAtCommit: group.shift,
+      dispatched: nowSeconds(),
+      timer: setTimeout(() => this.#timedOut(rid), Math.max(0, timeoutMs)),
+    };
+    this.inflight.set(rid, inf);
+    const work: StageWork = {
+      rid,
+      model: req.model,
+      group: group.id,
+      stage: 0,
+      input: req.input,
+      done: this.c.completionBase + rid,
+    };
+    try {
+      // The reply subject turns a vanished stage into an immediate "no responders" at `done`.
+      this.c.outbox.publish(group.firstStage, encode(work), { reply: work.done });
+    } catch (err) {
+      this.release(inf);
+      const max = this.c.maxPayload();
+      const tooLarge = /max_payload/.test((err as Error).message) && max !== undefined;
+      this.finishError(
+        inf,
+        tooLarge
+          ? `input too large: the stage message exceeds the NATS max payload of ${max} bytes (send large tensors in chunks or raise max_payload)`
+          : `could not dispatch: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** A message on the dispatcher's completion subject. */
+  complete(msg: Msg): void {
+    const rid = msg.subject.slice(this.c.completionBase.length);
+    const inf = this.inflight.get(rid);
+    if (!inf) {
+      // Already answered (timeout, retry) or a duplicate; workers never ask for a reply, anyone else is told.
+      const message = `no request "${rid}" is in flight at dispatcher ${this.c.dispatcher}`;
+      respondError(msg, { name: 'UnknownRequestError', message, code: 'UNKNOWN_REQUEST' }, this.c.log);
+      return;
+    }
+    if (isNoResponders(msg)) {
+      this.#noResponders(inf);
+      return;
+    }
+    let done: Completion;
+    try {
+      done = parseOrThrow(Completion, decode(msg.data), 'completion');
+    } catch (err) {
+      this.c.log.warn({ err, rid }, 'invalid completion');
+      respondMalformed(msg, 'completion', err, this.c.log);
+      return; // the request's timer answers it
+    }
+    const g = inf.group;
+    this.release(inf);
+    correctFromCompletion(g, inf, done.finish, nowSeconds());
+    if (!done.ok) {
+      g.errors++;
+      this.finishError(inf, done.error ?? 'stage failed');
+      return;
+    }
+    g.ok++;
+    g.backoff = 0;
+    const replied = nowSeconds();
+    g.lastOkAt = replied;
+    const within = replied <= inf.deadline;
+    this.c.counter(inf.model).served(replied - inf.arrival, within);
+    this.c.served(inf.model, g.id, replied - inf.arrival);
+    sendReply(this.c.outbox, this.c.log, inf.reply, inf.encoding, {
+      id: inf.id,
+      model: inf.model,
+      status: 'ok',
+      output: done.output,
+      group: g.id,
+      ...(inf.deadline === Infinity ? {} : { withinSlo: within }),
+      ...(inf.retriedFrom === undefined ? {} : { retriedFrom: inf.retriedFrom }),
+      timings: timings(inf.arrival, {
+        dispatched: inf.dispatched,
+        start: done.start,
+        finish: done.finish,
+        estimatedFinish: inf.estimatedFinish,
+        replied,
+      }),
+    });
+  }
+
+  /**
+   * A stage of the group had nobody subscribed: out of routing for a back-off, its devices pinged
+   * at once — a crashed one is then lost and its requests rerouted.
+   */
+  #noResponders(inf: Inflight): void {
+    const g = inf.group;
+    if (this.c.health.noResponders(g, nowSeconds(), this.c.probeInterval)) for (const d of g.devices) this.c.probe(d);
+    this.retry(inf, `group ${g.id} has a stage with no live workers (no responders)`);
+  }
+
+  #timedOut(rid: string): void {
+    const inf = this.inflight.get(rid);
+    if (!inf) return;
+    this.release(inf);
+    inf.group.errors++;
+    this.finishError(
+      inf,
+      `no completion from group ${inf.group.id} by the deadline + ${this.c.options.graceMs} ms grace`,
+    );
+  }
+
+  release(inf: Inflight): void {
+    if (!this.inflight.delete(inf.rid)) return;
+    clearTimeout(inf.timer);
+    inf.group.inflight--;
+    this.c.table.release(inf.group);
+  }
+
+  /** Answers a request taken in with an error; `group` and `dispatched` when it had been booked. */
+  finishError(req: Request & Partial<Pick<Inflight, 'group' | 'dispatched'>>, reason: string): void {
+    this.c.counter(req.model).errors++;
+    sendReply(this.c.outbox, this.c.log, req.reply, req.encoding, {
+      id: req.id,
+      model: req.model,
+      status: 'error',
+      reason,
+      ...(req.group ? { group: req.group.id } : {}),
+      ...(req.retriedFrom === undefined ? {} : { retriedFrom: req.retriedFrom }),
+      timings: timings(req.arrival, { dispatched: req.dispatched }),
+    });
+  }
+
+  /** Errors before a request is taken in (bad body, unknown model). */
+  #answerError(reply: string, encoding: Encoding, id: string, model: string, arrival: number, reason: string): void {
+    if (this.c.table.routesFor(model)) this.c.counter(model).errors++;
+    sendReply(this.c.outbox, this.c.log, reply, encoding, {
+      id,
+      model,
+      status: 'error',
+      reason,
+      timings: timings(arrival, {}),
+    });
+  }
+}

@@ -1,0 +1,42 @@
+// What the planner reads of the cluster in Redis: the live GPU devices and the model profiles
+// (`ms:profile:<model>`, zoo names as fallback). Also used by `meshserve start`, `replay` and
+// `profile` to hand profiles to the planner.
+import type { Redis } from 'ioredis';
+import type { ActorServices } from '../../bus/index.js';
+import type { ModelProfile } from '../../planner/types.js';
+import { ZOO_NAMES, zooProfile } from '../../planner/zoo.js';
+import { naturalOrder } from '../natural-order.js';
+import { RuntimeKeys } from '../protocol/keys.js';
+import { DeviceInfo, GPU_WORKER_KIND } from '../protocol/messages.js';
+
+/** Profile of a model: from Redis, else the zoo (`bert-1.3b`, or a replica name like `bert-1.3b-7`). */
+export function zooFallback(name: string): ModelProfile | undefined {
+  if (ZOO_NAMES.includes(name)) return zooProfile(name);
+  const m = /^(.*)-\d+$/.exec(name);
+  return m && ZOO_NAMES.includes(m[1]) ? zooProfile(m[1], name) : undefined;
+}
+
+/** Writes profiles to `ms:profile:<model>` (what the planner reads). */
+export async function storeProfiles(redis: Redis, profiles: readonly ModelProfile[], prefix = 'ms'): Promise<void> {
+  const keys = new RuntimeKeys(prefix);
+  const tx = redis.multi();
+  for (const p of profiles) tx.set(keys.profile(p.name), JSON.stringify(p));
+  await tx.exec();
+}
+
+/** Live GPU devices: registered actors of kind GpuWorker with a device entry, in natural id order. */
+export async function liveDevices(
+  system: Pick<ActorServices, 'list' | 'redis'>,
+  keys: RuntimeKeys,
+): Promise<DeviceInfo[]> {
+  const redis = system.redis;
+  if (!redis) throw new Error('the planner needs Redis');
+  const actors = (await system.list()).filter((a) => a.kind === GPU_WORKER_KIND && a.state === 'ready');
+  const devices: DeviceInfo[] = [];
+  for (const a of actors) {
+    const hash = await redis.hgetall(keys.device(a.name));
+    const parsed = DeviceInfo.safeParse(hash);
+    if (parsed.success) devices.push(parsed.data);
+  }
+  return devices.sort((a, b) => naturalOrder(a.id, b.id));
+}

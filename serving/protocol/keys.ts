@@ -1,0 +1,37 @@
+// Redis keys of the runtime's cluster state (docs/protocol.md lists them all).
+
+/** Redis keys of the runtime's cluster state (all readable with redis-cli). */
+export class RuntimeKeys {
+  constructor(readonly prefix: string = 'ms') {}
+  /** HASH: a GPU worker's device: id, memoryBytes, executor, host, pid, registeredAt (TTL, refreshed). */
+  device(id: string): string {
+    return `${this.prefix}:device:${id}`;
+  }
+  /** STRING: JSON ModelProfile (planner/profile.ts format). */
+  profile(model: string): string {
+    return `${this.prefix}:profile:${model}`;
+  }
+  profilePattern(): string {
+    return `${this.prefix}:profile:*`;
+  }
+  /** STRING: observed request rate of a model, req/s (written by the dispatcher, with a TTL). */
+  rate(model: string): string {
+    return `${this.prefix}:rate:${model}`;
+  }
+  /** STRING: JSON RuntimePlacement of one version. */
+  placement(version: number): string {
+    return `${this.prefix}:placement:${version}`;
+  }
+  /** STRING: JSON of the placement in force. */
+  currentPlacement(): string {
+    return `${this.prefix}:placement:current`;
+  }
+  /** STRING: JSON `{ at, reason, error }` of the planner's last failed attempt; deleted when one succeeds. */
+  placementError(): string {
+    return `${this.prefix}:placement:error`;
+  }
+  /** Counter INCRed for each new placement version. */
+  placementVersion(): string {
+    return `${this.prefix}:placement:version`;
+  }
+}
