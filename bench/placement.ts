@@ -13,9 +13,6 @@ import { multiModelWorkload, slosFromScale } from '../planner/workload/multi-mod
 import { synthesiseConfigs, zooProfile } from '../planner/zoo.js';
 import { median, positiveOption } from './measure.js';
 
-/** The reference's numba search on the test profile, this machine (issue 4): AlpaServe greedy 4 s, SR 2.3 s. */
-const REFERENCE_SECONDS = { greedy: 4, sr: 2.3 };
-
 function testProfile(name: string): ModelProfile {
   return {
     name,
@@ -96,10 +93,5 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `  beam ${beam} vs greedy: score ${beamRow.result.score > greedy.result.score ? 'higher' : 'not higher'} (${(beamRow.result.score - greedy.result.score).toExponential(2)}), attainment ${beamRow.result.attainment.toFixed(4)} vs ${greedy.result.attainment.toFixed(4)}; beam/greedy time ${(beamRow.seconds / greedy.seconds).toFixed(1)}×`,
     );
-    if (kind === 'test') {
-      console.log(
-        `  vs the reference's numba search here: greedy ${(greedy.seconds / REFERENCE_SECONDS.greedy).toFixed(2)}× its 4 s (1 thread), ${(rows[2][1].seconds / REFERENCE_SECONDS.greedy).toFixed(2)}× (2 workers); SR ${(rows[0][1].seconds / REFERENCE_SECONDS.sr).toFixed(2)}× its 2.3 s`,
-      );
-    }
   }
 }

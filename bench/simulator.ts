@@ -1,8 +1,9 @@
 // `npm run bench -- simulator [--requests=N] [--reps=R]`: the simulator's speed and memory on the
-// fixed scenario the reference's fast simulator is quoted on (issue 3): 64 devices as 16 groups of
-// (op 1, pp 4), each hosting 8 of 32 models whose single-device latency is 100 ms (pp 4: four
-// 26 ms stages, 0.5 GB per device); Gamma arrivals at 600 req/s total, CV 4, power-law
-// popularity, SLO 0.5 s. Times the simulation only (the workload is generated beforehand).
+// fixed scenario of the side-by-side harness against the reference's compiled simulator
+// (docs/benchmarks.md): 64 devices as 16 groups of (op 1, pp 4), each hosting 8 of 32 models whose
+// single-device latency is 100 ms (pp 4: four 26 ms stages, 0.5 GB per device); Gamma arrivals at 600
+// req/s total, CV 4, power-law popularity, SLO 0.5 s. Times the simulation only (the workload is
+// generated beforehand).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DISPATCH_POLICIES, Simulator } from '../planner/simulator.js';
@@ -11,8 +12,6 @@ import { multiModelWorkload } from '../planner/workload/multi-model.js';
 import { takeRequests } from '../planner/workload/slice.js';
 import { median, positiveOption } from './measure.js';
 
-/** The reference's compiled (numba) fast simulator on this scenario, one core of this machine (issue 3). */
-const REFERENCE_REQ_PER_S = 19e6;
 const TOTAL_RATE = 600;
 
 function scenario(): { profiles: ModelProfile[]; placement: Placement } {
@@ -90,7 +89,7 @@ export async function run(args: string[]): Promise<void> {
     rates[policy] = rate;
     console.log(
       `  ${policy.padEnd(17)} median ${(median(times) * 1e3).toFixed(1)} ms  ${(rate / 1e6).toFixed(1)} M req/s` +
-        `  (${(rate / REFERENCE_REQ_PER_S).toFixed(2)}× the reference's 19 M req/s)  attainment ${attainment.toFixed(4)}`,
+        `  attainment ${attainment.toFixed(4)}`,
     );
   }
   if (rates['earliest-finish'] && rates['last-stage-clock']) {

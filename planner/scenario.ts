@@ -1,7 +1,7 @@
 // Scenario files for `meshserve simulate`: a cluster, the models (zoo names or inline / file
 // profiles), the groups of a placement, the workload (synthetic, our trace format, or an Azure
 // trace replay, real or synthetic) and the SLO. Validated with zod; errors name the field.
-// The format is documented in README ("Planner: profiles, workloads, simulator"). The planner does
+// The format is documented in docs/planner.md ("Scenario files"). The planner does
 // no I/O: the files a scenario names are read through the ScenarioFiles it is given
 // (dev/planner-files.ts reads them from disk).
 import { resolve } from 'node:path';

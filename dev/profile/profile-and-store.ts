@@ -47,7 +47,7 @@ export async function profileAndStore(spec: TransformerSpec, o: ProfileRunOption
   }
 }
 
-/** The measured stages as a Markdown table (what the command prints and the README quotes). */
+/** The measured stages as a Markdown table (what the command prints). */
 export function formatProfileTable(m: MeasuredProfile): string {
   const f = (x: number) => x.toFixed(2);
   const lines = [

@@ -57,7 +57,7 @@ export interface LayoutSearchOptions {
   readonly beamLayouts?: number;
 }
 
-/** Defaults chosen by the placement bench (README, "Placement and experiments"). */
+/** Defaults chosen by the placement bench (docs/benchmarks.md, "placement"). */
 export const BEAM_DEFAULTS = { expandModels: 3, expandGroups: 3, beamLayouts: 2 } as const;
 
 function better(a: LayoutSolution, b: LayoutSolution | undefined): boolean {

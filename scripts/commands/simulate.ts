@@ -15,9 +15,7 @@ function parsePolicy(v: string): DispatchPolicy {
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description(
-      'simulate a placement on a workload from a scenario file (see README, "Planner: profiles, workloads, simulator")',
-    )
+    .description('simulate a placement on a workload from a scenario file (the format: docs/planner.md)')
     .argument('<scenario>', 'scenario JSON file (e.g. examples/scenario.json)')
     .option('--json', 'print the result as JSON')
     .option(

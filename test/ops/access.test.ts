@@ -215,9 +215,9 @@ test('redis: the password works, no password is refused', async () => {
   bare.disconnect();
 });
 
-test('the README ACL table says what permissionTable() grants', () => {
-  const readme = readFileSync(`${root}README.md`, 'utf8');
-  const section = readme.split('### Access control (NATS users)')[1]?.split('\n### ')[0] ?? '';
+test('the ACL table of docs/operations.md says what permissionTable() grants', () => {
+  const doc = readFileSync(`${root}docs/operations.md`, 'utf8');
+  const section = doc.split('\n## Access control\n')[1]?.split('\n## ')[0] ?? '';
   const table = permissionTable();
   const subjects = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]).sort();
   const rows = new Map<string, { publish: string[]; subscribe: string[] }>();
@@ -231,7 +231,7 @@ test('the README ACL table says what permissionTable() grants', () => {
     assert.deepEqual(
       rows.get(user),
       { publish: [...table[user].publish].sort(), subscribe: [...table[user].subscribe].sort() },
-      `README row for ${user}`,
+      `docs/operations.md row for ${user}`,
     );
   }
 });

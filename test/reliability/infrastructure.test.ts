@@ -6,7 +6,7 @@
 //
 // What no server can answer: nats.js drops whatever a client publishes while it is disconnected,
 // and a message inside the server when it dies is gone. Only the client's own timeout covers
-// those (README, "Client-side timeouts"); the test checks that they are exactly the requests
+// those (docs/reliability.md, "Client-side timeouts"); the test checks that they are exactly the requests
 // sent from just before the kill until the client had reconnected.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -73,7 +73,7 @@ describe('serving runtime: fidelity against the simulator', () => {
     assert.ok(f.overModel.p50 < 0.002, `reply − estimate p50 ${(f.overModel.p50 * 1e3).toFixed(2)} ms`);
     // p99: the issue's bar is 10 ms; this test runs client, dispatcher and 8 workers on one event
     // loop next to other test files on 2 cores, so it only guards against gross regressions.
-    // README quotes the figures of `meshserve replay` on separate processes.
+    // docs/benchmarks.md quotes the figures of `meshserve replay` on separate processes.
     assert.ok(f.overModel.p99 < 0.05, `reply − estimate p99 ${(f.overModel.p99 * 1e3).toFixed(2)} ms`);
   });
 });
