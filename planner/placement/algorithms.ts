@@ -1,6 +1,7 @@
 // Every placement algorithm behind one interface, selectable by name (experiments, CLI, the
-// planner actor): AlpaServe (beam search or fast greedy), Selective Replication, Clockwork++ and
-// the motivation section's fixed placements.
+// planner actor): AlpaServe (beam search or fast greedy), Selective Replication, Clockwork++, the
+// motivation section's fixed placements, `static` (the groups a caller names, as given) and
+// `round-robin` (an alias of the replication baseline).
 
 import { Simulator } from '../simulator.js';
 import type { Placement } from '../types.js';

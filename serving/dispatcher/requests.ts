@@ -201,8 +201,16 @@ export class Requests {
       req.deadline === Infinity
         ? this.c.options.noSloTimeoutMs
         : (req.deadline - nowSeconds()) * 1000 + this.c.options.graceMs;
+    // One literal of one shape (no spread): the hot path reads these fields on every completion.
     const inf: Inflight = {
-      ...req,
+      id: req.id,
+      model: req.model,
+      reply: req.reply,
+      encoding: req.encoding,
+      arrival: req.arrival,
+      deadline: req.deadline,
+      input: req.input,
+      retriedFrom: req.retriedFrom,
       rid,
       group,
       estimatedFinish,
