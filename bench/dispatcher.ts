@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<void> {
   try {
     children.push(await startActorProcess('dispatcher', 'dispatcher', [{ rateIntervalMs: 0 }], env));
     children.push(await startActorProcess('gpu-0', 'worker', [], env));
-    children.push(await startChild(fileURLToPath(new URL('./echo-responder.js', import.meta.url)), [], env));
+    children.push(await startChild(fileURLToPath(new URL('./echo-responder.js', import.meta.url)), [nats.url], env));
     const nc = await connectNats({ url: nats.url, name: 'bench-client' });
     const subjects = new RuntimeSubjects();
     // Place the zero-time model on the one worker: assign (it loads), then publish (the dispatcher switches).

@@ -1,8 +1,9 @@
-// Child process of the dispatcher bench: a plain NATS echo responder (the raw baseline).
+// Child process of the dispatcher bench: a plain NATS echo responder on `bench.echo` (the raw
+// baseline). Its one argument is the NATS URL.
 import { connectNats } from '../bus/index.js';
 
-const nc = await connectNats({ url: process.env.NATS_URL, name: 'bench-echo' });
-nc.subscribe(process.env.ECHO_SUBJECT ?? 'bench.echo', {
+const nc = await connectNats({ url: process.argv[2], name: 'bench-echo' });
+nc.subscribe('bench.echo', {
   callback: (err, msg) => {
     if (!err) msg.respond(msg.data);
   },

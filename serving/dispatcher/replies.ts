@@ -32,6 +32,29 @@ export function timings(arrival: number, t: Moments): InferReply['timings'] {
   return out;
 }
 
+/** What went wrong with a request, and where (its group, when it had been booked on one). */
+export interface Failed {
+  readonly id: string;
+  readonly model: string;
+  readonly arrival: number;
+  readonly retriedFrom?: string;
+  readonly group?: { readonly id: string };
+  readonly dispatched?: number;
+}
+
+/** The error reply for a request that failed with `reason`. */
+export function errorReply(req: Failed, reason: string): InferReply {
+  return {
+    id: req.id,
+    model: req.model,
+    status: 'error',
+    reason,
+    ...(req.group ? { group: req.group.id } : {}),
+    ...(req.retriedFrom === undefined ? {} : { retriedFrom: req.retriedFrom }),
+    timings: timings(req.arrival, { dispatched: req.dispatched }),
+  };
+}
+
 /** Sends a reply in the request's encoding, through the outbox (held while NATS is down). */
 export function sendReply(outbox: Outbox, log: Logger, reply: string, encoding: Encoding, body: InferReply): void {
   try {

@@ -22,7 +22,7 @@ import type { GroupTable, MeshGroup } from './groups.js';
 import type { GroupHealth } from './health.js';
 import { notServed, readRequest } from './ingress.js';
 import { type Booking, correctFromCompletion } from './lateness.js';
-import { sendReply, timings } from './replies.js';
+import { errorReply, sendReply, timings } from './replies.js';
 import { type ModelCounters, ms } from './stats.js';
 
 /** A request taken in: what its reply needs, whatever becomes of it. */
@@ -330,26 +330,12 @@ export class Requests {
   /** Answers a request taken in with an error; `group` and `dispatched` when it had been booked. */
   finishError(req: Request & Partial<Pick<Inflight, 'group' | 'dispatched'>>, reason: string): void {
     this.c.counter(req.model).errors++;
-    sendReply(this.c.outbox, this.c.log, req.reply, req.encoding, {
-      id: req.id,
-      model: req.model,
-      status: 'error',
-      reason,
-      ...(req.group ? { group: req.group.id } : {}),
-      ...(req.retriedFrom === undefined ? {} : { retriedFrom: req.retriedFrom }),
-      timings: timings(req.arrival, { dispatched: req.dispatched }),
-    });
+    sendReply(this.c.outbox, this.c.log, req.reply, req.encoding, errorReply(req, reason));
   }
 
   /** Errors before a request is taken in (bad body, unknown model). */
   #answerError(reply: string, encoding: Encoding, id: string, model: string, arrival: number, reason: string): void {
     if (this.c.table.routesFor(model)) this.c.counter(model).errors++;
-    sendReply(this.c.outbox, this.c.log, reply, encoding, {
-      id,
-      model,
-      status: 'error',
-      reason,
-      timings: timings(arrival, {}),
-    });
+    sendReply(this.c.outbox, this.c.log, reply, encoding, errorReply({ id, model, arrival }, reason));
   }
 }

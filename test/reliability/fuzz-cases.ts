@@ -2,11 +2,12 @@
 // strings, unknown models and actors, negative SLOs, bad headers and broken internal messages, for
 // the public subject and every control subject. Each case is malformed by construction (never a
 // request, call, placement or report a component should act on).
-import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { encode, jsonContentHeaders } from '../../bus/index.js';
 import type { Rng } from '../../planner/rng.js';
 import type { RuntimePlacement } from '../../serving/protocol/placement.js';
 import type { RuntimeSubjects } from '../../serving/protocol/subjects.js';
+import { int, pick, randomBytes, token, weirdHeaders } from './fuzz-random.js';
 
 export type FuzzTarget = 'infer' | 'actor' | 'placement' | 'stage' | 'sync' | 'dispatch' | 'peers';
 
@@ -31,43 +32,6 @@ export interface FuzzContext {
 }
 
 const text = new TextEncoder();
-const MAP_OR_NIL = new Set([0xc0, 0xde, 0xdf]);
-
-function pick<T>(rng: Rng, items: readonly T[]): T {
-  return items[Math.floor(rng.next() * items.length)];
-}
-
-function int(rng: Rng, lo: number, hi: number): number {
-  return lo + Math.floor(rng.next() * (hi - lo + 1));
-}
-
-/** Random bytes that cannot decode to an object (so never to a valid request body). */
-export function randomBytes(rng: Rng, max = 64): Uint8Array {
-  const b = new Uint8Array(int(rng, 1, max));
-  for (let i = 0; i < b.length; i++) b[i] = rng.nextUint32() & 0xff;
-  while ((b[0] >= 0x80 && b[0] <= 0x8f) || MAP_OR_NIL.has(b[0])) b[0] = rng.nextUint32() & 0xff;
-  return b;
-}
-
-function token(rng: Rng, prefix: string): string {
-  return `${prefix}${rng.nextUint32().toString(36)}`;
-}
-
-function weirdHeaders(rng: Rng): MsgHdrs {
-  const h = natsHeaders();
-  h.set(
-    'content-type',
-    pick(rng, [
-      'text/garbage',
-      'application/json; charset=binary',
-      'application/msgpack',
-      '\u00ff\u00fe',
-      'x'.repeat(int(rng, 1, 2000)),
-    ]),
-  );
-  if (rng.next() < 0.5) h.set('X-Fuzz', 'y'.repeat(int(rng, 0, 500)));
-  return h;
-}
 
 /** Request bodies that fail InferRequest (wrong types, bad SLOs, oversized ids). */
 const BAD_BODIES: ReadonlyArray<(rng: Rng) => unknown> = [
