@@ -3,8 +3,8 @@
 // request on the same placement. Pure maths over what a replay client recorded.
 import { penalisedStages } from './latency-model.js';
 import { configProfile, type Profiles, profileMap } from './profile.js';
-import { simResult } from './result.js';
-import { LatencyHistogram, quantileSorted } from './stats.js';
+import { simResult, sortedLatencies } from './result.js';
+import { LatencyHistogram } from './stats.js';
 import type { Placement, SimResult, Workload } from './types.js';
 import { firstAfter, firstAtOrAfter } from './workload/slice.js';
 
@@ -194,16 +194,10 @@ export interface FidelitySimulations {
   dispatcher?: { workload: Workload; result: SimResult };
 }
 
-function summarise(diffs: number[], otherGroup: number): LatencyDiff {
-  const sorted = Float64Array.from(diffs).sort();
-  const mean = diffs.length ? diffs.reduce((a, b) => a + b, 0) / diffs.length : NaN;
-  return {
-    p50: quantileSorted(sorted, 0.5),
-    p99: quantileSorted(sorted, 0.99),
-    mean,
-    compared: diffs.length,
-    otherGroup,
-  };
+/** p50, p99 and mean of `values` (NaN when empty). */
+function spread(values: ArrayLike<number>): { p50: number; p99: number; mean: number } {
+  const d = sortedLatencies(Float64Array.from(values).sort());
+  return { p50: d.quantile(0.5), p99: d.quantile(0.99), mean: d.mean };
 }
 
 /**
@@ -226,7 +220,7 @@ function perRequest(
     if (live.group[i] !== rec.group[i]) otherGroup++;
     else diffs.push(liveLatency(i) - (rec.finish[i] - simArrival[i]));
   }
-  return summarise(diffs, otherGroup);
+  return { ...spread(diffs), compared: diffs.length, otherGroup };
 }
 
 /** Compares a live replay with simulations of the same requests on the same placement. */
@@ -253,7 +247,6 @@ export function fidelity(
   const rec = sent.result.records!;
   let differ = 0;
   for (let i = 0; i < n; i++) if (!Number.isNaN(rec.finish[i]) !== (live.status[i] === STATUS_OK)) differ++;
-  const model = Float64Array.from(live.overModel.filter((x) => !Number.isNaN(x))).sort();
   return {
     liveAttainment: liveSummary.attainment,
     simulatedAttainment: sims.scheduled.attainment,
@@ -261,11 +254,7 @@ export function fidelity(
     overhead,
     cost: { p50: overhead.p50 + simOverhead, p99: overhead.p99 + simOverhead, mean: overhead.mean + simOverhead },
     scheduled,
-    overModel: {
-      p50: quantileSorted(model, 0.5),
-      p99: quantileSorted(model, 0.99),
-      mean: model.length ? model.reduce((a, b) => a + b, 0) / model.length : NaN,
-    },
+    overModel: spread(live.overModel.filter((x) => !Number.isNaN(x))),
     ...(inCluster ? { inCluster } : {}),
     latency: {
       live: { p50: liveSummary.latency.p50, p99: liveSummary.latency.p99 },

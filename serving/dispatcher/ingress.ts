@@ -32,30 +32,32 @@ export function readRequest(msg: Msg, prefixLength: number): Ingress | undefined
   const model = msg.subject.slice(prefixLength);
   const reply = msg.reply;
   if (!reply) return undefined;
-  const fail = (encoding: Encoding, id: string, reason: string): Ingress => ({
-    ok: false,
-    reply,
-    encoding,
-    model,
-    id,
-    reason,
-  });
   let encoding: Encoding;
   try {
     encoding = encodingOf(msg.headers);
   } catch (err) {
-    return fail('msgpack', '', `unparsable message headers: ${(err as Error).message}`);
+    const reason = `unparsable message headers: ${(err as Error).message}`;
+    return { ok: false, reply, encoding: 'msgpack', model, id: '', reason };
   }
   let body: unknown;
   try {
     body = decode(msg.data, encoding) ?? {};
   } catch (err) {
-    return fail(encoding, '', `malformed ${encoding} body: ${(err as Error).message}`);
+    return {
+      ok: false,
+      reply,
+      encoding,
+      model,
+      id: '',
+      reason: `malformed ${encoding} body: ${(err as Error).message}`,
+    };
   }
-  const rawId = typeof body === 'object' && body !== null ? (body as { id?: unknown }).id : undefined;
   const parsed = InferRequest.safeParse(body);
-  if (!parsed.success)
-    return fail(encoding, typeof rawId === 'string' ? rawId : '', `invalid request: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) {
+    const rawId = typeof body === 'object' && body !== null ? (body as { id?: unknown }).id : undefined;
+    const id = typeof rawId === 'string' ? rawId : '';
+    return { ok: false, reply, encoding, model, id, reason: `invalid request: ${formatIssues(parsed.error)}` };
+  }
   return { ok: true, reply, encoding, model, request: parsed.data };
 }
 

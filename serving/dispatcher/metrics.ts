@@ -20,20 +20,26 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 /** Label value of the side a series does not split by. */
 export const ALL = 'all';
 
+/** A model's counts, read at scrape time. */
+export interface ModelCounts {
+  readonly model: string;
+  readonly requests: number;
+  readonly rejected: number;
+  readonly errors: number;
+}
+
+/** A mesh group's counts, read at scrape time. */
+export interface GroupCounts {
+  readonly id: string;
+  readonly routed: number;
+  readonly errors: number;
+  readonly inflight: number;
+}
+
 /** What the metrics are read from at scrape time. */
 export interface MetricsSource {
-  models(): Iterable<{
-    readonly model: string;
-    readonly requests: number;
-    readonly rejected: number;
-    readonly errors: number;
-  }>;
-  groups(): Iterable<{
-    readonly id: string;
-    readonly routed: number;
-    readonly errors: number;
-    readonly inflight: number;
-  }>;
+  models(): Iterable<ModelCounts>;
+  groups(): Iterable<GroupCounts>;
   placementVersion(): number;
 }
 
@@ -54,36 +60,43 @@ export class DispatcherMetrics {
   constructor(source: MetricsSource) {
     const registers = [this.registry];
     const labelNames = ['model', 'group'] as const;
-    const perSeries = (pick: (s: { requests: number; rejected: number; errors: number; routed: number }) => number) =>
+    /** A counter's collect(): one series per model (group "all"), one per group (model "all"). */
+    const perSeries = (ofModel: (m: ModelCounts) => number, ofGroup: (g: GroupCounts) => number) =>
       function (this: Counter<'model' | 'group'>): void {
         this.reset();
-        for (const m of source.models()) this.inc({ model: m.model, group: ALL }, pick({ ...m, routed: 0 }));
-        for (const g of source.groups())
-          this.inc(
-            { model: ALL, group: g.id },
-            pick({ requests: g.routed, rejected: 0, errors: g.errors, routed: g.routed }),
-          );
+        for (const m of source.models()) this.inc({ model: m.model, group: ALL }, ofModel(m));
+        for (const g of source.groups()) this.inc({ model: ALL, group: g.id }, ofGroup(g));
       };
     new Counter({
       name: METRIC_NAMES.requests,
       help: 'Requests received by the dispatcher, by model and group.',
       labelNames,
       registers,
-      collect: perSeries((s) => s.requests),
+      collect: perSeries(
+        (m) => m.requests,
+        (g) => g.routed,
+      ),
     });
     new Counter({
       name: METRIC_NAMES.rejections,
       help: 'Requests rejected because no group could meet their SLO.',
       labelNames,
       registers,
-      collect: perSeries((s) => s.rejected),
+      // A rejection happens before a group is chosen: groups count none.
+      collect: perSeries(
+        (m) => m.rejected,
+        () => 0,
+      ),
     });
     new Counter({
       name: METRIC_NAMES.errors,
       help: 'Requests answered with an error.',
       labelNames,
       registers,
-      collect: perSeries((s) => s.errors),
+      collect: perSeries(
+        (m) => m.errors,
+        (g) => g.errors,
+      ),
     });
     this.latency = new Histogram({
       name: METRIC_NAMES.latency,
