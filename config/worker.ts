@@ -17,7 +17,10 @@ export interface GpuWorkerOptions {
   executor?: ExecutorKind;
   /** onnxruntime settings of the 'onnx' executor. */
   ort?: Partial<OrtSettings>;
-  /** The last this-many ms before a simulated stage ends are waited by polling (0 = timers only; default 2). */
+  /**
+   * The last this-many ms before a simulated stage ends are waited by polling (0 = timers only).
+   * Default: the clock's own (`DEFAULT_POLL_MS`, serving/clock.ts), which the replay sender uses too.
+   */
   simPollMs?: number;
   /** How long a shard waits for the other shards' partial results of one segment (ms). */
   reduceTimeoutMs?: number;
