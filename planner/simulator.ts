@@ -3,24 +3,25 @@
 // hosting group by the dispatch policy, is rejected on arrival if it cannot finish within its SLO
 // (costing nothing), and otherwise moves the chosen group's clocks forward.
 //
-// Performance notes (why the code looks like this):
-// - - A placement is compiled into flat typed arrays (compiled-placement.ts).
-// - - One loop per dispatch policy, so each loop is monomorphic; nothing is allocated per request
-//   unless per-request records are asked for. Statistics use a fixed-size histogram.
-// - - `Simulator` is built once per (profiles, workload) and re-run on many placements (placement
-//   search), reusing its buffers.
+// Two engines run the same loops (docs/planner.md, "Simulator engines"): a WebAssembly kernel
+// (kernel/), the default and the fast one, and the JS loops (simulator-loops.ts), the reference it
+// is tested against. A placement is compiled into flat typed arrays first (compiled-placement.ts);
+// `Simulator` is built once per (profiles, workload) and re-run on many placements (placement
+// search), reusing its buffers; nothing is allocated per request.
 
 import { type CompiledPlacement, compilePlacement } from './compiled-placement.js';
-import { InflightQueues } from './inflight-queues.js';
-import { commitExit, REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY, tentativeExit } from './latency-model.js';
+import { WasmSimulator } from './kernel/wasm-simulator.js';
+import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from './latency-model.js';
 import { type Profiles, profileMap } from './profile.js';
 import { simResult } from './result.js';
+import { LOOPS } from './simulator-loops.js';
 import { Tally } from './tally.js';
 import type {
   DispatchPolicy,
   ModelProfile,
   Placement,
   RequestRecords,
+  SimEngine,
   SimOptions,
   SimResult,
   Workload,
@@ -28,187 +29,7 @@ import type {
 import { firstAfter, firstAtOrAfter } from './workload/slice.js';
 
 export const DISPATCH_POLICIES: readonly DispatchPolicy[] = ['earliest-finish', 'last-stage-clock', 'fewest-inflight'];
-
-/** The loop's inputs, unpacked once per run. */
-interface LoopArgs {
-  readonly workload: Workload;
-  readonly p: CompiledPlacement;
-  readonly clocks: Float64Array;
-  readonly overhead: number;
-  readonly margin: number;
-  readonly tally: Tally;
-}
-
-function runLastStageClock({ workload, p, clocks, overhead, margin, tally }: LoopArgs): void {
-  const { arrival, model, slo } = workload;
-  const { hostStart, hostGroup, hostClockAt, hostPp, hostLastClock, hostStageAt, hostBusy, stages } = p;
-  const n = arrival.length;
-  for (let i = 0; i < n; i++) {
-    const m = model[i];
-    const t = arrival[i];
-    const first = hostStart[m];
-    const end = hostStart[m + 1];
-    if (first === end) {
-      tally.unhosted(i, m);
-      continue;
-    }
-    let h = first;
-    let best = clocks[hostLastClock[first]];
-    for (let c = first + 1; c < end; c++) {
-      const last = clocks[hostLastClock[c]];
-      if (last < best) {
-        best = last;
-        h = c;
-      }
-    }
-    const at = hostClockAt[h];
-    const pp = hostPp[h];
-    const so = hostStageAt[h];
-    const finish = tentativeExit(clocks, at, stages, so, pp, t) + overhead;
-    const deadline = slo[i];
-    if (finish + margin - t <= deadline) {
-      // biome-ignore lint/complexity/useMathMinMax: the hot loop; a ternary is cheaper than Math.max here
-      const start = clocks[at] > t ? clocks[at] : t;
-      commitExit(clocks, at, stages, so, pp, t);
-      tally.accepted(i, m, hostGroup[h], hostBusy[h], finish - t, finish - t <= deadline, start, finish);
-    } else {
-      tally.rejected(i, m, hostGroup[h]);
-    }
-  }
-}
-
-/**
- * tentativeExit that also tells (waited[0] = 1) whether any stage made the request wait. Without
- * a wait the exit is the no-wait sum t + Σ stages, the least exit any host with the same stages
- * can give (float addition is monotone), so earliest-finish can stop scanning there.
- */
-function exitNoting(
-  clocks: Float64Array,
-  clockAt: number,
-  stages: Float64Array,
-  stageAt: number,
-  pp: number,
-  t: number,
-  waited: Uint8Array,
-): number {
-  let x = t;
-  let w = 0;
-  for (let k = 0; k < pp; k++) {
-    const free = clocks[clockAt + k];
-    if (free > x) {
-      x = free;
-      w = 1;
-    }
-    x += stages[stageAt + k];
-  }
-  waited[0] = w;
-  return x;
-}
-
-function runEarliestFinish({ workload, p, clocks, overhead, margin, tally }: LoopArgs): void {
-  const { arrival, model, slo } = workload;
-  const { hostStart, hostGroup, hostClockAt, hostPp, hostLastClock, hostStageAt, hostBusy, stages, modelUniform } = p;
-  const n = arrival.length;
-  const waited = new Uint8Array(1);
-  for (let i = 0; i < n; i++) {
-    const m = model[i];
-    const t = arrival[i];
-    const first = hostStart[m];
-    const end = hostStart[m + 1];
-    if (first === end) {
-      tally.unhosted(i, m);
-      continue;
-    }
-    let h = first;
-    let best: number;
-    // Below, "skip" = the exit is at least the last stage's clock plus its latency: hosts that
-    // cannot win are not evaluated.
-    if (modelUniform[m] === 1) {
-      // Same stages on every host: a host that made the request wait nowhere reached the least
-      // exit any of them can give; later hosts can only tie, and ties go to the first.
-      best = exitNoting(clocks, hostClockAt[first], stages, hostStageAt[first], hostPp[first], t, waited);
-      if (waited[0] === 1) {
-        for (let c = first + 1; c < end; c++) {
-          if (clocks[hostLastClock[c]] + stages[hostStageAt[c] + hostPp[c] - 1] >= best) continue; // skip
-          const exit = exitNoting(clocks, hostClockAt[c], stages, hostStageAt[c], hostPp[c], t, waited);
-          if (exit < best) {
-            best = exit;
-            h = c;
-            if ((waited[0] as number) === 0) break;
-          }
-        }
-      }
-    } else {
-      best = tentativeExit(clocks, hostClockAt[first], stages, hostStageAt[first], hostPp[first], t);
-      for (let c = first + 1; c < end; c++) {
-        if (clocks[hostLastClock[c]] + stages[hostStageAt[c] + hostPp[c] - 1] >= best) continue; // skip
-        const exit = tentativeExit(clocks, hostClockAt[c], stages, hostStageAt[c], hostPp[c], t);
-        if (exit < best) {
-          best = exit;
-          h = c;
-        }
-      }
-    }
-    const finish = best + overhead;
-    const deadline = slo[i];
-    if (finish + margin - t <= deadline) {
-      const at = hostClockAt[h];
-      // biome-ignore lint/complexity/useMathMinMax: the hot loop; a ternary is cheaper than Math.max here
-      const start = clocks[at] > t ? clocks[at] : t;
-      commitExit(clocks, at, stages, hostStageAt[h], hostPp[h], t);
-      tally.accepted(i, m, hostGroup[h], hostBusy[h], finish - t, finish - t <= deadline, start, finish);
-    } else {
-      tally.rejected(i, m, hostGroup[h]);
-    }
-  }
-}
-
-function runFewestInflight({ workload, p, clocks, overhead, margin, tally }: LoopArgs): void {
-  const { arrival, model, slo } = workload;
-  const { hostStart, hostGroup, hostClockAt, hostPp, hostStageAt, hostBusy, stages } = p;
-  const queues = new InflightQueues(p.groups);
-  const n = arrival.length;
-  for (let i = 0; i < n; i++) {
-    const m = model[i];
-    const t = arrival[i];
-    const first = hostStart[m];
-    const end = hostStart[m + 1];
-    if (first === end) {
-      tally.unhosted(i, m);
-      continue;
-    }
-    let h = first;
-    let best = queues.inflight(hostGroup[first], t);
-    for (let c = first + 1; c < end; c++) {
-      const count = queues.inflight(hostGroup[c], t);
-      if (count < best) {
-        best = count;
-        h = c;
-      }
-    }
-    const at = hostClockAt[h];
-    const pp = hostPp[h];
-    const so = hostStageAt[h];
-    const g = hostGroup[h];
-    const finish = tentativeExit(clocks, at, stages, so, pp, t) + overhead;
-    const deadline = slo[i];
-    if (finish + margin - t <= deadline) {
-      // biome-ignore lint/complexity/useMathMinMax: the hot loop; a ternary is cheaper than Math.max here
-      const start = clocks[at] > t ? clocks[at] : t;
-      commitExit(clocks, at, stages, so, pp, t);
-      queues.push(g, finish);
-      tally.accepted(i, m, g, hostBusy[h], finish - t, finish - t <= deadline, start, finish);
-    } else {
-      tally.rejected(i, m, g);
-    }
-  }
-}
-
-const LOOPS: Record<DispatchPolicy, (args: LoopArgs) => void> = {
-  'earliest-finish': runEarliestFinish,
-  'last-stage-clock': runLastStageClock,
-  'fewest-inflight': runFewestInflight,
-};
+export const SIM_ENGINES: readonly SimEngine[] = ['wasm', 'js'];
 
 /** Checks a workload's shape once, so the hot loops can trust it. */
 export function validateWorkload(w: Workload): void {
@@ -238,6 +59,9 @@ export class Simulator {
   readonly profiles: ReadonlyMap<string, ModelProfile>;
   private readonly modelIndex: ReadonlyMap<string, number>;
   private readonly tally: Tally;
+  /** The kernel's instance, holding a copy of the workload; made on the first run that uses it. */
+  private kernel: WasmSimulator | undefined;
+  private readonly windowRequests = new Map<string, Float64Array>();
 
   constructor(
     profiles: Profiles,
@@ -253,6 +77,9 @@ export class Simulator {
     const policy = options.policy ?? 'earliest-finish';
     const loop = LOOPS[policy];
     if (!loop) throw new Error(`unknown dispatch policy "${policy}"; known: ${DISPATCH_POLICIES.join(', ')}`);
+    const engine = options.engine ?? 'wasm';
+    if (!SIM_ENGINES.includes(engine))
+      throw new Error(`unknown simulator engine "${engine}"; known: ${SIM_ENGINES.join(', ')}`);
     const stagePenalty = options.stagePenalty ?? REFERENCE_STAGE_PENALTY;
     const overhead = options.overhead ?? REFERENCE_OVERHEAD;
     const margin = options.admissionMargin ?? 0;
@@ -266,26 +93,53 @@ export class Simulator {
       ? { group: new Int32Array(n), start: new Float64Array(n), finish: new Float64Array(n), good: new Uint8Array(n) }
       : undefined;
     const tally = this.tally;
-    tally.reset(p.groups, from, Math.max(from, to), records);
-    loop({ workload: w, p, clocks: new Float64Array(p.clockCount), overhead, margin, tally });
-    return this.summarise(p, tally, Math.max(0, w.duration - 2 * trim));
+    tally.reset(p.hostGroup.length, from, Math.max(from, to), records);
+    const ran = engine === 'wasm' && this.wasm()?.run(policy, p, overhead, margin, tally);
+    if (!ran) loop({ workload: w, p, clocks: new Float64Array(p.clockCount), overhead, margin, tally });
+    return this.summarise(p, tally, this.requestsPerModel(tally.from, tally.to), Math.max(0, w.duration - 2 * trim));
   }
 
-  private summarise(p: CompiledPlacement, tally: Tally, window: number): SimResult {
+  /** The kernel for this workload, or undefined where it cannot run it (then the JS loops do). */
+  private wasm(): WasmSimulator | undefined {
+    if (!this.kernel && WasmSimulator.accepts(this.workload)) this.kernel = new WasmSimulator(this.workload);
+    return this.kernel;
+  }
+
+  /** Requests per model with index in [from, to): a property of the workload, kept per window. */
+  private requestsPerModel(from: number, to: number): Float64Array {
+    const key = `${from}:${to}`;
+    let counts = this.windowRequests.get(key);
+    if (!counts) {
+      counts = new Float64Array(this.workload.modelNames.length);
+      for (let i = from; i < to; i++) counts[this.workload.model[i]]++;
+      this.windowRequests.set(key, counts);
+    }
+    return counts;
+  }
+
+  private summarise(p: CompiledPlacement, tally: Tally, requests: Float64Array, window: number): SimResult {
     const duration = this.workload.duration;
     const counts = {
       modelNames: this.workload.modelNames,
-      requests: tally.modelRequests,
+      requests,
       good: tally.modelGood,
       rejected: tally.modelRejected,
       unplaced: tally.unplaced,
     };
+    // Per-group figures from the per-host counts: served, routed, and busy device time.
+    const routed = new Array<number>(p.groups).fill(0);
+    const served = new Array<number>(p.groups).fill(0);
+    const busy = new Array<number>(p.groups).fill(0);
+    for (let h = 0; h < p.hostGroup.length; h++) {
+      const g = p.hostGroup[h];
+      served[g] += tally.hostServed[h];
+      routed[g] += tally.hostServed[h] + tally.hostRejected[h];
+      busy[g] += tally.hostServed[h] * p.hostBusy[h];
+    }
     const groups = {
-      utilisation: Array.from({ length: p.groups }, (_, g) =>
-        duration > 0 ? tally.groupBusy[g] / (p.groupPp[g] * duration) : NaN,
-      ),
-      routed: Array.from(tally.groupRouted),
-      served: Array.from(tally.groupServed),
+      utilisation: busy.map((b, g) => (duration > 0 ? b / (p.groupPp[g] * duration) : NaN)),
+      routed,
+      served,
     };
     const result = simResult(counts, tally.hist, groups, window);
     return tally.records ? { ...result, records: tally.records } : result;

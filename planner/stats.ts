@@ -14,6 +14,9 @@ const SHIFT = 20 - MANTISSA_BITS; // the high word holds 20 mantissa bits
 const BASE = (1023 + MIN_EXPONENT) << MANTISSA_BITS;
 const BUCKETS = (MAX_EXPONENT - MIN_EXPONENT) << MANTISSA_BITS;
 
+/** How a value's high word maps to a bucket, for the simulator's WebAssembly kernel (planner/kernel/). */
+export const HISTOGRAM_LAYOUT = { shift: SHIFT, base: BASE, buckets: BUCKETS } as const;
+
 /** Relative error bound of a reported quantile (half a bucket's relative width). */
 export const QUANTILE_RELATIVE_ERROR = 1 / (2 * (1 << MANTISSA_BITS) + 1);
 
@@ -47,6 +50,16 @@ export class LatencyHistogram {
     this.sum += x;
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
+  }
+
+  /** Takes the state of a histogram filled elsewhere (the simulator's kernel), bucket by bucket. */
+  restore(counts: ArrayLike<number>, count: number, sum: number, min: number, max: number): void {
+    if (counts.length !== BUCKETS) throw new Error(`histogram: expected ${BUCKETS} buckets, got ${counts.length}`);
+    this.counts.set(counts);
+    this.count = count;
+    this.sum = sum;
+    this.min = min;
+    this.max = max;
   }
 
   get mean(): number {

@@ -95,8 +95,16 @@ export interface Workload {
  */
 export type DispatchPolicy = 'earliest-finish' | 'last-stage-clock' | 'fewest-inflight';
 
+/** Which implementation runs the simulator's loops; both give identical results. */
+export type SimEngine = 'wasm' | 'js';
+
 export interface SimOptions {
   readonly policy?: DispatchPolicy;
+  /**
+   * 'wasm' (default): the WebAssembly kernel, falling back to the JS loops for workloads it cannot
+   * take (negative times); 'js': the JS loops, the reference implementation.
+   */
+  readonly engine?: SimEngine;
   /** Pipeline penalty per stage: stage latency × (1 + stagePenalty·pp). Reference: 0.009. */
   readonly stagePenalty?: number;
   /** Fixed per-request overhead added to every finish time, seconds. Reference: 0.011. */
