@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXPERIMENT_NAMES, EXPERIMENTS, experiment } from '../../planner/experiments/definitions.js';
 import { runExperiment } from '../../planner/experiments/run.js';
+import { fail } from './errors.js';
 import { nonNegativeInt, positiveInt } from './option-parsers.js';
+import { didYouMean } from './suggest.js';
 
 interface Options {
   list?: boolean;
@@ -43,16 +45,17 @@ export function registerExperiment(program: Command): void {
     .action(async (names: string[], opts: Options) => {
       if (opts.list) return printList();
       if (names.length === 0) {
-        console.error('error: name an experiment (or several); `meshserve experiment --list` shows them');
-        process.exitCode = 2;
+        fail('experiment', 'name an experiment (or several); `meshserve experiment --list` shows them', 2);
         return;
       }
       const unknown = names.filter((n) => !EXPERIMENT_NAMES.includes(n));
       if (unknown.length) {
-        console.error(
-          `error: unknown experiment${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; \`meshserve experiment --list\` shows the ${EXPERIMENT_NAMES.length} known ones`,
-        );
-        process.exitCode = 2;
+        for (const n of unknown)
+          fail(
+            'experiment',
+            `unknown experiment "${n}"${didYouMean(n, EXPERIMENT_NAMES)} (\`meshserve experiment --list\` shows the ${EXPERIMENT_NAMES.length} known ones)`,
+            2,
+          );
         return;
       }
       try {
@@ -82,8 +85,7 @@ export function registerExperiment(program: Command): void {
           console.log(`wrote ${csv} and ${svg} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         }
       } catch (err) {
-        console.error(`error: ${(err as Error).message}`);
-        process.exitCode = 1;
+        fail('experiment', err);
       }
     });
 }
