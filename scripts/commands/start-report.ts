@@ -65,7 +65,7 @@ export function headlineLines(r: ScenarioReplayResult): string[] {
   const total = r.live.status.length;
   const noReply = c.none ? `, ${c.none} no reply` : '';
   return [
-    `demo: ${total} requests: ${c.ok} ok, ${c.rejected} rejected, ${c.errors} errors${noReply}`,
+    `demo result: ${total} requests: ${c.ok} ok, ${c.rejected} rejected, ${c.errors} errors${noReply}`,
     `  SLO attainment: live ${pct(f.liveAttainment)}, simulated ${pct(f.simulatedAttainment)} (same requests, same placement)`,
     `  p99 latency of served requests: live ${ms(f.latency.live.p99)}, simulated ${ms(f.latency.simulated.p99)}`,
   ];
