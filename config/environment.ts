@@ -27,8 +27,8 @@ export const ENVIRONMENT = [
   { name: 'LOG_LEVEL', fallback: 'info for actors, warn for the other commands', what: 'pino log level' },
   {
     name: 'METRICS_PORT',
-    fallback: 'unset: no metrics endpoint',
-    what: "port of the dispatcher's Prometheus /metrics and /healthz",
+    fallback: 'unset: a free port for `meshserve start`, no endpoint for `meshserve dispatcher`',
+    what: "port of the dashboard and the dispatcher's Prometheus /metrics and /healthz",
   },
   { name: 'MESHSERVE_DEVICE_ID', fallback: 'gpu-<hostname>', what: 'device id (and actor name) of `meshserve worker`' },
   { name: 'MESHSERVE_ORT_PROVIDER', fallback: 'cpu', what: 'onnxruntime execution provider of ONNX workers' },

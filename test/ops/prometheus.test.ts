@@ -4,13 +4,18 @@
 // and removed afterwards.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { findBinary, freePort } from '../../dev/servers.js';
 import { type MetricsServer, serveMetrics } from '../../ops/metrics-server.js';
+import { METRIC_NAMES } from '../../serving/dispatcher/metrics.js';
 import { startCluster, type TestCluster, testProfile } from '../serving/helpers.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const exported = new Set<string>(Object.values(METRIC_NAMES));
 
 let binary: string | undefined;
 try {
@@ -112,4 +117,22 @@ test('Prometheus scrapes /metrics: the request counter and the SLO attainment th
   assert.equal(attainment, 5 / 8);
   assert.equal(await query('sum(meshserve_rejections_total{group="all"})'), 3);
   assert.ok(existsSync(join(dir, 'data')), 'the temporary storage was used');
+});
+
+test('every query of the Grafana dashboard (deploy/grafana) is valid PromQL on these metrics', {
+  skip: binary || process.env.CI ? false : 'no prometheus binary',
+}, async () => {
+  const dashboard = JSON.parse(readFileSync(join(root, 'deploy/grafana/meshserve-dashboard.json'), 'utf8')) as {
+    panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+  };
+  const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ title: p.title, expr: t.expr })));
+  assert.ok(exprs.length >= 8);
+  for (const { title, expr } of exprs) {
+    for (const name of expr.match(/meshserve_\w+/g) ?? [])
+      assert.ok(exported.has(name.replace(/_bucket$/, '')), `${title}: ${name} is not a meshserve metric`);
+    const promql = expr.replace(/\$__rate_interval/g, '1m');
+    const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`);
+    const body = (await res.json()) as { status: string; error?: string };
+    assert.equal(body.status, 'success', `${title}: ${body.error}`);
+  }
 });
