@@ -4,7 +4,7 @@
 // nearest wins), like git finds `.git`, when NATS_URL and REDIS_URL are not set. The record names
 // the start process; a record whose process is gone (killed, machine rebooted) is stale and is
 // reported as such, never taken for an empty cluster.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -92,6 +92,11 @@ export function removeClusterRecord(file: string): void {
     return;
   }
   rmSync(file, { force: true });
+  try {
+    rmdirSync(dirname(file)); // .meshserve/, when nothing else is in it
+  } catch {
+    // not empty, or gone
+  }
 }
 
 /** The reason a stale record cannot be used, with what to do about it. */
