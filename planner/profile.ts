@@ -84,6 +84,25 @@ const configProfileSchema = z
     message: 'stageLatency and stageWeightBytes must each have pp entries',
   });
 
+const stageTensorSchema = z.object({
+  name: z.string().min(1),
+  shape: z.array(z.union([z.number().int().nonnegative(), z.string().min(1)])),
+});
+
+const storedStageSchema = z.object({
+  object: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex'),
+  bytes: z.number().int().positive(),
+  receives: z.array(stageTensorSchema).min(1),
+  sends: z.array(stageTensorSchema).min(1),
+});
+
+const importedModelSchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex'),
+  inputShapes: z.record(z.string(), z.array(z.number().int().positive())),
+  maxPp: z.number().int().positive(),
+  stages: z.record(z.string(), z.array(storedStageSchema).min(1)),
+});
+
 export const modelProfileSchema = z
   .object({
     name: z.string().min(1),
@@ -93,8 +112,22 @@ export const modelProfileSchema = z
     source: z.enum(['measured', 'synthesised', 'estimated']),
     notes: z.string().optional(),
     onnx: z.object({ size: z.string().min(1), seed: z.number().int().nonnegative() }).optional(),
+    imported: importedModelSchema.optional(),
   })
   .superRefine((p, ctx) => {
+    for (const [key, stages] of Object.entries(p.imported?.stages ?? {})) {
+      const c = p.configs[key];
+      if (!c || stages.length !== c.pp)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['imported', 'stages', key],
+          message: c ? `${stages.length} stage files for pp ${c.pp}` : 'no config of this key',
+        });
+    }
+    if (p.imported)
+      for (const key of Object.keys(p.configs))
+        if (!p.imported.stages[key])
+          ctx.addIssue({ code: 'custom', path: ['imported', 'stages'], message: `no stage files for ${key}` });
     for (const [key, c] of Object.entries(p.configs)) {
       if (key !== configKey(c))
         ctx.addIssue({
