@@ -15,6 +15,7 @@ import type { RuntimePlacement } from '../serving/protocol/placement.js';
 import { RuntimeSubjects } from '../serving/protocol/subjects.js';
 import { demoScenario } from './demo-scenario.js';
 import { type LocalCluster, launchCluster } from './local-cluster.js';
+import { LOCAL_ONNX_WORKER, serveLocalRepository } from './model-import/local-models.js';
 import type { ReplayProgress } from './replay-client.js';
 import { replayScenario, type ScenarioReplayResult } from './scenario-replay.js';
 import { startLocalInfrastructure } from './servers.js';
@@ -34,6 +35,8 @@ export interface LocalRunOptions {
   durationSeconds?: number;
   /** Serve the dispatcher's Prometheus /metrics and /healthz here (0 = any free port); default off. */
   metricsPort?: number;
+  /** A model repository to import and serve on ONNX workers, instead of the demo. */
+  models?: string;
   /** LOG_LEVEL of the cluster's processes. */
   logLevel: string;
   /** This process's logger. */
@@ -66,7 +69,9 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       watchDead: false,
     });
     const scenario = buildScenario(demoScenario(Math.max(1, o.demoSeconds), o.demoRate), undefined, 'demo scenario');
-    events.info(`starting a planner, a dispatcher and ${o.workers} simulated GPU workers as separate processes…`);
+    events.info(
+      `starting a planner, a dispatcher and ${o.workers} ${o.models ? 'ONNX' : 'simulated'} GPU workers as separate processes…`,
+    );
     cluster = await launchCluster(system, {
       natsUrl: infra.natsUrl,
       redisUrl: infra.redisUrl,
@@ -74,23 +79,27 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       logLevel: o.logLevel,
       log: o.log,
       planner: { strategy: o.strategy ?? DEFAULT_STRATEGY, models: scenario.profiles.map((p) => p.name) },
+      ...(o.models ? { worker: LOCAL_ONNX_WORKER } : {}),
     });
     const planner = system.actor<PlannerActor>('planner', { timeoutMs: 60_000 });
-    await storeProfiles(system.redis!, scenario.profiles, system.subjects.prefix);
-    if (!o.strategy && o.workers === 8) {
-      await planner.call('configure', {
-        strategy: 'static',
-        groups: scenario.placement.groups.map((g) => ({ config: g.config, models: [...g.models] })),
-      });
+    if (o.models) await serveLocalRepository(system, infra.natsUrl, o.models, events.info);
+    else {
+      await storeProfiles(system.redis!, scenario.profiles, system.subjects.prefix);
+      if (!o.strategy && o.workers === 8) {
+        await planner.call('configure', {
+          strategy: 'static',
+          groups: scenario.placement.groups.map((g) => ({ config: g.config, models: [...g.models] })),
+        });
+      }
+      await planner.call('replace', 'start');
     }
-    await planner.call('replace', 'start');
     if (o.metricsPort !== undefined) {
       // The dispatcher runs in its own process: each scrape asks it for its metrics over the bus.
       const dispatcher = system.actor<Dispatcher>('dispatcher', { timeoutMs: 2_000 });
       metrics = await serveMetrics(() => dispatcher.call('metrics'), { port: o.metricsPort, host: '127.0.0.1' });
       events.info(`metrics: ${metrics.url}/metrics (Prometheus text), ${metrics.url}/healthz`);
     }
-    if (o.demoSeconds > 0 && !o.signal.aborted) {
+    if (o.demoSeconds > 0 && !o.signal.aborted && !o.models) {
       events.info(
         `demo: ${scenario.workload.arrival.length} requests over ${o.demoSeconds} s (Gamma CV 4, power-law over ${scenario.profiles.length} models, SLO scale 5)`,
       );
@@ -99,8 +108,8 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       if (o.signal.aborted) return;
     }
     const served = (await planner.call('current'))?.profiles.map((m) => m.name) ?? [];
-    events.info(`serving ${served.length} models on ${redactUrl(infra.natsUrl)}, e.g.:`);
-    if (served[0])
+    if (!o.models) events.info(`serving ${served.length} models on ${redactUrl(infra.natsUrl)}, e.g.:`);
+    if (served[0] && !o.models)
       events.info(
         `  nats req --server ${redactUrl(infra.natsUrl)} -H 'content-type:application/json' ${new RuntimeSubjects(system.subjects).infer(served[0])} '{"id":"1","input":"hi","slo":1}'`,
       );

@@ -169,7 +169,7 @@ export function resolveInputShapes(
   const shapes: Record<string, number[]> = {};
   for (const input of model.inputs) {
     const shape = given[input.name];
-    const example = input.dims.map((d) => (typeof d === 'number' ? d : 1)).join(',');
+    const example = input.dims.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : '<size>')).join(',');
     if (!shape) {
       if (input.dims.some((d) => typeof d !== 'number'))
         throw new ImportError(

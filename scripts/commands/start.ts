@@ -18,6 +18,7 @@ interface StartOptions {
   demoRate: number;
   strategy?: string;
   metricsPort?: number;
+  models?: string;
 }
 
 export function registerStart(program: Command): void {
@@ -45,6 +46,10 @@ export function registerStart(program: Command): void {
       nonNegativeInt,
     )
     .option(
+      '--models <repository>',
+      'serve the models of this repository (<name>/model.onnx + <name>/meshserve.json) on ONNX workers instead of the demo',
+    )
+    .option(
       '--strategy <name>',
       `placement strategy (default: the demo's groups on 8 workers, else ${DEFAULT_STRATEGY})`,
     )
@@ -63,6 +68,7 @@ export function registerStart(program: Command): void {
             demoSeconds: o.demoSeconds,
             demoRate: o.demoRate,
             strategy: o.strategy,
+            models: o.models,
             durationSeconds: o.duration,
             metricsPort: o.metricsPort ?? env.metricsPort,
             logLevel,

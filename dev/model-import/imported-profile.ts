@@ -1,0 +1,133 @@
+// The profile of an imported model, measured as `meshserve profile` measures a generated one: a
+// stage's latency is its session on this machine (median of `runs`, one intra-op thread, at the
+// import shape) plus the hop — the NATS trip of what it hands on, in the runtime's own message,
+// encoded, published, received, decoded and checked on another connection.
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { TensorSpec } from '../../modelgen/tensor-spec.js';
+import type { ImportedModel } from '../../modelimport/import-model.js';
+import type { SessionSettings } from '../../modelimport/ort-session.js';
+import { StageChain } from '../../modelimport/stage-chain.js';
+import { median } from '../../planner/stats.js';
+import { type ConfigProfile, configKey, type ModelProfile, type StoredStage } from '../../planner/types.js';
+import { wireTensor } from '../../serving/protocol/tensor.js';
+import { parseTensorSet, tensorSetValue } from '../../serving/protocol/tensor-set.js';
+import { measureStageHop } from '../profile/nats-transfer.js';
+
+export interface ImportedStageCost {
+  config: string;
+  stage: number;
+  nodes: number;
+  /** The tensors it hands on. */
+  sends: string[];
+  weightBytes: number;
+  computeMs: number;
+  hopMs: number;
+  totalMs: number;
+}
+
+export interface ImportedProfileOptions extends SessionSettings {
+  name: string;
+  source: string;
+  runs: number;
+  warmup: number;
+  /** The largest pp the import was asked for (recorded, to tell a changed request from an unchanged one). */
+  maxPp: number;
+  connect: () => Promise<NatsConnection>;
+  onProgress?: (line: string) => void;
+}
+
+/** Zero tensors of the specs, as one stage message value (what travels does not depend on the values). */
+function zeros(specs: readonly TensorSpec[]): unknown {
+  const tensors = Object.fromEntries(
+    specs.map((s) => {
+      const shape = s.shape.map((d) => (typeof d === 'number' ? d : 1));
+      return [s.name, wireTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape)];
+    }),
+  );
+  return tensorSetValue(tensors, specs);
+}
+
+export async function profileImported(
+  m: ImportedModel,
+  o: ImportedProfileOptions,
+): Promise<{ profile: ModelProfile; costs: ImportedStageCost[] }> {
+  const progress = o.onProgress ?? (() => {});
+  const transfer = { connect: o.connect, runs: Math.max(o.runs, 100), warmup: Math.max(o.warmup, 20) };
+  const hops = new Map<string, number>();
+  const hop = async (specs: readonly TensorSpec[]): Promise<number> => {
+    const key = specs.map((s) => `${s.name}[${s.shape}]`).join(' ');
+    let ms = hops.get(key);
+    if (ms === undefined) {
+      ms = await measureStageHop(zeros(specs), (input) => parseTensorSet(input, specs), transfer);
+      hops.set(key, ms);
+      progress(`NATS hop ${key}: ${ms.toFixed(3)} ms`);
+    }
+    return ms;
+  };
+  const costs: ImportedStageCost[] = [];
+  const configs: Record<string, ConfigProfile> = {};
+  const stages: Record<string, StoredStage[]> = {};
+  for (const plan of m.plans) {
+    const key = configKey({ pp: plan.pp, op: 1 });
+    const chain = await StageChain.load(plan.stages, o);
+    const samples: number[][] = plan.stages.map(() => []);
+    try {
+      for (let i = 0; i < o.warmup + o.runs; i++) {
+        const { stageMs } = await chain.run(m.sampleInputs);
+        if (i >= o.warmup) stageMs.forEach((ms, k) => samples[k].push(ms));
+      }
+    } finally {
+      await chain.close();
+    }
+    const rows: ImportedStageCost[] = [];
+    for (const [k, stage] of plan.stages.entries()) {
+      const computeMs = median(samples[k]);
+      const hopMs = await hop(stage.sends);
+      rows.push({
+        config: key,
+        stage: k,
+        nodes: stage.to - stage.from,
+        sends: stage.sends.map((s) => s.name),
+        weightBytes: stage.weightBytes,
+        computeMs,
+        hopMs,
+        totalMs: computeMs + hopMs,
+      });
+    }
+    progress(`${key}: stages ${rows.map((r) => r.totalMs.toFixed(2)).join(' / ')} ms (compute + hop)`);
+    costs.push(...rows);
+    configs[key] = {
+      pp: plan.pp,
+      op: 1,
+      stageLatency: rows.map((r) => r.totalMs / 1000),
+      stageWeightBytes: rows.map((r) => r.weightBytes),
+    };
+    stages[key] = plan.stages.map((s) => ({
+      object: s.sha256,
+      bytes: s.bytes.length,
+      receives: s.receives,
+      sends: s.sends,
+    }));
+  }
+  const single = configs[configKey({ pp: 1, op: 1 })];
+  const maxDiff = Math.max(...m.plans.map((p) => p.maxRelativeDifference));
+  return {
+    costs,
+    profile: {
+      name: o.name,
+      singleDeviceLatency: single.stageLatency[0],
+      weightBytes: single.stageWeightBytes[0],
+      configs,
+      source: 'measured',
+      notes:
+        `meshserve import of ${o.source}: onnxruntime-node provider ${o.provider ?? 'cpu'}, ${o.threads ?? 1} intra-op thread(s), ` +
+        `at ${Object.entries(m.inputShapes)
+          .map(([n, s]) => `${n}=${s.join(',')}`)
+          .join(
+            ' ',
+          )}, median of ${o.runs} runs; stage latency = the stage's session + the NATS hop of what it hands on. ` +
+        `Stage chains agree with the whole model within ${maxDiff.toExponential(2)} (relative). ${m.sharding.reason}.`,
+      imported: { sha256: m.sha256, inputShapes: m.inputShapes, maxPp: o.maxPp, stages },
+    },
+  };
+}
