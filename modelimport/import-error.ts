@@ -14,7 +14,8 @@ export class ImportError extends Error {
     readonly code: ImportErrorCode,
     message: string,
   ) {
-    super(message);
+    // One line: onnxruntime's reasons, quoted in them, span several.
+    super(message.replace(/\s*\n\s*/g, ' ').trim());
     this.name = 'ImportError';
   }
 }

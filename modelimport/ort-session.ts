@@ -15,7 +15,13 @@ export function sessionOptions(
   s: SessionSettings = {},
   extra: ort.InferenceSession.SessionOptions = {},
 ): ort.InferenceSession.SessionOptions {
-  return { executionProviders: [s.provider ?? 'cpu'], intraOpNumThreads: s.threads ?? 1, ...extra };
+  // Errors come back to the importer, which reports them: onnxruntime need not log them too.
+  return {
+    executionProviders: [s.provider ?? 'cpu'],
+    intraOpNumThreads: s.threads ?? 1,
+    logSeverityLevel: 4,
+    ...extra,
+  };
 }
 
 export function createSession(

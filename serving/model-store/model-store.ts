@@ -50,7 +50,8 @@ export class ModelStore {
 
   /** The object's bytes, or undefined when the store has no such object. */
   async get(object: string): Promise<Uint8Array | undefined> {
-    return (await this.store.getBlob(object)) ?? undefined;
+    const data = await this.store.getBlob(object);
+    return data ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined;
   }
 
   async delete(object: string): Promise<void> {
