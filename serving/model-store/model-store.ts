@@ -54,6 +54,11 @@ export class ModelStore {
     return data ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined;
   }
 
+  /** Names of every object stored. */
+  async list(): Promise<string[]> {
+    return (await this.store.list()).filter((i) => !i.deleted).map((i) => i.name);
+  }
+
   async delete(object: string): Promise<void> {
     await this.store.delete(object);
   }

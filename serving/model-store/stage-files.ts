@@ -35,7 +35,8 @@ export class CachedStageFiles implements StageFiles {
     if (!/^[0-9a-f]{64}$/.test(object)) throw new Error(`"${object}" is not a stage file name (a sha256 in hex)`);
     const path = join(this.dir, `${object}.onnx`);
     const cached = await readFile(path).catch(() => undefined);
-    if (cached && sha256Hex(cached) === object) return new Uint8Array(cached.buffer, cached.byteOffset, cached.byteLength);
+    if (cached && sha256Hex(cached) === object)
+      return new Uint8Array(cached.buffer, cached.byteOffset, cached.byteLength);
     if (!this.store) {
       this.store = this.openStore();
       this.store.catch(() => (this.store = undefined)); // a failed open is tried again next time

@@ -36,7 +36,11 @@ describe('model store', () => {
     const data = bytes(300_000, 1); // several chunks
     const first = await store.put(data);
     assert.deepEqual(first, { object: sha256Hex(data), uploaded: true });
-    assert.deepEqual(await store.put(data), { object: first.object, uploaded: false }, 'nothing uploaded the second time');
+    assert.deepEqual(
+      await store.put(data),
+      { object: first.object, uploaded: false },
+      'nothing uploaded the second time',
+    );
     assert.deepEqual(await store.get(first.object), data);
     assert.equal(await store.get('0'.repeat(64)), undefined);
     assert.equal(store.bucket, 'ms-models');
@@ -58,12 +62,17 @@ describe('model store', () => {
   it('a missing or corrupt object is an error naming it', async () => {
     const files = new CachedStageFiles(() => ModelStore.open(nc, 'ms'), dir);
     const missing = sha256Hex(bytes(10, 9));
-    await assert.rejects(files.get(missing), new RegExp(`stage file ${missing} is missing from the model store \\(bucket ms-models\\)`));
+    await assert.rejects(
+      files.get(missing),
+      new RegExp(`stage file ${missing} is missing from the model store \\(bucket ms-models\\)`),
+    );
     const wanted = sha256Hex(bytes(100, 4));
     await store.putAs(wanted, bytes(100, 5));
     await assert.rejects(
       files.get(wanted),
-      new RegExp(`stage file ${wanted} in the model store \\(bucket ms-models\\) is corrupt: its bytes hash to ${sha256Hex(bytes(100, 5))}`),
+      new RegExp(
+        `stage file ${wanted} in the model store \\(bucket ms-models\\) is corrupt: its bytes hash to ${sha256Hex(bytes(100, 5))}`,
+      ),
     );
     assert.ok(!readdirSync(dir).includes(`${wanted}.onnx`), 'nothing cached');
   });
