@@ -2,11 +2,13 @@
 // shape, find its cut points, time its nodes, and produce a verified pipeline plan for every
 // pp ∈ {1, 2, 4, 8} the graph allows. Each plan's stages are balanced on the measured node times
 // (not node counts), written as models of their own, and run as a chain against the whole model:
-// a plan whose outputs differ by more than the tolerance (relative) is not offered.
+// a plan whose outputs differ by more than the tolerance (relative) is not offered. Where a layer
+// can be split (sharding.ts), each pipeline plan is also offered with op ∈ {2, 4} shards per stage,
+// verified the same way.
 import { balancedSplit } from '../modelgen/balanced-split.js';
 import { sha256Hex } from '../modelgen/model-files.js';
 import type { TensorSpec } from '../modelgen/tensor-spec.js';
-import { findCutPoints } from './cut-points.js';
+import { crossingAt, findCutPoints } from './cut-points.js';
 import { analyseGraph } from './graph-analysis.js';
 import { ImportError } from './import-error.js';
 import { measureNodeCosts } from './node-costs.js';
@@ -19,13 +21,25 @@ import {
   sampleInputs,
   type Tensors,
 } from './ort-session.js';
-import { type ShardingReport, shardingReport } from './sharding.js';
+import { type ShardedStage, writeShardedStage } from './shard-writer.js';
+import { ShardedChain } from './sharded-chain.js';
+import {
+  MIN_SHARDED_WEIGHTS,
+  type ShardingReport,
+  shardableLayers,
+  shardingReport,
+  worthSharding,
+} from './sharding.js';
 import { StageChain } from './stage-chain.js';
 import { type WrittenStage, writeStage } from './stage-writer.js';
 import { probeTensorTypes } from './tensor-types.js';
 
 /** Pipeline degrees offered (the planner's group layouts use powers of two up to 8). */
 export const PIPELINE_DEGREES = [1, 2, 4, 8] as const;
+/** Shards per stage offered where a layer can be split (the planner's layouts use op ≤ 4). */
+export const SHARD_DEGREES = [2, 4] as const;
+/** Devices a group may span (pp × op). */
+export const MAX_GROUP_DEVICES = 8;
 export const DEFAULT_TOLERANCE = 1e-4;
 export const DEFAULT_MAX_CROSSING = 2;
 export const DEFAULT_MAX_CROSSING_BYTES = 2 ** 20 - 2 ** 14;
@@ -35,6 +49,8 @@ export interface ImportOptions extends SessionSettings {
   inputShapes?: Readonly<Record<string, readonly number[]>>;
   /** Largest pp to offer (default 8). */
   maxPp?: number;
+  /** Largest op to offer where a layer can be split (default 4; 1 = pipelines only). */
+  maxOp?: number;
   /** Most tensors that may cross a cut (default 2). */
   maxCrossing?: number;
   /** Most bytes the tensors crossing a cut may hold together (default: 1 MiB less 16 KiB, NATS's default max payload less room for the message around them). */
@@ -52,6 +68,14 @@ export interface PipelinePlan {
   /** Σ of the measured node times per stage (ms): what the balance was chosen on. */
   nodeMs: number[];
   /** Largest relative difference of any output against the whole model. */
+  maxRelativeDifference: number;
+}
+
+/** A pipeline plan whose stages run on `op` shards each. */
+export interface ShardedPlan {
+  pp: number;
+  op: number;
+  stages: ShardedStage[];
   maxRelativeDifference: number;
 }
 
@@ -80,6 +104,8 @@ export interface ImportedModel {
   cutPoints: number;
   maxCrossing: number;
   plans: PipelinePlan[];
+  /** The same pipelines with op > 1 shards per stage, where a layer can be split. */
+  shardedPlans: ShardedPlan[];
   /** Pipeline degrees up to maxPp not offered, and why. */
   skipped: string[];
   sharding: ShardingReport;
@@ -200,6 +226,56 @@ export async function importModel(bytes: Uint8Array, o: ImportOptions = {}): Pro
       'verification',
       `the model does not reproduce its own outputs as one stage: ${skipped.join('; ')}`,
     );
+
+  // op > 1: the same stages, split at the layers worth splitting.
+  const layers = shardableLayers(analysis);
+  const shardedPlans: ShardedPlan[] = [];
+  const why: string[] = [];
+  const crossingOf = crossingAt(analysis);
+  for (const op of SHARD_DEGREES) {
+    if (op > (o.maxOp ?? 4)) break;
+    const worth = worthSharding(layers, op);
+    for (const plan of plans) {
+      if (plan.pp * op > MAX_GROUP_DEVICES) continue;
+      const bare = plan.stages.findIndex((s) => !worth.some((l) => l.index >= s.from && l.index < s.to));
+      if (bare >= 0) {
+        why.push(`pp${plan.pp}-op${op}: stage ${bare} has no layer worth splitting`);
+        continue;
+      }
+      const stages = plan.stages.map((s, index) =>
+        writeShardedStage(model, analysis, types, crossingOf, { from: s.from, to: s.to, index }, worth, op),
+      );
+      const chain = await ShardedChain.load(stages, settings).catch((err: Error) => {
+        throw new ImportError('refused', `onnxruntime refuses a shard of pp${plan.pp}-op${op}: ${err.message}`);
+      });
+      let maxRelativeDifference = 0;
+      try {
+        const { outputs } = await chain.run(inputs);
+        for (const name of analysis.outputs)
+          maxRelativeDifference = Math.max(maxRelativeDifference, relativeDifference(reference[name], outputs[name]));
+      } finally {
+        await chain.close();
+      }
+      const line = `pp${plan.pp}-op${op}: ${stages.map((s) => s.segments.filter((g) => g.reduce).length).join(' / ')} split layer(s) per stage; max relative difference ${maxRelativeDifference.toExponential(2)}`;
+      if (!(maxRelativeDifference <= tolerance)) {
+        why.push(
+          `pp${plan.pp}-op${op}: its shards differ from the whole model by ${maxRelativeDifference.toExponential(2)}`,
+        );
+        progress(`${line}: rejected`);
+        continue;
+      }
+      progress(line);
+      shardedPlans.push({ pp: plan.pp, op, stages, maxRelativeDifference });
+    }
+  }
+  const largest = layers.reduce((m, l) => Math.max(m, l.k * l.n), 0);
+  const sharding = shardingReport(
+    layers,
+    shardedPlans.map((p) => `pp${p.pp}-op${p.op}`),
+    layers.length > 0 && worthSharding(layers, 2).length === 0
+      ? `its ${layers.length} MatMul/Gemm layer(s) with constant weights are too small to be worth an all-reduce (largest ${largest} weights, fewer than ${MIN_SHARDED_WEIGHTS})`
+      : why.slice(0, 2).join('; ') || undefined,
+  );
   return {
     sha256: sha256Hex(bytes),
     bytes: bytes.length,
@@ -210,8 +286,9 @@ export async function importModel(bytes: Uint8Array, o: ImportOptions = {}): Pro
     cutPoints: cuts.length,
     maxCrossing,
     plans,
+    shardedPlans,
     skipped,
-    sharding: shardingReport(analysis),
+    sharding,
     sampleInputs: inputs,
   };
 }

@@ -61,20 +61,36 @@ export interface ImportedModelRef {
   readonly sha256: string;
   /** The shape each input was imported (and is served) at. */
   readonly inputShapes: Readonly<Record<string, readonly number[]>>;
-  /** The largest pp the import was asked for. */
+  /** The largest pp and op the import was asked for. */
   readonly maxPp: number;
+  readonly maxOp: number;
   /** Stage files by configKey, in stage order. */
   readonly stages: Readonly<Record<string, readonly StoredStage[]>>;
 }
 
-/** One stage of an imported model, as a file in the model store. */
+/**
+ * One stage of an imported model: with op = 1 one file in the model store; with op > 1 segments
+ * every shard runs in turn.
+ */
 export interface StoredStage {
-  /** sha256 (hex) of the stage's ONNX file: its name in the model store. */
-  readonly object: string;
-  readonly bytes: number;
   /** The float32 tensors the stage receives and hands on, by name (a string dimension takes any size ≥ 1). */
   readonly receives: readonly StageTensor[];
   readonly sends: readonly StageTensor[];
+  /** op = 1: sha256 (hex) of the stage's ONNX file, its name in the model store, and its size. */
+  readonly object?: string;
+  readonly bytes?: number;
+  /** op > 1: the stage's segments, in order. */
+  readonly segments?: readonly StoredSegment[];
+}
+
+/** A segment of a sharded stage: one file every shard runs, or one per shard whose outputs are summed. */
+export interface StoredSegment {
+  readonly receives: readonly StageTensor[];
+  readonly sends: readonly StageTensor[];
+  /** The tensor summed over the shards; absent: every shard runs the one file whole. */
+  readonly reduce?: StageTensor;
+  /** Model-store objects: one per shard when the segment reduces, else one. */
+  readonly objects: readonly string[];
 }
 
 export interface StageTensor {

@@ -5,6 +5,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { sha256Hex } from '../../modelgen/model-files.js';
 import { type ImportedModel, type ImportOptions, importModel } from '../../modelimport/import-model.js';
+import { importedObjects } from '../../planner/profile.js';
 import type { ModelProfile } from '../../planner/types.js';
 import { ModelStore } from '../../serving/model-store/model-store.js';
 import { type ImportedStageCost, profileImported } from './imported-profile.js';
@@ -47,9 +48,10 @@ const sameShapes = (a: Readonly<Record<string, readonly number[]>>, b: Readonly<
 /** Whether `previous` is this very import (same file and options) with every stage file in the store. */
 async function unchanged(sha256: string, o: ImportFileOptions, store: ModelStore): Promise<boolean> {
   const p = o.previous?.imported;
-  if (!p || o.force || o.previous?.name !== o.name || p.sha256 !== sha256 || p.maxPp !== (o.maxPp ?? 8)) return false;
+  if (!p || o.force || o.previous?.name !== o.name || p.sha256 !== sha256) return false;
+  if (p.maxPp !== (o.maxPp ?? 8) || p.maxOp !== (o.maxOp ?? 4)) return false;
   if (o.inputShapes && !sameShapes(o.inputShapes, p.inputShapes)) return false;
-  for (const stages of Object.values(p.stages)) for (const s of stages) if (!(await store.has(s.object))) return false;
+  for (const object of importedObjects(p)) if (!(await store.has(object))) return false;
   return true;
 }
 
@@ -62,9 +64,11 @@ export async function importFile(bytes: Uint8Array, o: ImportFileOptions): Promi
     return { profile: o.previous, unchanged: true, uploaded: 0, present: 0 };
   }
   const maxPp = o.maxPp ?? 8;
+  const maxOp = o.maxOp ?? 4;
   const imported = await importModel(bytes, {
     ...o,
     maxPp,
+    maxOp,
     maxCrossingBytes: (o.nc.info?.max_payload ?? 2 ** 20) - ENVELOPE_BYTES,
     onProgress: (line) => progress(`${o.name}: ${line}`),
   });
@@ -73,18 +77,18 @@ export async function importFile(bytes: Uint8Array, o: ImportFileOptions): Promi
   const { profile, costs } = await profileImported(imported, {
     ...o,
     maxPp,
+    maxOp,
     onProgress: (line) => progress(`${o.name}: ${line}`),
   });
   let uploaded = 0;
   let present = 0;
-  const seen = new Set<string>();
-  for (const plan of imported.plans) {
-    for (const stage of plan.stages) {
-      if (seen.has(stage.sha256)) continue;
-      seen.add(stage.sha256);
-      if ((await store.put(stage.bytes)).uploaded) uploaded++;
-      else present++;
-    }
+  const files = new Map<string, Uint8Array>();
+  for (const plan of imported.plans) for (const s of plan.stages) files.set(s.sha256, s.bytes);
+  for (const plan of imported.shardedPlans)
+    for (const s of plan.stages) for (const g of s.segments) for (const f of g.files) files.set(f.sha256, f.bytes);
+  for (const bytes of files.values()) {
+    if ((await store.put(bytes)).uploaded) uploaded++;
+    else present++;
   }
   progress(
     `${o.name}: ${uploaded} stage file(s) uploaded to the model store (bucket ${store.bucket}), ${present} already there`,
@@ -96,15 +100,18 @@ export async function importFile(bytes: Uint8Array, o: ImportFileOptions): Promi
 export function formatImportTable(r: ImportFileResult): string {
   if (!r.imported || !r.costs) return `${r.profile.name}: unchanged; profile kept`;
   const f = (x: number) => x.toFixed(2);
-  const diff = new Map(r.imported.plans.map((p) => [`pp${p.pp}-op1`, p.maxRelativeDifference]));
+  const diff = new Map<string, number>([
+    ...r.imported.plans.map((p) => [`pp${p.pp}-op1`, p.maxRelativeDifference] as const),
+    ...r.imported.shardedPlans.map((p) => [`pp${p.pp}-op${p.op}`, p.maxRelativeDifference] as const),
+  ]);
   const lines = [
-    '| config | stage | nodes | hands on | weights MiB | compute ms | NATS hop ms | stage latency ms | max rel. diff |',
-    '|---|---:|---:|---|---:|---:|---:|---:|---:|',
+    '| config | stage | nodes | hands on | weights MiB | compute ms | partial sum ms | NATS all-gathers | all-gather ms | NATS hop ms | stage latency ms | max rel. diff |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const c of r.costs) {
     const sends = c.sends.length > 2 ? `${c.sends[0]} … (${c.sends.length})` : c.sends.join(', ');
     lines.push(
-      `| ${c.config} | ${c.stage} | ${c.nodes} | ${sends} | ${f(c.weightBytes / 2 ** 20)} | ${f(c.computeMs)} | ${f(c.hopMs)} | **${f(c.totalMs)}** | ${c.stage === 0 ? diff.get(c.config)!.toExponential(1) : ''} |`,
+      `| ${c.config} | ${c.stage} | ${c.nodes} | ${sends} | ${f(c.weightBytes / 2 ** 20)} | ${f(c.computeMs)} | ${f(c.sumMs)} | ${c.exchanges} | ${f(c.exchangeMs)} | ${f(c.hopMs)} | **${f(c.totalMs)}** | ${c.stage === 0 ? diff.get(c.config)!.toExponential(1) : ''} |`,
     );
   }
   return lines.join('\n');

@@ -1,17 +1,19 @@
 // The profile of an imported model, measured as `meshserve profile` measures a generated one: a
-// stage's latency is its session on this machine (median of `runs`, one intra-op thread, at the
-// import shape) plus the hop — the NATS trip of what it hands on, in the runtime's own message,
-// encoded, published, received, decoded and checked on another connection.
+// stage's latency is its compute on this machine (median of `runs`, one intra-op thread, at the
+// import shape; with op > 1 the slowest shard of each segment, the partial sums in JS and one NATS
+// all-gather per split layer) plus the hop — the NATS trip of what it hands on, in the runtime's
+// own message, encoded, published, received, decoded and checked on another connection.
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { TensorSpec } from '../../modelgen/tensor-spec.js';
 import type { ImportedModel } from '../../modelimport/import-model.js';
 import type { SessionSettings } from '../../modelimport/ort-session.js';
+import { ShardedChain } from '../../modelimport/sharded-chain.js';
 import { StageChain } from '../../modelimport/stage-chain.js';
 import { median } from '../../planner/stats.js';
 import { type ConfigProfile, configKey, type ModelProfile, type StoredStage } from '../../planner/types.js';
 import { wireTensor } from '../../serving/protocol/tensor.js';
 import { parseTensorSet, tensorSetValue } from '../../serving/protocol/tensor-set.js';
-import { measureStageHop } from '../profile/nats-transfer.js';
+import { measureAllGather, measureStageHop } from '../profile/nats-transfer.js';
 
 export interface ImportedStageCost {
   config: string;
@@ -19,8 +21,13 @@ export interface ImportedStageCost {
   nodes: number;
   /** The tensors it hands on. */
   sends: string[];
+  /** Weight bytes of the stage's largest shard. */
   weightBytes: number;
   computeMs: number;
+  /** op > 1: summing the partial products, and the all-gathers of them over NATS. */
+  sumMs: number;
+  exchanges: number;
+  exchangeMs: number;
   hopMs: number;
   totalMs: number;
 }
@@ -30,21 +37,22 @@ export interface ImportedProfileOptions extends SessionSettings {
   source: string;
   runs: number;
   warmup: number;
-  /** The largest pp the import was asked for (recorded, to tell a changed request from an unchanged one). */
+  /** The largest pp and op the import was asked for (recorded, to tell a changed request from an unchanged one). */
   maxPp: number;
+  maxOp: number;
   connect: () => Promise<NatsConnection>;
   onProgress?: (line: string) => void;
 }
 
-/** Zero tensors of the specs, as one stage message value (what travels does not depend on the values). */
+/** A zero tensor of a spec (what travels does not depend on the values). */
+function zero(s: TensorSpec) {
+  const shape = s.shape.map((d) => (typeof d === 'number' ? d : 1));
+  return wireTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+}
+
+/** Zero tensors of the specs, as one stage message value. */
 function zeros(specs: readonly TensorSpec[]): unknown {
-  const tensors = Object.fromEntries(
-    specs.map((s) => {
-      const shape = s.shape.map((d) => (typeof d === 'number' ? d : 1));
-      return [s.name, wireTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape)];
-    }),
-  );
-  return tensorSetValue(tensors, specs);
+  return tensorSetValue(Object.fromEntries(specs.map((s) => [s.name, zero(s)])), specs);
 }
 
 export async function profileImported(
@@ -61,6 +69,17 @@ export async function profileImported(
       ms = await measureStageHop(zeros(specs), (input) => parseTensorSet(input, specs), transfer);
       hops.set(key, ms);
       progress(`NATS hop ${key}: ${ms.toFixed(3)} ms`);
+    }
+    return ms;
+  };
+  const gathers = new Map<string, number>();
+  const gather = async (op: number, spec: TensorSpec): Promise<number> => {
+    const key = `×${op} ${spec.name}[${spec.shape}]`;
+    let ms = gathers.get(key);
+    if (ms === undefined) {
+      ms = await measureAllGather(op, zero(spec), spec, transfer);
+      gathers.set(key, ms);
+      progress(`NATS all-gather ${key}: ${ms.toFixed(3)} ms`);
     }
     return ms;
   };
@@ -90,6 +109,9 @@ export async function profileImported(
         sends: stage.sends.map((s) => s.name),
         weightBytes: stage.weightBytes,
         computeMs,
+        sumMs: 0,
+        exchanges: 0,
+        exchangeMs: 0,
         hopMs,
         totalMs: computeMs + hopMs,
       });
@@ -109,8 +131,71 @@ export async function profileImported(
       sends: s.sends,
     }));
   }
+  for (const plan of m.shardedPlans) {
+    const key = configKey(plan);
+    const chain = await ShardedChain.load(plan.stages, o);
+    const compute: number[][] = plan.stages.map(() => []);
+    const sums: number[][] = plan.stages.map(() => []);
+    try {
+      for (let i = 0; i < o.warmup + o.runs; i++) {
+        const { stages: timed } = await chain.run(m.sampleInputs);
+        if (i < o.warmup) continue;
+        timed.forEach((t, k) => {
+          compute[k].push(t.computeMs);
+          sums[k].push(t.sumMs);
+        });
+      }
+    } finally {
+      await chain.close();
+    }
+    const rows: ImportedStageCost[] = [];
+    for (const [k, stage] of plan.stages.entries()) {
+      const reduced = stage.segments.flatMap((g) => (g.reduce ? [g.reduce] : []));
+      let exchangeMs = 0;
+      for (const spec of reduced) exchangeMs += await gather(plan.op, spec);
+      const hopMs = await hop(stage.sends);
+      const computeMs = median(compute[k]);
+      const sumMs = median(sums[k]);
+      rows.push({
+        config: key,
+        stage: k,
+        nodes: stage.to - stage.from,
+        sends: stage.sends.map((s) => s.name),
+        weightBytes: stage.weightBytes,
+        computeMs,
+        sumMs,
+        exchanges: reduced.length,
+        exchangeMs,
+        hopMs,
+        totalMs: computeMs + sumMs + exchangeMs + hopMs,
+      });
+    }
+    progress(
+      `${key}: stages ${rows.map((r) => r.totalMs.toFixed(2)).join(' / ')} ms (compute + sums + all-gathers + hop)`,
+    );
+    costs.push(...rows);
+    configs[key] = {
+      pp: plan.pp,
+      op: plan.op,
+      stageLatency: rows.map((r) => r.totalMs / 1000),
+      stageWeightBytes: rows.map((r) => r.weightBytes),
+    };
+    stages[key] = plan.stages.map((s) => ({
+      receives: s.receives,
+      sends: s.sends,
+      segments: s.segments.map((g) => ({
+        receives: g.receives,
+        sends: g.sends,
+        ...(g.reduce ? { reduce: g.reduce } : {}),
+        objects: g.files.map((f) => f.sha256),
+      })),
+    }));
+  }
   const single = configs[configKey({ pp: 1, op: 1 })];
-  const maxDiff = Math.max(...m.plans.map((p) => p.maxRelativeDifference));
+  const maxDiff = Math.max(...[...m.plans, ...m.shardedPlans].map((p) => p.maxRelativeDifference));
+  const shapes = Object.entries(m.inputShapes)
+    .map(([n, s]) => `${n}=${s.join(',')}`)
+    .join(' ');
   return {
     costs,
     profile: {
@@ -121,13 +206,10 @@ export async function profileImported(
       source: 'measured',
       notes:
         `meshserve import of ${o.source}: onnxruntime-node provider ${o.provider ?? 'cpu'}, ${o.threads ?? 1} intra-op thread(s), ` +
-        `at ${Object.entries(m.inputShapes)
-          .map(([n, s]) => `${n}=${s.join(',')}`)
-          .join(
-            ' ',
-          )}, median of ${o.runs} runs; stage latency = the stage's session + the NATS hop of what it hands on. ` +
+        `at ${shapes}, median of ${o.runs} runs; stage latency = compute (op > 1: Σ segments of the slowest shard) ` +
+        '+ JS partial sums + one NATS all-gather per split layer + the NATS hop of what the stage hands on. ' +
         `Stage chains agree with the whole model within ${maxDiff.toExponential(2)} (relative). ${m.sharding.reason}.`,
-      imported: { sha256: m.sha256, inputShapes: m.inputShapes, maxPp: o.maxPp, stages },
+      imported: { sha256: m.sha256, inputShapes: m.inputShapes, maxPp: o.maxPp, maxOp: o.maxOp, stages },
     },
   };
 }

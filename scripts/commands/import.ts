@@ -20,6 +20,7 @@ interface ImportCliOptions {
   name?: string;
   inputShape?: Record<string, number[]>;
   maxPp: number;
+  maxOp: number;
   runs: number;
   warmup: number;
   out?: string;
@@ -45,11 +46,14 @@ export function modelNameOf(file: string): string {
   );
 }
 
-function maxPpOption(value: string): number {
-  const n = Number(value);
-  if (![1, 2, 4, 8].includes(n)) throw new InvalidArgumentError('must be 1, 2, 4 or 8');
-  return n;
-}
+const oneOf =
+  (allowed: number[]) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!allowed.includes(n))
+      throw new InvalidArgumentError(`must be ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}`);
+    return n;
+  };
 
 export function registerImport(program: Command): void {
   program
@@ -64,7 +68,13 @@ export function registerImport(program: Command): void {
       'shape to import (and serve) an input with dynamic dimensions at, e.g. x=1,3,48,320; repeat for each such input',
       inputShapeOption,
     )
-    .option('--max-pp <n>', 'largest pipeline degree to offer (1, 2, 4 or 8)', maxPpOption, 8)
+    .option('--max-pp <n>', 'largest pipeline degree to offer (1, 2, 4 or 8)', oneOf([1, 2, 4, 8]), 8)
+    .option(
+      '--max-op <n>',
+      'largest number of shards per stage to offer where a MatMul/Gemm layer can be split (1 = pipelines only, 2 or 4)',
+      oneOf([1, 2, 4]),
+      4,
+    )
     .option('--runs <n>', 'measured runs per config (median)', positiveInt, 20)
     .option('--warmup <n>', 'warm-up runs per config', positiveInt, 3)
     .option('--out <file>', 'JSON profile file (default: profile-<model>.json)')
@@ -106,6 +116,7 @@ export function registerImport(program: Command): void {
           source: basename(file),
           inputShapes: o.inputShape,
           maxPp: o.maxPp,
+          maxOp: o.maxOp,
           runs: o.runs,
           warmup: o.warmup,
           threads: 1,

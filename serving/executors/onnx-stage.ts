@@ -5,8 +5,8 @@
 //   stage's segments in order; a segment that reduces sums this shard's partial with the other
 //   shards' (ShardExchange, over NATS in the worker) before the next segment, so every shard
 //   carries on from the same full activation;
-// - an imported model: the stage's file for the group's config, from the model store (checked
-//   against its sha256), as one session (ImportedStageRunner).
+// - an imported model: the stage's files for the group's config, from the model store (checked
+//   against their sha256): one session, or with op > 1 this shard's segments (ImportedStageRunner).
 
 import type { OrtSettings } from '../../config/worker.js';
 import { planPartition, stageShardSpec } from '../../modelgen/partition.js';
@@ -57,14 +57,10 @@ export class OnnxStageExecutor implements StageExecutor {
       const key = configKey(a);
       const stage = m.imported.stages[key]?.[a.stage];
       const where = `group ${a.group} stage ${a.stage}: model "${m.name}"`;
-      if (!stage || a.shard !== 0)
-        throw new Error(`${where} has no stage file for ${key} (imported models run pipelines, op 1)`);
+      if (!stage) throw new Error(`${where} has no stage files for ${key}`);
       if (!files) throw new Error(`${where}: this worker has no model store to fetch stage files from`);
       try {
-        return {
-          kind: 'imported',
-          runner: await ImportedStageRunner.load(await files.get(stage.object), stage, this.options),
-        };
+        return { kind: 'imported', runner: await ImportedStageRunner.load(files, stage, a.shard, this.options) };
       } catch (err) {
         throw new Error(`${where}: ${(err as Error).message}`);
       }
@@ -89,7 +85,7 @@ export class OnnxStageExecutor implements StageExecutor {
     if (!model) throw new Error(`model "${job.model}" is not loaded for stage ${job.assignment}`);
     const start = nowSeconds();
     if (model.kind === 'imported') {
-      const output = await model.runner.run(job.input);
+      const output = await model.runner.run(job.input, shards);
       return { output, start, finish: nowSeconds() };
     }
     let activation: unknown = job.input;

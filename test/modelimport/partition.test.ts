@@ -11,6 +11,7 @@ import { analyseGraph } from '../../modelimport/graph-analysis.js';
 import { type ImportedModel, importModel } from '../../modelimport/import-model.js';
 import { readOnnxModel } from '../../modelimport/onnx-reader.js';
 import { createSession, ort, relativeDifference, runSession, sampleInputs } from '../../modelimport/ort-session.js';
+import { ShardedChain } from '../../modelimport/sharded-chain.js';
 import { StageChain } from '../../modelimport/stage-chain.js';
 import { probeTensorTypes } from '../../modelimport/tensor-types.js';
 import { float32Values } from '../../serving/protocol/tensor.js';
@@ -62,7 +63,8 @@ describe('pipeline plans of imported graphs', () => {
       assert.ok(total >= m.plans[0].stages[0].weightBytes, `pp${plan.pp}: ${total} bytes of weights`);
       assert.ok(plan.stages.every((s) => s.weightBytes > 0));
     }
-    assert.match(m.sharding.reason, /^op > 1: not offered: no MatMul or Gemm with a constant weight/);
+    assert.match(m.sharding.reason, /^op > 1: not offered: no MatMul or Gemm with a constant 2-D weight to split/);
+    assert.deepEqual(m.shardedPlans, []);
   });
 
   it("the project's own transformer, as one opaque .onnx file, splits into 2 and 4 stages equal to the generator's model", async () => {
@@ -73,6 +75,27 @@ describe('pipeline plans of imported graphs', () => {
       [1, 2, 4],
     );
     await checkPlans(bytes, m, 5);
+    // Its MatMuls have constant weights: split along their inner dimension, the partial products
+    // summed, every sharded plan gives the whole model's outputs too.
+    assert.match(
+      m.sharding.reason,
+      /^op > 1: offered \(pp1-op2, pp2-op2, pp4-op2, pp1-op4, pp2-op4\): 24 MatMul\/Gemm layer/,
+    );
+    const inputs = sampleInputs(m.inputShapes, 6);
+    const whole = await createSession(bytes);
+    const wanted = (await runSession(whole, inputs)).output;
+    await whole.release();
+    for (const plan of m.shardedPlans) {
+      assert.ok(plan.maxRelativeDifference <= TOLERANCE);
+      assert.ok(plan.stages.every((s) => s.segments.some((g) => g.reduce && g.files.length === plan.op)));
+      const sharded = await ShardedChain.load(plan.stages);
+      const diff = relativeDifference(wanted, (await sharded.run(inputs)).outputs.output);
+      await sharded.close();
+      assert.ok(diff <= TOLERANCE, `pp${plan.pp}-op${plan.op}: ${diff}`);
+      // A shard holds its slice of each split weight: less than the whole stage.
+      const pipeline = m.plans.find((p) => p.pp === plan.pp)!;
+      plan.stages.forEach((s, k) => assert.ok(s.weightBytes < pipeline.stages[k].weightBytes));
+    }
     // And the pp4 chain computes what the generator's own reference computes.
     const spec = transformerSpec('tiny');
     const input = randomInput(spec, 1, 3);

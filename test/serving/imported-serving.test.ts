@@ -1,7 +1,8 @@
 // A model repository served end to end: `meshserve serve <repository>` imports a real PaddleOCR
 // model (from a public npm package) and the project's own transformer as an opaque file, places
 // them on ONNX worker processes, and requests through NATS get what onnxruntime computes on the
-// whole file — also split over both workers as a 2-stage pipeline. Re-serving an unchanged
+// whole file — also split over both workers as a 2-stage pipeline, and as one stage of two shards
+// whose partial products are summed over NATS. Re-serving an unchanged
 // repository uploads nothing; a stage file corrupted in the store fails its group with the reason,
 // and nothing is placed there.
 import assert from 'node:assert/strict';
@@ -129,18 +130,23 @@ describe('serving imported models', () => {
   it('meshserve serve imports the repository, writes each profile.json, places and serves both models', async () => {
     const r = await run(['serve', repo, '--runs', '2', '--warmup', '1'], env);
     assert.equal(r.status, 0, r.stderr);
-    for (const name of Object.keys(MODELS)) {
+    // The classifier's one MatMul is too small to split; the transformer's are split 2 and 4 ways.
+    const configs = {
+      'ocr-cls': ['pp1-op1', 'pp2-op1'],
+      tiny: ['pp1-op1', 'pp2-op1', 'pp1-op2', 'pp2-op2', 'pp1-op4', 'pp2-op4'],
+    };
+    for (const [name, keys] of Object.entries(configs)) {
       assert.match(
         r.stdout,
         new RegExp(
-          `^${name}: imported \\(\\d+ stage file\\(s\\) uploaded, \\d+ already stored\\); configs pp1-op1, pp2-op1; served at ms\\.infer\\.${name} by `,
+          `^${name}: imported \\(\\d+ stage file\\(s\\) uploaded, \\d+ already stored\\); configs ${keys.join(', ')}; served at ms\\.infer\\.${name} by `,
           'm',
         ),
       );
       const [profile] = loadProfilesFile(join(repo, name, 'profile.json'));
       assert.equal(profile.source, 'measured');
       assert.equal(profile.name, name);
-      assert.deepEqual(Object.keys(profile.imported!.stages), ['pp1-op1', 'pp2-op1']);
+      assert.deepEqual(Object.keys(profile.imported!.stages), keys);
       assert.equal(profile.configs['pp2-op1'].stageLatency.length, 2);
     }
     assert.match(r.stdout, /call it: meshserve infer ocr-cls '\{"dtype":"float32","shape":\[1,3,48,192\]/);
@@ -177,6 +183,15 @@ describe('serving imported models', () => {
     await expectServed('ocr-cls', 30);
   });
 
+  it('as one stage sharded over both worker processes (op 2, partial products summed over NATS), the replies stay equal', async () => {
+    await planner().call('configure', {
+      strategy: 'static',
+      groups: [{ config: { pp: 1, op: 2 }, models: ['tiny'] }],
+    });
+    await planner().call('replace', 'test: op2');
+    for (let i = 0; i < 3; i++) await expectServed('tiny', 60 + i);
+  });
+
   it('serving the unchanged repository again imports and uploads nothing', async () => {
     const r = await run(['serve', repo, '--strategy', 'alpaserve', '--runs', '2', '--warmup', '1'], env);
     assert.equal(r.status, 0, r.stderr);
@@ -198,7 +213,7 @@ describe('serving imported models', () => {
       nc: system.nats,
       connect: () => connectNats({ url: servers.natsUrl }),
     });
-    const object = profile.imported!.stages['pp1-op1'][0].object;
+    const object = profile.imported!.stages['pp1-op1'][0].object!;
     await store.putAs(object, new Uint8Array(1000));
     await storeProfiles(system.redis!, [profile]);
     const before = (await planner().call('current'))!;
