@@ -28,7 +28,8 @@ import { placeDirectly, startActorProcess, stopChildren } from './processes.js';
 
 const MODELS: Record<string, { file: string; input: string; shape: string; output: string }> = {
   det: { file: 'ch_PP-OCRv4_det_infer.onnx', input: 'x', shape: '1,3,64,320', output: 'sigmoid_0.tmp_0' },
-  rec: { file: 'ch_PP-OCRv4_rec_infer.onnx', input: 'x', shape: '1,3,48,320', output: 'softmax_11.tmp_0' },
+  // At width 320 its output ([1, 40, 6625]) is more than one NATS message carries.
+  rec: { file: 'ch_PP-OCRv4_rec_infer.onnx', input: 'x', shape: '1,3,48,160', output: 'softmax_11.tmp_0' },
   cls: { file: 'ch_ppocr_mobile_v2.0_cls_infer.onnx', input: 'x', shape: '1,3,48,192', output: 'softmax_0.tmp_0' },
 };
 

@@ -160,13 +160,27 @@ export async function importModel(bytes: Uint8Array, o: ImportOptions = {}): Pro
   const inputShapes = resolveInputShapes(model, o.inputShapes);
   const inputs = sampleInputs(inputShapes);
   const reference = await referenceOutputs(bytes, inputs, settings);
+  const maxBytes = o.maxCrossingBytes ?? DEFAULT_MAX_CROSSING_BYTES;
+  // A request carries the inputs and a reply the outputs, each in one message.
+  for (const [what, tensors] of [
+    ['input', inputs],
+    ['output', reference],
+  ] as const) {
+    for (const [name, t] of Object.entries(tensors)) {
+      const size = 4 * t.size;
+      if (size > maxBytes)
+        throw new ImportError(
+          'unsupported',
+          `${what} "${name}" is ${size} bytes at [${t.dims.join(', ')}], more than one message may carry (${maxBytes} bytes): import it at a smaller shape, or raise the NATS server's max_payload`,
+        );
+    }
+  }
   const analysis = analyseGraph(model);
   progress(
     `read: IR ${model.irVersion}, opset ${model.opset}, ${model.nodes} nodes (${analysis.nodes.length} on activations), ` +
       `${model.initializers} initializers, ${model.constantNodes} Constant nodes, ${(model.weightBytes / 2 ** 20).toFixed(1)} MiB of weights`,
   );
   const types = await probeTensorTypes(model, analysis, inputs, settings);
-  const maxBytes = o.maxCrossingBytes ?? DEFAULT_MAX_CROSSING_BYTES;
   const cuts = findCutPoints(analysis, types, { maxCrossing, maxBytes });
   progress(
     `cut points: ${cuts.length} (at most ${maxCrossing} float32 tensor(s) of ${maxBytes} bytes in all crossing)`,

@@ -17,15 +17,22 @@ export class ModelStore {
     readonly bucket: string,
   ) {}
 
-  /** Opens the bucket, creating it on first use. */
-  static async open(nc: NatsConnection, prefix = 'ms'): Promise<ModelStore> {
+  /**
+   * Opens the bucket; an importer creates it on first use (`create`), a reader (a worker, whose
+   * NATS user may only read it) binds to it.
+   */
+  static async open(nc: NatsConnection, prefix = 'ms', o: { create?: boolean } = {}): Promise<ModelStore> {
     const bucket = modelStoreBucket(prefix);
+    const objm = new Objm(nc);
     try {
-      const store = await new Objm(nc).create(bucket, { description: 'meshserve stage files by sha256' });
+      const store =
+        o.create === false
+          ? await objm.open(bucket)
+          : await objm.create(bucket, { description: 'meshserve stage files by sha256' });
       return new ModelStore(store, bucket);
     } catch (err) {
       throw new Error(
-        `cannot open the model store (JetStream object store "${bucket}"; the NATS server needs JetStream, nats-server -js): ${(err as Error).message}`,
+        `cannot open the model store (JetStream object store "${bucket}"; the NATS server needs JetStream, nats-server -js${o.create === false ? ', and something imported' : ''}): ${(err as Error).message}`,
       );
     }
   }

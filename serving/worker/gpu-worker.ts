@@ -89,7 +89,7 @@ export class GpuWorker {
     this.keys = new RuntimeKeys(ctx.subjects.prefix);
     this.outbox = new Outbox(ctx, { log: this.log });
     this.stageFiles = new CachedStageFiles(
-      () => ModelStore.open(ctx.nats, ctx.subjects.prefix),
+      () => ModelStore.open(ctx.nats, ctx.subjects.prefix, { create: false }),
       this.settings.modelCacheDir,
     );
     const { executor, outbox, subjects, log } = this;

@@ -98,6 +98,15 @@ describe('reading an ONNX file', () => {
     );
   });
 
+  it('an input or output larger than one NATS message carries', async () => {
+    await rejectsWith(
+      readModel(OCR_CLS),
+      'unsupported',
+      /^input "x" is 110592 bytes at \[1, 3, 48, 192\], more than one message may carry \(100000 bytes\): import it at a smaller shape/,
+      { inputShapes: { x: [1, 3, 48, 192] }, maxCrossingBytes: 100_000 },
+    );
+  });
+
   it('weights kept in an external file', async () => {
     const w = {
       ...floatTensor('w', [4, 4], () => 0),
