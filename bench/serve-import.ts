@@ -85,6 +85,7 @@ export async function run(argv: string[]): Promise<void> {
       source: model.file,
       inputShapes: { [model.input]: shape },
       maxPp: 2,
+      maxOp: 1,
       runs: 10,
       warmup: 2,
       nc,
