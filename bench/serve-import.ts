@@ -23,8 +23,8 @@ import { bindPlacement } from '../serving/planner-actor/bind.js';
 import type { InferReply } from '../serving/protocol/messages.js';
 import { RuntimeSubjects } from '../serving/protocol/subjects.js';
 import { float32Values, parseWireTensor, wireTensor } from '../serving/protocol/tensor.js';
-import { closedLoopThroughput, loneLatency, median } from './measure.js';
 import { placeDirectly, startActorProcess, stopChildren } from './processes.js';
+import { compareServedWithDirect } from './served-vs-direct.js';
 
 const MODELS: Record<string, { file: string; input: string; shape: string; output: string }> = {
   det: { file: 'ch_PP-OCRv4_det_infer.onnx', input: 'x', shape: '1,3,64,320', output: 'sigmoid_0.tmp_0' },
@@ -37,12 +37,6 @@ const SERVED: ReadonlyArray<ParallelConfig> = [
   { pp: 1, op: 1 },
   { pp: 2, op: 1 },
 ];
-
-interface Sample {
-  rps: number;
-  p50: number;
-  p99: number;
-}
 
 const f = (x: number, d = 2) => x.toFixed(d);
 
@@ -134,44 +128,22 @@ export async function run(argv: string[]): Promise<void> {
       const diff = relativeDifference(expected, new Tensor('float32', float32Values(out), out.shape));
       console.log(`${served(c)}: output matches direct onnxruntime (max relative difference ${diff.toExponential(1)})`);
       if (!(diff <= 1e-4)) throw new Error(`${served(c)} differs from direct onnxruntime by ${diff}`);
-      await closedLoopThroughput(call(c), window, 500); // warm-up
     }
-    await closedLoopThroughput(runDirect, 1, 500);
-
-    const sample = async (fn: () => Promise<unknown>, inFlight: number): Promise<Sample> => {
-      const rps = await closedLoopThroughput(fn, inFlight, durationMs);
-      return { rps, ...(await loneLatency(fn, loneN)) };
-    };
-    const results = new Map<string, Sample[]>();
-    const record = (key: string, s: Sample) => (results.get(key) ?? results.set(key, []).get(key)!).push(s);
-    for (let r = 0; r < rounds; r++) {
-      const d = await sample(runDirect, 1);
-      record('direct', d);
-      const line = [`round ${r + 1}: direct ${f(d.rps, 0)} req/s (p50 ${f(d.p50)} ms)`];
-      for (const c of SERVED) {
-        const s = await sample(call(c), window);
-        record(configKey(c), s);
-        line.push(`${configKey(c)} ${f(s.rps, 0)} req/s (p50 ${f(s.p50)} ms)`);
-      }
-      console.log(line.join('; '));
-    }
-    const med = (key: string, field: keyof Sample) => median(results.get(key)!.map((s) => s[field]));
-    const base = { rps: med('direct', 'rps'), p50: med('direct', 'p50'), p99: med('direct', 'p99') };
-    console.log(
-      `\n${name} (${model.file}) at ${shape.join(',')}, 1 onnxruntime thread per session; medians of ${rounds} rounds (${durationMs} ms closed loop, window ${window} served; ${loneN} lone requests)`,
+    await compareServedWithDirect(
+      runDirect,
+      SERVED.map((c) => ({
+        key: configKey(c),
+        label: `served ${configKey(c)} (dispatcher + ${c.pp} worker process${c.pp > 1 ? 'es' : ''})`,
+        call: call(c),
+      })),
+      {
+        rounds,
+        durationMs,
+        window,
+        lone: loneN,
+        title: `${name} (${model.file}) at ${shape.join(',')}, 1 onnxruntime thread per session`,
+      },
     );
-    console.log('\n| path | requests/s | × direct | lone p50 ms | lone p99 ms | p50 added ms |');
-    console.log('|---|---:|---:|---:|---:|---:|');
-    console.log(
-      `| direct onnxruntime (this process) | ${f(base.rps, 0)} | 1.00 | ${f(base.p50)} | ${f(base.p99)} | – |`,
-    );
-    for (const c of SERVED) {
-      const k = configKey(c);
-      const rps = med(k, 'rps');
-      console.log(
-        `| served ${k} (dispatcher + ${c.pp} worker process${c.pp > 1 ? 'es' : ''}) | ${f(rps, 0)} | ${f(rps / base.rps)} | ${f(med(k, 'p50'))} | ${f(med(k, 'p99'))} | ${f(med(k, 'p50') - base.p50)} |`,
-      );
-    }
     console.log(`\nnon-ok replies: ${failures}`);
   } finally {
     await direct.release();

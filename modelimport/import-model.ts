@@ -149,6 +149,21 @@ async function referenceOutputs(bytes: Uint8Array, inputs: Tensors, settings: Se
   }
 }
 
+/** Runs a chain (then closes it): the largest relative difference of any output from the whole model's. */
+async function chainDifference(
+  chain: { run(inputs: Tensors): Promise<{ outputs: Tensors }>; close(): Promise<void> },
+  inputs: Tensors,
+  reference: Tensors,
+  names: readonly string[],
+): Promise<number> {
+  try {
+    const { outputs } = await chain.run(inputs);
+    return Math.max(...names.map((name) => relativeDifference(reference[name], outputs[name])));
+  } finally {
+    await chain.close();
+  }
+}
+
 export async function importModel(bytes: Uint8Array, o: ImportOptions = {}): Promise<ImportedModel> {
   const progress = o.onProgress ?? (() => {});
   const settings: SessionSettings = { threads: o.threads ?? 1, provider: o.provider };
@@ -215,14 +230,7 @@ export async function importModel(bytes: Uint8Array, o: ImportOptions = {}): Pro
     const chain = await StageChain.load(stages, settings).catch((err: Error) => {
       throw new ImportError('refused', `onnxruntime refuses a stage of pp${pp}: ${err.message}`);
     });
-    let maxRelativeDifference = 0;
-    try {
-      const { outputs } = await chain.run(inputs);
-      for (const name of analysis.outputs)
-        maxRelativeDifference = Math.max(maxRelativeDifference, relativeDifference(reference[name], outputs[name]));
-    } finally {
-      await chain.close();
-    }
+    const maxRelativeDifference = await chainDifference(chain, inputs, reference, analysis.outputs);
     const stageNodeMs = ranges.map((r) => nodeMs.slice(r.from, r.to).reduce((a, b) => a + b, 0));
     const line = `pp${pp}: stages of ${stageNodeMs.map((ms) => ms.toFixed(2)).join(' / ')} ms (node times); max relative difference ${maxRelativeDifference.toExponential(2)}`;
     if (!(maxRelativeDifference <= tolerance)) {
@@ -262,14 +270,7 @@ export async function importModel(bytes: Uint8Array, o: ImportOptions = {}): Pro
       const chain = await ShardedChain.load(stages, settings).catch((err: Error) => {
         throw new ImportError('refused', `onnxruntime refuses a shard of pp${plan.pp}-op${op}: ${err.message}`);
       });
-      let maxRelativeDifference = 0;
-      try {
-        const { outputs } = await chain.run(inputs);
-        for (const name of analysis.outputs)
-          maxRelativeDifference = Math.max(maxRelativeDifference, relativeDifference(reference[name], outputs[name]));
-      } finally {
-        await chain.close();
-      }
+      const maxRelativeDifference = await chainDifference(chain, inputs, reference, analysis.outputs);
       const line = `pp${plan.pp}-op${op}: ${stages.map((s) => s.segments.filter((g) => g.reduce).length).join(' / ')} split layer(s) per stage; max relative difference ${maxRelativeDifference.toExponential(2)}`;
       if (!(maxRelativeDifference <= tolerance)) {
         why.push(

@@ -75,7 +75,7 @@ export function shardableLayers(analysis: GraphAnalysis): ShardableLayer[] {
     )
       return;
     const w = weightValues(analysis, node.input?.[1] ?? '');
-    if (!w || w.dims.length !== 2) return;
+    if (w?.dims.length !== 2) return;
     const transB = isGemm && (attr(node, 'transB') ?? 0) !== 0;
     const [k, n] = transB ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
     out.push({ index, node, weight: transB ? transpose(w.values, w.dims[0], w.dims[1]) : w.values, k, n });

@@ -32,6 +32,29 @@ export interface ImportedStageCost {
   totalMs: number;
 }
 
+/** One stage's row: its parts and their sum. */
+function stageCost(
+  config: string,
+  stage: number,
+  s: { from: number; to: number; sends: readonly TensorSpec[]; weightBytes: number },
+  t: { computeMs: number; sumMs?: number; exchanges?: number; exchangeMs?: number; hopMs: number },
+): ImportedStageCost {
+  const [sumMs, exchanges, exchangeMs] = [t.sumMs ?? 0, t.exchanges ?? 0, t.exchangeMs ?? 0];
+  return {
+    config,
+    stage,
+    nodes: s.to - s.from,
+    sends: s.sends.map((x) => x.name),
+    weightBytes: s.weightBytes,
+    computeMs: t.computeMs,
+    sumMs,
+    exchanges,
+    exchangeMs,
+    hopMs: t.hopMs,
+    totalMs: t.computeMs + sumMs + exchangeMs + t.hopMs,
+  };
+}
+
 export interface ImportedProfileOptions extends SessionSettings {
   name: string;
   source: string;
@@ -93,7 +116,8 @@ export async function profileImported(
     try {
       for (let i = 0; i < o.warmup + o.runs; i++) {
         const { stageMs } = await chain.run(m.sampleInputs);
-        if (i >= o.warmup) stageMs.forEach((ms, k) => samples[k].push(ms));
+        if (i < o.warmup) continue;
+        for (const [k, ms] of stageMs.entries()) samples[k].push(ms);
       }
     } finally {
       await chain.close();
@@ -102,19 +126,7 @@ export async function profileImported(
     for (const [k, stage] of plan.stages.entries()) {
       const computeMs = median(samples[k]);
       const hopMs = await hop(stage.sends);
-      rows.push({
-        config: key,
-        stage: k,
-        nodes: stage.to - stage.from,
-        sends: stage.sends.map((s) => s.name),
-        weightBytes: stage.weightBytes,
-        computeMs,
-        sumMs: 0,
-        exchanges: 0,
-        exchangeMs: 0,
-        hopMs,
-        totalMs: computeMs + hopMs,
-      });
+      rows.push(stageCost(key, k, stage, { computeMs, hopMs }));
     }
     progress(`${key}: stages ${rows.map((r) => r.totalMs.toFixed(2)).join(' / ')} ms (compute + hop)`);
     costs.push(...rows);
@@ -156,19 +168,7 @@ export async function profileImported(
       const hopMs = await hop(stage.sends);
       const computeMs = median(compute[k]);
       const sumMs = median(sums[k]);
-      rows.push({
-        config: key,
-        stage: k,
-        nodes: stage.to - stage.from,
-        sends: stage.sends.map((s) => s.name),
-        weightBytes: stage.weightBytes,
-        computeMs,
-        sumMs,
-        exchanges: reduced.length,
-        exchangeMs,
-        hopMs,
-        totalMs: computeMs + sumMs + exchangeMs + hopMs,
-      });
+      rows.push(stageCost(key, k, stage, { computeMs, sumMs, exchanges: reduced.length, exchangeMs, hopMs }));
     }
     progress(
       `${key}: stages ${rows.map((r) => r.totalMs.toFixed(2)).join(' / ')} ms (compute + sums + all-gathers + hop)`,

@@ -94,7 +94,7 @@ describe('pipeline plans of imported graphs', () => {
       assert.ok(diff <= TOLERANCE, `pp${plan.pp}-op${plan.op}: ${diff}`);
       // A shard holds its slice of each split weight: less than the whole stage.
       const pipeline = m.plans.find((p) => p.pp === plan.pp)!;
-      plan.stages.forEach((s, k) => assert.ok(s.weightBytes < pipeline.stages[k].weightBytes));
+      for (const [k, s] of plan.stages.entries()) assert.ok(s.weightBytes < pipeline.stages[k].weightBytes);
     }
     // And the pp4 chain computes what the generator's own reference computes.
     const spec = transformerSpec('tiny');

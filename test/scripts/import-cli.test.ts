@@ -2,7 +2,6 @@
 // JSON, the model store); an unchanged file imports and uploads nothing; every bad file gets one
 // line `meshserve import: <reason>`, exit 1, and nothing is stored; usage errors exit 2.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +12,12 @@ import { Redis } from 'ioredis';
 import { connectNats } from '../../bus/index.js';
 import { loadProfilesFile } from '../../dev/planner-files.js';
 import { ModelStore } from '../../serving/model-store/model-store.js';
+import { runCli } from '../helpers/cli.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
 import { modelBytes, node, OCR_CLS, readModel, valueInfo } from '../modelimport/helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(root, 'dist/scripts/meshserve.js');
+const _cli = join(root, 'dist/scripts/meshserve.js');
 
 describe('meshserve import', () => {
   let servers: TestServers;
@@ -40,19 +40,7 @@ describe('meshserve import', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function importCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [cli, 'import', ...args], {
-        env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-        cwd: dir,
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
-  }
+  const importCli = (args: string[]) => runCli(['import', ...args], env, dir);
 
   const objects = async () => (await ModelStore.open(nc)).list();
 

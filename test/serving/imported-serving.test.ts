@@ -6,7 +6,6 @@
 // repository uploads nothing; a stage file corrupted in the store fails its group with the reason,
 // and nothing is placed there.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,12 +25,13 @@ import { InferReply } from '../../serving/protocol/messages.js';
 import { RuntimeSubjects } from '../../serving/protocol/subjects.js';
 import { float32Values, parseWireTensor, wireTensor } from '../../serving/protocol/tensor.js';
 import type { GpuWorker } from '../../serving/worker/gpu-worker.js';
+import { runCli } from '../helpers/cli.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
 import { OCR_CLS, readModel, transformerFile } from '../modelimport/helpers.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(root, 'dist/scripts/meshserve.js');
+const _cli = join(root, 'dist/scripts/meshserve.js');
 
 const MODELS = {
   'ocr-cls': { bytes: readModel(OCR_CLS), input: 'x', shape: [1, 3, 48, 192], output: 'softmax_0.tmp_0' },
@@ -39,22 +39,7 @@ const MODELS = {
 } as const;
 type Name = keyof typeof MODELS;
 
-function run(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-      cwd: root,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 describe('serving imported models', () => {
   let servers: TestServers;
