@@ -78,7 +78,11 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       workers: o.workers,
       logLevel: o.logLevel,
       log: o.log,
-      planner: { strategy: o.strategy ?? DEFAULT_STRATEGY, models: scenario.profiles.map((p) => p.name) },
+      // With a repository, `serve` tells the planner its models (a restarted planner places every stored profile).
+      planner: {
+        strategy: o.strategy ?? DEFAULT_STRATEGY,
+        ...(o.models ? {} : { models: scenario.profiles.map((p) => p.name) }),
+      },
       ...(o.models ? { worker: LOCAL_ONNX_WORKER } : {}),
     });
     const planner = system.actor<PlannerActor>('planner', { timeoutMs: 60_000 });
