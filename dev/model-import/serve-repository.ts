@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import type { ActorSystem } from '../../bus/index.js';
 import { connectNats } from '../../bus/index.js';
 import type { ModelProfile } from '../../planner/types.js';
-import { storeProfiles } from '../../serving/planner-actor/cluster-state.js';
+import { liveDevices, storeProfiles } from '../../serving/planner-actor/cluster-state.js';
 import type { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
+import { RuntimeKeys } from '../../serving/protocol/keys.js';
 import type { RuntimePlacement } from '../../serving/protocol/placement.js';
 import { saveProfilesFile } from '../planner-files.js';
 import { type ImportFileResult, importFile } from './import-file.js';
@@ -44,6 +45,15 @@ export async function serveRepository(
   const progress = o.onProgress ?? (() => {});
   if (!system.redis) throw new Error('serving a repository needs Redis (the profiles go there)');
   const models = readRepository(repository);
+  // Simulated devices would echo a request's input: imported models need ONNX workers.
+  const devices = await liveDevices(system, new RuntimeKeys(system.subjects.prefix));
+  const simulated = devices.filter((d) => d.executor !== 'onnx').map((d) => `${d.id} (${d.executor})`);
+  if (devices.length === simulated.length)
+    throw new Error(
+      `no ONNX workers are registered${simulated.length ? ` (only ${simulated.join(', ')})` : ''}: start them with meshserve worker --executor onnx`,
+    );
+  if (simulated.length)
+    progress(`warning: the planner may also place on devices that do not run ONNX: ${simulated.join(', ')}`);
   progress(`${repository}: ${models.length} model(s): ${models.map((m) => m.name).join(', ')}`);
   const served: ServedModel[] = [];
   const connect = () => connectNats({ url: o.natsUrl, name: 'meshserve-serve' });

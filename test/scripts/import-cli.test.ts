@@ -2,7 +2,7 @@
 // JSON, the model store); an unchanged file imports and uploads nothing; every bad file gets one
 // line `meshserve import: <reason>`, exit 1, and nothing is stored; usage errors exit 2.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,6 +93,20 @@ describe('meshserve import', () => {
       assert.ok(!existsSync(join(dir, `${name}.json`)), `${name}: no profile file`);
     }
     assert.deepEqual(await objects(), [], 'nothing in the model store');
+  });
+
+  it('meshserve serve refuses to serve a repository when no ONNX worker is registered', async () => {
+    const repo = join(dir, 'repo');
+    mkdirSync(join(repo, 'ocr-cls'), { recursive: true });
+    writeFileSync(join(repo, 'ocr-cls', 'model.onnx'), readModel(OCR_CLS));
+    writeFileSync(join(repo, 'ocr-cls', 'meshserve.json'), '{ "slo": 0.5, "inputShape": { "x": [1, 3, 48, 192] } }');
+    const r = await runCli(['serve', repo], env, dir);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^meshserve serve: no ONNX workers are registered: start them with meshserve worker --executor onnx$/m,
+    );
+    assert.deepEqual(await objects(), [], 'nothing imported');
   });
 
   it('usage errors exit 2', async () => {
