@@ -6,12 +6,14 @@ import { meshserveVersion } from '../config/version.js';
 import { registerBench } from './commands/bench.js';
 import { registerDispatcher } from './commands/dispatcher.js';
 import { registerExperiment } from './commands/experiment.js';
+import { registerImport } from './commands/import.js';
 import { registerInfer } from './commands/infer.js';
 import { registerMakeModels } from './commands/make-models.js';
 import { registerPlanner } from './commands/planner.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRepl } from './commands/repl.js';
 import { registerReplay } from './commands/replay.js';
+import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
@@ -43,6 +45,8 @@ registerStatus(program);
 registerInfer(program);
 registerBench(program);
 registerProfile(program);
+registerImport(program);
+registerServe(program);
 
 // Commander's own usage errors read like every other error line: `meshserve <command>: <reason>`.
 for (const command of [program, ...program.commands]) {
