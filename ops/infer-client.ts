@@ -107,19 +107,29 @@ export function servedInputsNote(model: string, inputs: readonly ServedInput[]):
 /** Tensors with more values than this are abridged in a printed reply. */
 const ABRIDGE_ABOVE = 16;
 
-/** A wire tensor with its values replaced by their count and the first few, when there are many. */
+/** A wire tensor with its values replaced by their count, range and first few, when there are many. */
 function abridgeTensor(value: unknown): unknown {
   const parsed = wireTensorSchema.safeParse(value);
   if (!parsed.success || parsed.data.dtype !== 'float32' || parsed.data.data.byteLength % 4 !== 0) return value;
   const values = float32Values(parsed.data as WireTensor);
   if (values.length <= ABRIDGE_ABOVE) return value;
-  const first = [...values.subarray(0, 4)].map((v) => Number(v.toPrecision(4)));
-  return { ...(value as object), data: `${values.length} float32 values, first [${first.join(', ')}] (--raw for all)` };
+  const round = (v: number) => Number(v.toPrecision(4));
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const first = [...values.subarray(0, 4)].map(round).join(', ');
+  return {
+    ...(value as object),
+    data: `${values.length} float32 values in [${round(min)}, ${round(max)}], first [${first}] (--raw for all)`,
+  };
 }
 
 /**
  * A reply for the terminal: an output tensor (or each of several by name) with more than a few
- * values shows its dtype, shape and first values instead of its bytes. Everything else as sent.
+ * values shows its dtype, shape, range and first values instead of its bytes. Everything else as sent.
  */
 export function abridgeReply(raw: unknown): unknown {
   if (!raw || typeof raw !== 'object' || !('output' in raw)) return raw;

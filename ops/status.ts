@@ -137,7 +137,8 @@ export function groupLine(group: unknown): string {
   if (!g.success) return `group ${JSON.stringify(group)}`;
   const { id, config, devices, models } = g.data;
   const stages = devices.map((shards) => shards.join(',')).join(' → ');
-  return `${id.padEnd(6)} (pp ${config.pp}, op ${config.op})  ${stages}  models: ${models.join(', ') || '(none)'}`;
+  const names = [...models].sort(naturalOrder).join(', ');
+  return `${id.padEnd(6)} (pp ${config.pp}, op ${config.op})  ${stages}  models: ${names || '(none)'}`;
 }
 
 /** The human view of a status snapshot. */
@@ -149,7 +150,7 @@ export function formatStatus(status: ClusterStatus): string {
       'NOTHING RUNS HERE: no meshserve actor is registered on this cluster. Start one (npm start), or point NATS_URL and REDIS_URL at a running cluster.',
     );
   lines.push(`actors (${status.actors.length}):`);
-  for (const a of status.actors)
+  for (const a of [...status.actors].sort((x, y) => naturalOrder(x.name, y.name)))
     lines.push(`  ${a.name.padEnd(20)} ${a.kind.padEnd(14)} ${a.state.padEnd(9)} ${a.host}:${a.pid}`);
   const deviceIds = Object.keys(status.devices).sort(naturalOrder);
   lines.push(`devices (${deviceIds.length}):`);

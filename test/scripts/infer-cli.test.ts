@@ -6,6 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_SEED, modelIO, transformerSpec } from '../../modelgen/transformer.js';
+import { abridgeReply, filledInput } from '../../ops/infer-client.js';
+import type { ModelProfile } from '../../planner/types.js';
+import { bannerLines } from '../../scripts/commands/start-report.js';
+import type { RuntimePlacement } from '../../serving/protocol/placement.js';
 import { servedInputs } from '../../serving/protocol/served-inputs.js';
 import { float32Values, parseWireTensor, wireTensor } from '../../serving/protocol/tensor.js';
 import { runCli } from '../helpers/cli.js';
@@ -51,8 +55,10 @@ describe('meshserve infer on a model served by an ONNX worker', () => {
     assert.equal(reply.status, 'ok');
     assert.equal(reply.output.dtype, 'float32');
     assert.deepEqual(reply.output.shape, [1, spec.seq, spec.outputDim]);
-    const first = [...expected.subarray(0, 4)].map((v) => Number(v.toPrecision(4)));
-    assert.equal(reply.output.data, `256 float32 values, first [${first.join(', ')}] (--raw for all)`);
+    const round = (v: number) => Number(v.toPrecision(4));
+    const first = [...expected.subarray(0, 4)].map(round).join(', ');
+    const range = `${round(Math.min(...expected))}, ${round(Math.max(...expected))}`;
+    assert.equal(reply.output.data, `256 float32 values in [${range}], first [${first}] (--raw for all)`);
     assert.doesNotMatch(r.stdout, /[A-Za-z0-9+/]{64}/, 'no base64 printed');
 
     const raw = await runCli(['infer', 'tiny', '--raw'], env);
@@ -118,5 +124,66 @@ describe('servedInputs: what a model is served at, from its profile', () => {
     ]);
     assert.deepEqual(servedInputs({ onnx: { size: 'small', seed: 1 } }), [{ name: 'input', shape: [1, 32, 64] }]);
     assert.equal(servedInputs(testProfile('sim', 0.01)), undefined);
+  });
+});
+
+describe('the start banner', () => {
+  it('suggests commands that work: meshserve infer as is, the Python example with --tensor for an ONNX model', () => {
+    const banner = (profile: ModelProfile) =>
+      bannerLines({
+        natsUrl: 'nats://127.0.0.1:4222',
+        redisUrl: 'redis://127.0.0.1:6379',
+        own: { nats: true, redis: true },
+        recordFile: '/tmp/x/.meshserve/cluster.json',
+        placement: {
+          version: 1,
+          createdAt: '2026-12-01T10:00:00.000Z',
+          strategy: 'alpaserve',
+          reason: 'test',
+          params: { stagePenalty: 0, overhead: 0 },
+          groups: [{ id: 'v1-0', config: { pp: 1, op: 1 }, models: [profile.name], devices: [['gpu-0']] }],
+          profiles: [profile as RuntimePlacement['profiles'][number]],
+        },
+      }).join('\n');
+    const onnx = banner(tinyProfile);
+    assert.match(onnx, /\n {4}npx meshserve infer tiny\n/);
+    assert.match(onnx, /\n {4}python3 examples\/python_client\.py --tensor 1,16,32 tiny\n/);
+    assert.match(banner(testProfile('m', 0.01)), /\n {4}python3 examples\/python_client\.py m\n/);
+  });
+});
+
+describe('the tensors infer sends and prints', () => {
+  it('one input travels as its tensor, several as an object by name; all values 0.5', () => {
+    const one = filledInput([{ shape: [1, 2, 3] }]) as ReturnType<typeof wireTensor>;
+    assert.deepEqual(one.shape, [1, 2, 3]);
+    assert.deepEqual([...float32Values(one)], new Array(6).fill(0.5));
+    const two = filledInput([
+      { name: 'x', shape: [1, 4] },
+      { name: 'mask', shape: [1, 2] },
+    ]) as Record<string, ReturnType<typeof wireTensor>>;
+    assert.deepEqual(Object.keys(two), ['x', 'mask']);
+    assert.deepEqual([...float32Values(two.mask)], [0.5, 0.5]);
+  });
+
+  it('abridges an output of more than 16 values (one, or each of several by name), leaves the rest as sent', () => {
+    const big = wireTensor(
+      Float32Array.from({ length: 20 }, (_, i) => (i - 3) / 7),
+      [4, 5],
+    );
+    const small = { dtype: 'float32', shape: [2], data: [0.5, 1.5] };
+    const base64 = Buffer.from(big.data).toString('base64'); // as a JSON reply carries it
+    const summary = '20 float32 values in [-0.4286, 2.286], first [-0.4286, -0.2857, -0.1429, 0] (--raw for all)';
+    assert.deepEqual(abridgeReply({ status: 'ok', output: { ...big, data: base64 } }), {
+      status: 'ok',
+      output: { dtype: 'float32', shape: [4, 5], data: summary },
+    });
+    assert.deepEqual(abridgeReply({ status: 'ok', output: { a: { ...big, data: base64 }, b: small } }), {
+      status: 'ok',
+      output: { a: { dtype: 'float32', shape: [4, 5], data: summary }, b: small },
+    });
+    const error = { status: 'error', reason: 'no' };
+    assert.equal(abridgeReply(error), error);
+    const echoed = { status: 'ok', output: { tokens: [1, 2, 3] } };
+    assert.deepEqual(abridgeReply(echoed), echoed);
   });
 });
