@@ -47,6 +47,7 @@ export { Mailbox } from './mailbox.js';
 export type { MethodStats } from './methods.js';
 export { Outbox, type OutboxOptions } from './outbox.js';
 export { assertWithinLimit, PayloadTooLargeError } from './payload-limit.js';
+export { assertPlain, plainDataIssue } from './plain.js';
 export { type PresenceOptions, PresenceWatch } from './presence.js';
 export { decodeActorEvent, Registry, type RegistryOptions } from './registry.js';
 export { respondError, respondMalformed, safeEncodingOf } from './replies.js';
