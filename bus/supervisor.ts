@@ -140,6 +140,8 @@ class Child implements SupervisedActor {
     if (o.prefix) args.push('--prefix', o.prefix);
     if (o.heartbeatIntervalMs) args.push('--heartbeat-interval-ms', String(o.heartbeatIntervalMs));
     if (o.heartbeatTtlMs) args.push('--heartbeat-ttl-ms', String(o.heartbeatTtlMs));
+    // A restart: the dead incarnation's registry entry goes once the new one is registered.
+    if (this.actorId) args.push('--replaces', this.actorId);
     this.actorId = undefined;
     const execArgv = [...process.execArgv, ...(o.execArgv ?? [])];
     const proc = fork(HOST_SCRIPT, args, {

@@ -20,6 +20,7 @@ import {
   Outbox,
   PresenceWatch,
   parseOrThrow,
+  type RegistryEntry,
   safeSubscribe,
 } from '../../bus/index.js';
 import { DISPATCHER_DEFAULTS, type DispatcherOptions, probeIntervalMs } from '../../config/dispatcher.js';
@@ -159,9 +160,17 @@ export class Dispatcher {
       this.#deviceLost(name, `device ${name} ${lost ? 'died (registry heartbeat expired)' : 'stopped'}`, lost);
       this.presence?.suspect(name); // reported again once it answers (a restarted worker)
     };
+    // A dead incarnation that already has a live successor (a worker restarted by its supervisor)
+    // is not a lost device: the successor serves its stages.
+    const dead = async (actor: RegistryEntry): Promise<void> => {
+      const live = await ctx.list({ name: actor.name }).catch(() => []);
+      if (live.some((a) => a.id !== actor.id && a.state === 'ready'))
+        this.log.info({ device: actor.name, actorId: actor.id }, 'a dead incarnation of a live device: ignored');
+      else gone(actor.name, true);
+    };
     this.stopEvents.push(
       ctx.onEvent('actor.stopped', (e) => e.actor.kind === GPU_WORKER_KIND && gone(e.actor.name, false)),
-      ctx.onEvent('actor.dead', (e) => e.actor.kind === GPU_WORKER_KIND && gone(e.actor.name, true)),
+      ctx.onEvent('actor.dead', (e) => e.actor.kind === GPU_WORKER_KIND && void dead(e.actor)),
     );
     await ctx.nats.flush();
     if (ctx.redis && this.options.rateIntervalMs > 0) {

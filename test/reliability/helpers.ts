@@ -28,7 +28,7 @@ import { sleep, until } from '../helpers/until.js';
 export { sleep, until };
 
 export interface ProcessClusterOptions
-  extends Pick<LocalClusterOptions, 'workers' | 'planner' | 'dispatcher' | 'worker' | 'execArgv'> {
+  extends Pick<LocalClusterOptions, 'workers' | 'planner' | 'dispatcher' | 'worker' | 'execArgv' | 'maxRestarts'> {
   profiles: ModelProfile[];
   /** Registry heartbeat interval of every process (ms). Default 500. */
   heartbeatIntervalMs?: number;
@@ -49,7 +49,8 @@ export interface ProcessCluster {
 }
 
 /**
- * Starts servers, the cluster processes (no crash restarts: a crash must stay visible) and places
+ * Starts servers, the cluster processes (no crash restarts unless `maxRestarts` is given: a crash
+ * must stay visible) and places
  * once. Everything is torn down by close(); a test process that dies takes its servers along (exit
  * hook) and its actor processes drain and exit when their IPC channel closes.
  */
@@ -75,7 +76,7 @@ export async function startProcessCluster(o: ProcessClusterOptions): Promise<Pro
       redisUrl: servers.redisUrl,
       workers: o.workers,
       heartbeatIntervalMs,
-      maxRestarts: 0,
+      maxRestarts: o.maxRestarts ?? 0,
       execArgv: o.execArgv,
       logLevel: process.env.LOG_LEVEL ?? 'silent',
       log: system.log,
