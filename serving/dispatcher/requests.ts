@@ -47,6 +47,8 @@ export interface Inflight extends Request, Booking {
   readonly dispatched: number;
   /** Estimated finish (epoch s, with the fixed overhead). */
   readonly estimatedFinish: number;
+  /** Its stage work waited in the outbox (NATS down): its lateness is the outage's. */
+  readonly held: boolean;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -217,6 +219,7 @@ export class Requests {
       estimatedExit: estimatedFinish - group.latency.clocks.overhead,
       shiftAtCommit: group.shift,
       dispatched: nowSeconds(),
+      held: this.c.outbox.holding,
       timer: setTimeout(() => this.#timedOut(rid), Math.max(0, timeoutMs)),
     };
     this.inflight.set(rid, inf);
@@ -268,7 +271,7 @@ export class Requests {
     }
     const g = inf.group;
     this.release(inf);
-    correctFromCompletion(g, inf, done.finish, nowSeconds());
+    correctFromCompletion(g, inf, done.finish, nowSeconds(), inf.held || done.held === true);
     if (!done.ok) {
       g.errors++;
       this.finishError(inf, done.error ?? 'stage failed');

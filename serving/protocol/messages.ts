@@ -88,6 +88,12 @@ export const StageWork = z.object({
    * along a pipeline (the hop itself is not taken back). Absent from stage 0 and sharded stages.
    */
   late: z.number().nonnegative().finite().optional(),
+  /**
+   * Set once the work waited in an outbox during a NATS outage on its way (dispatcher or a
+   * previous stage): its timing then says nothing about the devices, and the dispatcher does not
+   * correct the group's clocks from it.
+   */
+  held: z.boolean().optional(),
 });
 export type StageWork = z.infer<typeof StageWork>;
 
@@ -125,6 +131,8 @@ export const Completion = z.object({
   /** Epoch seconds the first stage started and the last stage finished. */
   start: z.number().optional(),
   finish: z.number(),
+  /** The work waited in an outbox during a NATS outage between stages (see StageWork.held). */
+  held: z.boolean().optional(),
 });
 export type Completion = z.infer<typeof Completion>;
 

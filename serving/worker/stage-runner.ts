@@ -307,7 +307,15 @@ export class StageRunner {
     }
     try {
       if (a.stage === a.pp - 1) {
-        const done: Completion = { rid: work.rid, group: work.group, ok: true, finish, start: firstStart, output };
+        const done: Completion = {
+          rid: work.rid,
+          group: work.group,
+          ok: true,
+          finish,
+          start: firstStart,
+          output,
+          ...(work.held ? { held: true } : {}),
+        };
         this.#send(work.done, done, 'the model output');
         return;
       }
@@ -319,6 +327,8 @@ export class StageRunner {
         input: output,
         start: firstStart,
         ...(a.op === 1 ? { late: Math.max(0, nowSeconds() - finish) } : {}),
+        // Held in our outbox (NATS is down): the next stage will run late for no fault of the devices.
+        ...(this.o.outbox.holding ? { held: true } : {}),
       };
       // The reply subject is the dispatcher's completion subject: if the next stage is gone the
       // server answers "no responders" there at once, and the dispatcher fails over.
