@@ -65,6 +65,7 @@ export {
   ReplyEnvelope,
 } from './schemas.js';
 export { type ServeActorOptions, serveActor } from './serve.js';
+export { HELD_MS_HEADER, heldForMs, QueueStandby, type QueueStandbyOptions } from './standby.js';
 export { assertToken, DEFAULT_PREFIX, methodOf, PING_METHOD, Subjects } from './subjects.js';
 export { type SafeSubscribeOptions, safeSubscribe } from './subscribe.js';
 export { type SupervisedActor, type SupervisedActorOptions, type SupervisedState, Supervisor } from './supervisor.js';

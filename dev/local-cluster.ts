@@ -16,11 +16,14 @@ import { type GpuWorkerOptions, workerSettings } from '../config/worker.js';
 import { ACTOR_MODULES } from '../serving/actor-modules.js';
 import { liveDevices } from '../serving/planner-actor/cluster-state.js';
 import { RuntimeKeys } from '../serving/protocol/keys.js';
+import { standInForDispatchers } from './dispatcher-standby.js';
 
 export interface LocalClusterOptions {
   natsUrl: string;
   redisUrl: string;
   workers: number;
+  /** Dispatcher processes: `dispatcher`, then `dispatcher-2`, … (one queue group). Default 1. */
+  dispatchers?: number;
   planner?: PlannerConfigInput;
   dispatcher?: DispatcherOptions;
   /** Options of every GPU worker. */
@@ -71,6 +74,11 @@ async function untilRegistered(system: ActorSystem, names: readonly string[], ti
   }
 }
 
+/** Names of `n` dispatcher processes: `dispatcher`, `dispatcher-2`, … */
+export function dispatcherNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => (i === 0 ? 'dispatcher' : `dispatcher-${i + 1}`));
+}
+
 export async function launchCluster(system: ActorSystem, o: LocalClusterOptions): Promise<LocalCluster> {
   const supervisor = new Supervisor({ log: o.log });
   const env = { NATS_URL: o.natsUrl, REDIS_URL: o.redisUrl, LOG_LEVEL: o.logLevel };
@@ -95,15 +103,20 @@ export async function launchCluster(system: ActorSystem, o: LocalClusterOptions)
   };
   const children = [
     supervisor.start({ ...common, name: 'planner', ...ACTOR_MODULES.planner, constructorArgs: [o.planner ?? {}] }),
-    supervisor.start({
-      ...common,
-      name: 'dispatcher',
-      ...ACTOR_MODULES.dispatcher,
-      constructorArgs: [o.dispatcher ?? {}],
-    }),
+    ...dispatcherNames(o.dispatchers ?? 1).map((name) =>
+      supervisor.start({ ...common, name, ...ACTOR_MODULES.dispatcher, constructorArgs: [o.dispatcher ?? {}] }),
+    ),
     ...Array.from({ length: o.workers }, (_, i) => startWorker(`gpu-${i}`)),
   ];
-  const stop = (): Promise<void> => supervisor.stopAll();
+  // Requests wait for a crashed dispatcher's successor instead of getting "no responders".
+  const stopStandby = standInForDispatchers(system, supervisor, {
+    dispatchers: dispatcherNames(o.dispatchers ?? 1),
+    log: o.log,
+  });
+  const stop = async (): Promise<void> => {
+    await supervisor.stopAll();
+    stopStandby();
+  };
   try {
     await withTimeout('cluster processes not ready', timeout, Promise.all(children.map((c) => c.ready())));
     // Ready processes have registered their actors; wait until every device entry is there too.

@@ -30,6 +30,7 @@ import { GPU_WORKER_KIND } from '../protocol/messages.js';
 import { RuntimePlacement } from '../protocol/placement.js';
 import { followPlacements } from '../protocol/placement-feed.js';
 import { RuntimeSubjects } from '../protocol/subjects.js';
+import { Claims } from './claims.js';
 import { GroupTable } from './groups.js';
 import { GroupHealth } from './health.js';
 import { DispatcherMetrics } from './metrics.js';
@@ -108,6 +109,19 @@ export class Dispatcher {
       served: (model, group, seconds) => this.prometheus.served(model, group, seconds),
       probe: (device) => this.presence?.probe(device),
       maxPayload: () => ctx.nats.info?.max_payload,
+      claims: new Claims({ redis: ctx.redis, keys, self: ctx.id, log: this.log }),
+      // Not through the outbox: a worker that hears nothing sends the completion again.
+      ack: (msg) => {
+        if (msg.reply && ctx.connected) ctx.nats.publish(msg.reply);
+      },
+      alive: async (id) => {
+        if (!ctx.redis) return false;
+        try {
+          return (await ctx.list()).some((a) => a.id === id);
+        } catch {
+          return true; // cannot tell: not known dead
+        }
+      },
     });
     this.presence = new PresenceWatch(ctx, {
       intervalMs: probeMs,
@@ -151,6 +165,12 @@ export class Dispatcher {
         log: this.log,
         what: 'completions',
       }),
+      // Completions whose owner was gone (any dispatcher's, ours while we reconnected): one of us takes each.
+      safeSubscribe(ctx.nats, this.subjects.orphanWildcard, (msg) => this.requests.adopt(msg), {
+        queue: 'dispatchers',
+        log: this.log,
+        what: 'orphaned completions',
+      }),
       this.ingress,
       this.peers.subscription,
     );
@@ -187,10 +207,7 @@ export class Dispatcher {
     await this.ingress?.drain().catch(() => undefined);
     const until = Date.now() + this.options.graceMs + 1_000;
     while (this.requests.inflight.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    for (const inf of [...this.requests.inflight.values()]) {
-      this.requests.release(inf);
-      this.requests.finishError(inf, 'dispatcher stopped before the request completed');
-    }
+    await this.requests.abandonAll('dispatcher stopped before the request completed');
     for (const sub of this.subs) sub.unsubscribe();
     this.outbox.close();
   }
@@ -232,7 +249,7 @@ export class Dispatcher {
       dispatcher: this.ctx.id,
       placementVersion: this.table.version,
       inflight: this.requests.inflight.size,
-      totals,
+      totals: { ...totals, adopted: this.requests.adopted, yielded: this.requests.yielded },
       peers,
       models,
       groups,

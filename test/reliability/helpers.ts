@@ -17,7 +17,7 @@ import type { ModelProfile } from '../../planner/types.js';
 import type { Dispatcher } from '../../serving/dispatcher/dispatcher.js';
 import { storeProfiles } from '../../serving/planner-actor/cluster-state.js';
 import type { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
-import { GroupEvent, InferReply } from '../../serving/protocol/messages.js';
+import { GroupEvent, InferReply, StageWork } from '../../serving/protocol/messages.js';
 import { RuntimeSubjects } from '../../serving/protocol/subjects.js';
 import { type LocalServer, startServers, type TestServers } from '../helpers/servers.js';
 
@@ -28,7 +28,10 @@ import { sleep, until } from '../helpers/until.js';
 export { sleep, until };
 
 export interface ProcessClusterOptions
-  extends Pick<LocalClusterOptions, 'workers' | 'planner' | 'dispatcher' | 'worker' | 'execArgv' | 'maxRestarts'> {
+  extends Pick<
+    LocalClusterOptions,
+    'workers' | 'dispatchers' | 'planner' | 'dispatcher' | 'worker' | 'execArgv' | 'maxRestarts'
+  > {
   profiles: ModelProfile[];
   /** Registry heartbeat interval of every process (ms). Default 500. */
   heartbeatIntervalMs?: number;
@@ -75,6 +78,7 @@ export async function startProcessCluster(o: ProcessClusterOptions): Promise<Pro
       natsUrl: servers.natsUrl,
       redisUrl: servers.redisUrl,
       workers: o.workers,
+      dispatchers: o.dispatchers,
       heartbeatIntervalMs,
       maxRestarts: o.maxRestarts ?? 0,
       execArgv: o.execArgv,
@@ -266,6 +270,26 @@ export function attainment(
     if (reply?.status === 'ok' && reply.withinSlo !== false) good++;
   }
   return { sent, attainment: sent ? good / sent : NaN };
+}
+
+/**
+ * The requests some dispatcher accepted (booked on a group): client id → the dispatcher that sent
+ * its first stage work (every `ms.group.*.stage.0` message is read on the side).
+ */
+export function recordAccepted(
+  nc: NatsConnection,
+  subjects: RuntimeSubjects,
+): { accepted: Map<string, string>; stop(): void } {
+  const accepted = new Map<string, string>();
+  const sub = nc.subscribe(`${subjects.prefix}.group.*.stage.0`, {
+    callback: (err, msg) => {
+      if (err) return;
+      const work = StageWork.safeParse(safeDecode(msg.data));
+      const owner = work.success ? subjects.ownerOf(work.data.done) : undefined;
+      if (work.success && work.data.client && owner) accepted.set(work.data.client.id, owner);
+    },
+  });
+  return { accepted, stop: () => sub.unsubscribe() };
 }
 
 /** Group events (`ms.events.group.*`) as they arrive, for measuring when routing changed. */
