@@ -17,6 +17,7 @@ import { demoScenario } from './demo-scenario.js';
 import { type LocalCluster, launchCluster } from './local-cluster.js';
 import type { ReplayProgress } from './replay-client.js';
 import { replayScenario, type ScenarioReplayResult } from './scenario-replay.js';
+import { keepServersAlive } from './server-watch.js';
 import { startLocalInfrastructure } from './servers.js';
 
 export interface LocalRunOptions {
@@ -52,6 +53,7 @@ export interface LocalRunEvents {
 export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents): Promise<void> {
   const began = Date.now();
   const infra = await startLocalInfrastructure({ natsUrl: o.natsUrl, redisUrl: o.redisUrl });
+  const stopWatching = keepServersAlive(infra.started, { info: events.info });
   let system: ActorSystem | undefined;
   let cluster: LocalCluster | undefined;
   let metrics: MetricsServer | undefined;
@@ -118,6 +120,7 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
     await metrics?.close();
     await cluster?.stop();
     await system?.close();
+    stopWatching();
     await infra.close();
   }
 }

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface LocalServer {
+  /** What it is: `nats-server` or `redis-server`. */
+  readonly name: string;
   /** Client URL, e.g. nats://127.0.0.1:41234 or redis://127.0.0.1:41235. */
   readonly url: string;
   readonly port: number;
@@ -25,6 +27,11 @@ export interface LocalServer {
   restart(): Promise<void>;
   /** Stop and remove the server's temporary directory. */
   close(): Promise<void>;
+  /**
+   * Calls `listener` whenever the process exits other than through stop(), kill(), restart() or
+   * close() (it crashed, or someone else killed it). Returns a function that removes it.
+   */
+  onUnexpectedExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): () => void;
 }
 
 export interface NatsServerOptions {
@@ -131,9 +138,12 @@ function waitForExit(child: ChildProcess): Promise<void> {
 class ChildServer implements LocalServer {
   private child: ChildProcess | undefined;
   private stderrTail = '';
+  /** Set while this object itself stops the process. */
+  private stopping = false;
+  private readonly exitListeners = new Set<(code: number | null, signal: NodeJS.Signals | null) => void>();
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly binary: string,
     private readonly args: string[],
     readonly port: number,
@@ -162,7 +172,11 @@ class ChildServer implements LocalServer {
     });
     this.child = child;
     live.add(child);
-    child.once('exit', () => live.delete(child));
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      if (this.stopping || this.child !== child) return;
+      for (const listener of this.exitListeners) listener(code, signal);
+    });
     // Keep the last few KB of stderr for error messages (nats-server logs there).
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -177,10 +191,20 @@ class ChildServer implements LocalServer {
   private async signal(sig: NodeJS.Signals): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return;
-    child.kill(sig);
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await waitForExit(child);
-    clearTimeout(timer);
+    this.stopping = true;
+    try {
+      child.kill(sig);
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await waitForExit(child);
+      clearTimeout(timer);
+    } finally {
+      this.stopping = false;
+    }
+  }
+
+  onUnexpectedExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
   }
 
   stop(): Promise<void> {

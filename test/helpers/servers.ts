@@ -47,6 +47,7 @@ function missing(name: string): LocalServer {
     throw new Error(`${name} was not started; pass { ${name}: true } to startServers`);
   };
   return {
+    name,
     url: '',
     port: 0,
     pid: undefined,
@@ -55,6 +56,7 @@ function missing(name: string): LocalServer {
     kill: fail,
     restart: fail,
     close: async () => {},
+    onUnexpectedExit: fail,
   };
 }
 
