@@ -16,6 +16,8 @@ export interface LocalServer {
   /** Client URL, e.g. nats://127.0.0.1:41234 or redis://127.0.0.1:41235. */
   readonly url: string;
   readonly port: number;
+  /** A nats-server's HTTP monitoring endpoint (`/connz`, `/routez`, …), when it has one. */
+  readonly monitorUrl?: string;
   /** Pid of the current child process (changes after restart). */
   readonly pid: number | undefined;
   readonly running: boolean;
@@ -45,6 +47,16 @@ export interface NatsServerOptions {
   configFile?: string;
   /** Extra environment for the server, e.g. passwords the config file references as `$VAR`. */
   env?: Record<string, string>;
+  /** Address to listen on and to put in the URL. Default 127.0.0.1. */
+  host?: string;
+  /** Run inside this network namespace (`ip netns exec`); `host` is then an address of it. */
+  netns?: string;
+  /** The server's name (unique in a cluster; JetStream needs one). */
+  serverName?: string;
+  /** Join a cluster: its name, this server's route port, and the routes to the others. */
+  cluster?: { name: string; port: number; routes: string[] };
+  /** Serve HTTP monitoring on this port (`monitorUrl`). */
+  httpPort?: number;
 }
 
 export interface RedisServerOptions {
@@ -52,6 +64,10 @@ export interface RedisServerOptions {
   binary?: string;
   /** Require this password (`--requirepass`); the returned url carries it (`redis://:<password>@...`). */
   password?: string;
+  /** Address to listen on and to put in the URL. Default 127.0.0.1. */
+  host?: string;
+  /** Run inside this network namespace (`ip netns exec`). */
+  netns?: string;
 }
 
 const READY_TIMEOUT_MS = 10_000;
@@ -103,9 +119,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const socket = createConnection({ host, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -117,13 +133,19 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, name: string, stderr: () => string): Promise<void> {
+async function waitForPort(
+  host: string,
+  port: number,
+  child: ChildProcess,
+  name: string,
+  stderr: () => string,
+): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${name} exited before accepting connections on port ${port}: ${stderr().trim()}`);
     }
-    if (await canConnect(port)) return;
+    if (await canConnect(host, port)) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`${name} did not accept connections on port ${port} within ${READY_TIMEOUT_MS} ms`);
@@ -150,6 +172,8 @@ class ChildServer implements LocalServer {
     readonly url: string,
     private readonly dir: string,
     private readonly env: Record<string, string> = {},
+    private readonly where: { host: string; netns?: string } = { host: '127.0.0.1' },
+    readonly monitorUrl?: string,
   ) {}
 
   get pid(): number | undefined {
@@ -165,7 +189,11 @@ class ChildServer implements LocalServer {
     this.stderrTail = '';
     // Own process group: a terminal's Ctrl-C reaches `meshserve start` and its actors, which drain
     // against live servers before start stops these itself (the exit hook still kills them).
-    const child = spawn(this.binary, this.args, {
+    // In a namespace through `ip netns exec`, which execs the server: the pid is the server's.
+    const [command, args] = this.where.netns
+      ? ['ip', ['netns', 'exec', this.where.netns, this.binary, ...this.args]]
+      : [this.binary, this.args];
+    const child = spawn(command, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
       env: { ...process.env, ...this.env },
@@ -185,7 +213,7 @@ class ChildServer implements LocalServer {
     child.once('error', (err) => {
       this.stderrTail += `\n${err.message}`;
     });
-    await waitForPort(this.port, child, this.name, () => this.stderrTail);
+    await waitForPort(this.where.host, this.port, child, this.name, () => this.stderrTail);
   }
 
   private async signal(sig: NodeJS.Signals): Promise<void> {
@@ -228,32 +256,129 @@ class ChildServer implements LocalServer {
 
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<LocalServer> {
   const port = options.port ?? (await freePort());
+  const host = options.host ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'meshserve-nats-'));
-  const args = ['-a', '127.0.0.1', '-p', String(port)];
+  const args = ['-a', host, '-p', String(port)];
   if (options.configFile) args.unshift('-c', options.configFile);
+  if (options.serverName) args.push('-n', options.serverName);
   if (options.jetstream) args.push('-js', '-sd', dir);
+  if (options.httpPort !== undefined) args.push('-m', String(options.httpPort));
+  if (options.cluster) {
+    const { name, port: routePort, routes } = options.cluster;
+    args.push('--cluster_name', name, '--cluster', `nats://${host}:${routePort}`);
+    if (routes.length) args.push('--routes', routes.join(','));
+  }
   const server = new ChildServer(
     'nats-server',
     options.binary ?? findBinary('nats-server'),
     args,
     port,
-    `nats://127.0.0.1:${port}`,
+    `nats://${host}:${port}`,
     dir,
     options.env,
+    { host, netns: options.netns },
+    options.httpPort === undefined ? undefined : `http://${host}:${options.httpPort}`,
   );
   await server.start();
   return server;
 }
 
+export interface NatsClusterOptions {
+  /** Servers in the cluster. Default 3. */
+  size?: number;
+  /** JetStream on every server (each with its own name and store directory). Default true. */
+  jetstream?: boolean;
+  /** A config file every server loads (users and permissions: the same on every server). */
+  configFile?: string;
+  env?: Record<string, string>;
+  /** Cluster name. Default `meshserve`. */
+  name?: string;
+  /** Where each server listens and runs (default: all on loopback, here); one entry per server. */
+  hosts?: ReadonlyArray<{ host: string; netns?: string }>;
+}
+
+export interface LocalNatsCluster {
+  readonly servers: readonly LocalServer[];
+  /** Every server's URL, comma-separated: what NATS_URL takes. */
+  readonly url: string;
+  /** Resolves once JetStream answers on every server (a meta leader is elected), or rejects after `timeoutMs`. */
+  waitForJetStream(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A cluster of nats-servers with full-mesh routes (each server solicits a route to every other):
+ * client, route and monitoring ports free on loopback, or on each server's own address. Each
+ * server is a LocalServer: kill and restart one on its ports, and it rejoins the cluster.
+ */
+export async function startNatsCluster(options: NatsClusterOptions = {}): Promise<LocalNatsCluster> {
+  const size = options.size ?? options.hosts?.length ?? 3;
+  const name = options.name ?? 'meshserve';
+  const hosts: ReadonlyArray<{ host: string; netns?: string }> =
+    options.hosts ?? Array.from({ length: size }, () => ({ host: '127.0.0.1' }));
+  if (hosts.length !== size) throw new Error(`${size} servers but ${hosts.length} hosts`);
+  const ports = await Promise.all(
+    hosts.map(async () => ({ client: await freePort(), route: await freePort(), http: await freePort() })),
+  );
+  const routeOf = (i: number): string => `nats://${hosts[i].host}:${ports[i].route}`;
+  const servers: LocalServer[] = [];
+  try {
+    // One at a time: the first ones retry their routes to the others until those are up.
+    for (let i = 0; i < size; i++) {
+      servers.push(
+        await startNatsServer({
+          port: ports[i].client,
+          host: hosts[i].host,
+          netns: hosts[i].netns,
+          serverName: `${name}-${i + 1}`,
+          jetstream: options.jetstream ?? true,
+          configFile: options.configFile,
+          env: options.env,
+          httpPort: ports[i].http,
+          cluster: { name, port: ports[i].route, routes: hosts.flatMap((_, j) => (j === i ? [] : [routeOf(j)])) },
+        }),
+      );
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  }
+  return {
+    servers,
+    url: servers.map((s) => s.url).join(','),
+    waitForJetStream: (timeoutMs = 30_000) => waitForJetStream(servers, timeoutMs),
+    close: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+}
+
+/** Polls each server's `/jsz` until JetStream is enabled and a meta leader is known. */
+async function waitForJetStream(servers: readonly LocalServer[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const server of servers) {
+    if (!server.monitorUrl) continue;
+    for (;;) {
+      const jsz = await fetch(`${server.monitorUrl}/jsz`)
+        .then((r) => r.json() as Promise<{ disabled?: boolean; meta_cluster?: { leader?: string } }>)
+        .catch(() => undefined);
+      if (jsz && !jsz.disabled && jsz.meta_cluster?.leader) break;
+      if (Date.now() > deadline) throw new Error(`JetStream not ready on ${server.url} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<LocalServer> {
   const port = options.port ?? (await freePort());
+  const host = options.host ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'meshserve-redis-'));
   // No persistence: a restarted test server starts empty, like a fresh deployment.
   const args = [
     '--port',
     String(port),
     '--bind',
-    '127.0.0.1',
+    host,
     '--save',
     '',
     '--appendonly',
@@ -270,8 +395,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     options.binary ?? findBinary('redis-server'),
     args,
     port,
-    `redis://${auth}127.0.0.1:${port}`,
+    `redis://${auth}${host}:${port}`,
     dir,
+    {},
+    { host, netns: options.netns },
   );
   await server.start();
   return server;

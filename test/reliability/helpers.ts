@@ -35,6 +35,8 @@ export interface ProcessClusterOptions
   profiles: ModelProfile[];
   /** Registry heartbeat interval of every process (ms). Default 500. */
   heartbeatIntervalMs?: number;
+  /** Run on a cluster of this many nats-servers (every process gets all their URLs). Default: one server. */
+  natsCluster?: number;
 }
 
 export interface ProcessCluster {
@@ -59,7 +61,7 @@ export interface ProcessCluster {
  */
 export async function startProcessCluster(o: ProcessClusterOptions): Promise<ProcessCluster> {
   const heartbeatIntervalMs = o.heartbeatIntervalMs ?? 500;
-  const servers = await startServers({ nats: true, redis: true });
+  const servers = await startServers({ nats: true, redis: true, natsCluster: o.natsCluster });
   const closers: Array<() => Promise<unknown>> = [() => servers.close()];
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
