@@ -57,6 +57,8 @@ export interface NatsServerOptions {
   cluster?: { name: string; port: number; routes: string[] };
   /** Serve HTTP monitoring on this port (`monitorUrl`). */
   httpPort?: number;
+  /** More command-line arguments, as they are. */
+  extraArgs?: string[];
 }
 
 export interface RedisServerOptions {
@@ -268,6 +270,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     args.push('--cluster_name', name, '--cluster', `nats://${host}:${routePort}`);
     if (routes.length) args.push('--routes', routes.join(','));
   }
+  if (options.extraArgs) args.push(...options.extraArgs);
   const server = new ChildServer(
     'nats-server',
     options.binary ?? findBinary('nats-server'),
