@@ -34,6 +34,10 @@ export interface LocalClusterOptions {
   maxRestarts?: number;
   /** Extra Node options for every process (e.g. `--expose-gc` to measure memory). */
   execArgv?: string[];
+  /** Per process (by name): a command prefix that runs it elsewhere, e.g. in a network namespace. */
+  wrap?: (name: string) => string[] | undefined;
+  /** Per process (by name): environment over the common one (e.g. another NATS_URL). */
+  envFor?: (name: string) => Record<string, string> | undefined;
   /** Time allowed for every process to come up and register (ms). Default 60 000. */
   readyTimeoutMs?: number;
   /** LOG_LEVEL of every process. */
@@ -82,19 +86,20 @@ export function dispatcherNames(n: number): string[] {
 export async function launchCluster(system: ActorSystem, o: LocalClusterOptions): Promise<LocalCluster> {
   const supervisor = new Supervisor({ log: o.log });
   const env = { NATS_URL: o.natsUrl, REDIS_URL: o.redisUrl, LOG_LEVEL: o.logLevel };
-  const common: Partial<SupervisedActorOptions> = {
-    env,
+  const common = (name: string): Partial<SupervisedActorOptions> => ({
+    env: { ...env, ...o.envFor?.(name) },
+    wrap: o.wrap?.(name),
     heartbeatIntervalMs: o.heartbeatIntervalMs,
     maxRestarts: o.maxRestarts,
     execArgv: o.execArgv,
-  };
+  });
   const timeout = o.readyTimeoutMs ?? 60_000;
   const worker: GpuWorkerOptions = o.worker ?? {};
   const workerNames: string[] = [];
   const startWorker = (name: string): SupervisedActor => {
     workerNames.push(name);
     return supervisor.start({
-      ...common,
+      ...common(name),
       name,
       ...ACTOR_MODULES.worker,
       constructorArgs: [worker],
@@ -102,9 +107,14 @@ export async function launchCluster(system: ActorSystem, o: LocalClusterOptions)
     });
   };
   const children = [
-    supervisor.start({ ...common, name: 'planner', ...ACTOR_MODULES.planner, constructorArgs: [o.planner ?? {}] }),
+    supervisor.start({
+      ...common('planner'),
+      name: 'planner',
+      ...ACTOR_MODULES.planner,
+      constructorArgs: [o.planner ?? {}],
+    }),
     ...dispatcherNames(o.dispatchers ?? 1).map((name) =>
-      supervisor.start({ ...common, name, ...ACTOR_MODULES.dispatcher, constructorArgs: [o.dispatcher ?? {}] }),
+      supervisor.start({ ...common(name), name, ...ACTOR_MODULES.dispatcher, constructorArgs: [o.dispatcher ?? {}] }),
     ),
     ...Array.from({ length: o.workers }, (_, i) => startWorker(`gpu-${i}`)),
   ];

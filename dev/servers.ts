@@ -392,6 +392,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     'warning',
   ];
   if (options.password) args.push('--requirepass', options.password);
+  // Off loopback (a test host in a namespace) Redis refuses clients without a password otherwise.
+  else if (host !== '127.0.0.1') args.push('--protected-mode', 'no');
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   const server = new ChildServer(
     'redis-server',
