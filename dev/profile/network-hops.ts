@@ -1,8 +1,10 @@
 // What the network between this host and the GPU workers adds to a request: the round trip of
 // an actor ping to each worker over NATS (out to the worker and back, as a request's first stage
-// work goes out and its completion comes back), median of many. Run it from the dispatcher's host.
-// The dispatcher's estimates and the simulator absorb the hop through the per-request overhead:
-// the default allowance (which covers a loopback cluster's hops) plus the slowest worker's round trip.
+// work goes out and its completion comes back), median of many, less the round trip to an actor
+// next to this host (the baseline: what a cluster on one host pays too). Run it from the
+// dispatcher's host, with the dispatcher as the baseline. The dispatcher's estimates and the
+// simulator absorb the hop through the per-request overhead: the default allowance (which covers
+// a cluster on one host) plus the slowest worker's extra round trip.
 import type { ActorServices } from '../../bus/index.js';
 import { REFERENCE_OVERHEAD } from '../../planner/latency-model.js';
 import { median } from '../../planner/stats.js';
@@ -45,7 +47,10 @@ export async function measureHops(
   return out;
 }
 
-/** The per-request overhead (s) that absorbs the slowest worker's round trip: the default allowance plus it. */
-export function overheadWithHops(hops: readonly WorkerHop[], base = REFERENCE_OVERHEAD): number {
-  return base + Math.max(0, ...hops.map((h) => h.roundTripMs)) / 1000;
+/**
+ * The per-request overhead (s) that absorbs the network: the default allowance plus the slowest
+ * worker's round trip beyond `baselineMs` (the round trip to an actor on the measuring host).
+ */
+export function overheadWithHops(hops: readonly WorkerHop[], baselineMs = 0, base = REFERENCE_OVERHEAD): number {
+  return base + Math.max(0, ...hops.map((h) => h.roundTripMs - baselineMs)) / 1000;
 }
