@@ -6,6 +6,7 @@ import { meshserveVersion } from '../config/version.js';
 import { registerBench } from './commands/bench.js';
 import { registerDispatcher } from './commands/dispatcher.js';
 import { registerExperiment } from './commands/experiment.js';
+import { registerHops } from './commands/hops.js';
 import { registerMakeModels } from './commands/make-models.js';
 import { registerPlanner } from './commands/planner.js';
 import { registerProfile } from './commands/profile.js';
@@ -41,5 +42,6 @@ registerRepl(program);
 registerStatus(program);
 registerBench(program);
 registerProfile(program);
+registerHops(program);
 
 await program.parseAsync(process.argv);

@@ -34,6 +34,7 @@ export interface NetnsCluster {
   netns: Netns;
   nats: readonly LocalServer[];
   natsUrl: string;
+  redisUrl: string;
   system: ActorSystem;
   cluster: LocalCluster;
   client: NatsConnection;
@@ -114,6 +115,7 @@ export async function startNetnsCluster(o: NetnsClusterOptions): Promise<NetnsCl
       netns,
       nats: natsCluster.servers,
       natsUrl: natsCluster.url,
+      redisUrl: redis.url,
       system,
       cluster,
       client,

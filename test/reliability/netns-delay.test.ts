@@ -1,19 +1,24 @@
 // Real hosts with a slow network: 10 ms each way between every GPU worker host and the rest
 // (tc netem on the workers' links; where the kernel has no netem, a relay that delays the
-// workers' NATS traffic by as much). The hop profiler, run from the test's host, measures it;
+// workers' NATS traffic by as much). The hop profiler (`meshserve hops`), run from the test's
+// host, measures it;
 // its round trip goes into the per-request overhead of the placement, which both the dispatcher's
 // estimates and the simulator use. Live SLO attainment of a bursty replay then stays within 2
 // points of the simulated one.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { netemUnavailable, netnsUnavailable } from '../../dev/netns.js';
-import { measureHops, overheadWithHops } from '../../dev/profile/network-hops.js';
+import type { WorkerHop } from '../../dev/profile/network-hops.js';
 import { replayScenario } from '../../dev/scenario-replay.js';
 import { REFERENCE_OVERHEAD } from '../../planner/latency-model.js';
 import { buildScenario } from '../../planner/scenario.js';
 import { type NetnsCluster, startNetnsCluster } from './netns-cluster.js';
 
 const unavailable = netnsUnavailable();
+const cli = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist/scripts/meshserve.js');
 const noNetem = unavailable ? undefined : netemUnavailable();
 const DELAY_MS = 10;
 const WORKERS = 3;
@@ -49,17 +54,27 @@ describe('reliability: 10 ms between the worker hosts and the rest (namespaces)'
   it('the profiler measures the hop; with it in the overhead, live attainment is within 2 points', {
     timeout: 120_000,
   }, async () => {
-    const workers = Array.from({ length: WORKERS }, (_, i) => `gpu-${i}`);
-    const hops = await measureHops(c.system, workers, { runs: 30 });
-    // The dispatcher's host has no delay: its round trip is what a cluster on one host pays anyway.
-    const [reference] = await measureHops(c.system, ['dispatcher'], { runs: 30 });
-    const baseline = reference.roundTripMs;
-    const overhead = overheadWithHops(hops, baseline);
+    // The profiler as an operator runs it, from a host next to the dispatcher's (this one: no delay).
+    const run = spawnSync(process.execPath, [cli, 'hops', '--json', '--runs', '30'], {
+      encoding: 'utf8',
+      env: { ...process.env, NATS_URL: c.natsUrl, REDIS_URL: c.redisUrl, LOG_LEVEL: 'error' },
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const { baseline, hops, overhead } = JSON.parse(run.stdout) as {
+      baseline: WorkerHop;
+      hops: WorkerHop[];
+      overhead: number;
+    };
+    assert.deepEqual(
+      hops.map((h) => h.worker),
+      Array.from({ length: WORKERS }, (_, i) => `gpu-${i}`),
+    );
     const scenario = buildScenario(delayScenario(overhead));
     const r = await replayScenario(c.system, scenario);
     const f = r.fidelity;
     console.log(
-      `# delay ${DELAY_MS} ms each way (${noNetem ? `delay relay: ${noNetem}` : 'tc netem'}): hop round trips ${hops.map((h) => `${h.worker} ${h.roundTripMs.toFixed(1)} ms`).join(', ')} (dispatcher ${baseline.toFixed(1)} ms); ` +
+      `# delay ${DELAY_MS} ms each way (${noNetem ? `delay relay: ${noNetem}` : 'tc netem'}): hop round trips ${hops.map((h) => `${h.worker} ${h.roundTripMs.toFixed(1)} ms`).join(', ')} (dispatcher ${baseline.roundTripMs.toFixed(1)} ms); ` +
         `overhead ${(REFERENCE_OVERHEAD * 1e3).toFixed(0)} → ${(overhead * 1e3).toFixed(1)} ms; ${scenario.workload.arrival.length} requests: ` +
         `live ${(f.liveAttainment * 100).toFixed(2)}% vs simulated ${(f.simulatedAttainment * 100).toFixed(2)}% (${f.attainmentDiffPoints.toFixed(2)} points); ` +
         `reply − estimate p50 ${(f.overModel.p50 * 1e3).toFixed(2)} ms p99 ${(f.overModel.p99 * 1e3).toFixed(2)} ms; errors ${JSON.stringify([...r.live.errors])}`,
