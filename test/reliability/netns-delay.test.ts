@@ -10,12 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type NetnsCluster, startNetnsCluster } from '../../dev/faults/netns-cluster.js';
 import { netemUnavailable, netnsUnavailable } from '../../dev/netns.js';
 import type { WorkerHop } from '../../dev/profile/network-hops.js';
 import { replayScenario } from '../../dev/scenario-replay.js';
 import { REFERENCE_OVERHEAD } from '../../planner/latency-model.js';
 import { buildScenario } from '../../planner/scenario.js';
-import { type NetnsCluster, startNetnsCluster } from './netns-cluster.js';
 
 const unavailable = netnsUnavailable();
 const cli = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist/scripts/meshserve.js');

@@ -6,10 +6,10 @@
 // re-places without the host; once the link is back, the worker is registered again and placed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type NetnsCluster, startNetnsCluster } from '../../dev/faults/netns-cluster.js';
 import { netnsUnavailable } from '../../dev/netns.js';
 import { testProfile } from '../serving/helpers.js';
 import { fmtMs, LoadClient, recordGroupEvents, sleep, statusCounts, until } from './helpers.js';
-import { type NetnsCluster, startNetnsCluster } from './netns-cluster.js';
 
 const unavailable = netnsUnavailable();
 const VICTIM = 'gpu-1';

@@ -7,16 +7,16 @@
 
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ActorHandle, ActorSystem, connectNats } from '../../bus/index.js';
-import { type DelayRelay, startDelayRelay } from '../../dev/delay-relay.js';
-import type { LocalClusterOptions } from '../../dev/local-cluster.js';
-import { type LocalCluster, launchCluster } from '../../dev/local-cluster.js';
-import { createNetns, type Netns } from '../../dev/netns.js';
-import { type LocalNatsCluster, type LocalServer, startNatsCluster, startRedisServer } from '../../dev/servers.js';
 import type { ModelProfile } from '../../planner/types.js';
 import type { Dispatcher } from '../../serving/dispatcher/dispatcher.js';
 import { storeProfiles } from '../../serving/planner-actor/cluster-state.js';
 import type { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
 import { RuntimeSubjects } from '../../serving/protocol/subjects.js';
+import { type DelayRelay, startDelayRelay } from '../delay-relay.js';
+import type { LocalClusterOptions } from '../local-cluster.js';
+import { type LocalCluster, launchCluster } from '../local-cluster.js';
+import { createNetns, type Netns } from '../netns.js';
+import { type LocalNatsCluster, type LocalServer, startNatsCluster, startRedisServer } from '../servers.js';
 
 export interface NetnsClusterOptions extends Pick<LocalClusterOptions, 'planner' | 'dispatcher' | 'worker'> {
   workers: number;
@@ -24,6 +24,8 @@ export interface NetnsClusterOptions extends Pick<LocalClusterOptions, 'planner'
   natsServers?: number;
   profiles: ModelProfile[];
   heartbeatIntervalMs?: number;
+  /** LOG_LEVEL of the cluster's processes. Default silent. */
+  logLevel?: string;
   /** Workers reach NATS through a relay that delays each way by this much (ms). */
   relayDelayMs?: number;
   /** Place once at start. Default true. */
@@ -98,7 +100,7 @@ export async function startNetnsCluster(o: NetnsClusterOptions): Promise<NetnsCl
       workers: o.workers,
       heartbeatIntervalMs,
       maxRestarts: 0,
-      logLevel: process.env.LOG_LEVEL ?? 'silent',
+      logLevel: o.logLevel ?? 'silent',
       log: system.log,
       planner: { rateCheckSec: 0, deviceSettleMs: 300, ...o.planner },
       dispatcher: o.dispatcher,
