@@ -6,7 +6,7 @@
 // namespaces (dev/netns.ts kills what is still inside them).
 
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type ActorHandle, ActorSystem, connectNats } from '../../bus/index.js';
+import { type ActorHandle, ActorSystem, connectNats, createLogger } from '../../bus/index.js';
 import type { ModelProfile } from '../../planner/types.js';
 import type { Dispatcher } from '../../serving/dispatcher/dispatcher.js';
 import { storeProfiles } from '../../serving/planner-actor/cluster-state.js';
@@ -89,6 +89,7 @@ export async function startNetnsCluster(o: NetnsClusterOptions): Promise<NetnsCl
       redisUrl: redis.url,
       heartbeat: { heartbeatIntervalMs },
       reconnectTimeWaitMs: 100,
+      log: createLogger(o.logLevel ?? 'silent'),
       name: 'netns-test',
     });
     closers.push(() => system.close());

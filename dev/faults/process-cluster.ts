@@ -3,7 +3,7 @@
 // redis-server, an observer ActorSystem and a client connection. Faults are injected for real:
 // SIGKILL/SIGTERM to processes, servers killed and restarted.
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type ActorHandle, ActorSystem, connectNats, type SupervisedActor } from '../../bus/index.js';
+import { type ActorHandle, ActorSystem, connectNats, createLogger, type SupervisedActor } from '../../bus/index.js';
 import type { ModelProfile } from '../../planner/types.js';
 import type { Dispatcher } from '../../serving/dispatcher/dispatcher.js';
 import { storeProfiles } from '../../serving/planner-actor/cluster-state.js';
@@ -98,6 +98,7 @@ export async function startProcessCluster(o: ProcessClusterOptions): Promise<Pro
       redisUrl: servers.redisUrl,
       heartbeat: { heartbeatIntervalMs },
       reconnectTimeWaitMs: 100,
+      log: createLogger(o.logLevel ?? 'silent'),
       name: 'reliability-test',
     });
     closers.push(() => system.close());

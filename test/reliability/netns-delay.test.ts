@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type NetnsCluster, startNetnsCluster } from '../../dev/faults/netns-cluster.js';
+import { delayScenario, DELAY_WORKERS as WORKERS } from '../../dev/faults/scenarios.js';
 import { netemUnavailable, netnsUnavailable } from '../../dev/netns.js';
 import type { WorkerHop } from '../../dev/profile/network-hops.js';
 import { replayScenario } from '../../dev/scenario-replay.js';
@@ -21,20 +22,6 @@ const unavailable = netnsUnavailable();
 const cli = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist/scripts/meshserve.js');
 const noNetem = unavailable ? undefined : netemUnavailable();
 const DELAY_MS = 10;
-const WORKERS = 3;
-
-/** Three single-device groups hosting the same three models; bursty traffic with a tight SLO. */
-export function delayScenario(overhead: number, duration = 25): Record<string, unknown> {
-  const models = ['bert-1.3b-0', 'bert-1.3b-1', 'bert-1.3b-2'];
-  return {
-    cluster: { devices: WORKERS, memoryPerDeviceGiB: 13 },
-    models: [{ zoo: 'bert-1.3b', count: 3 }],
-    groups: [{ config: { pp: 1, op: 1 }, count: WORKERS, models }],
-    workload: { process: 'gamma', totalRate: 12, cv: 2, duration, seed: 11, split: 'uniform' },
-    slo: { scale: 2 },
-    sim: { policy: 'earliest-finish', overhead },
-  };
-}
 
 describe('reliability: 10 ms between the worker hosts and the rest (namespaces)', {
   skip: unavailable ?? false,
