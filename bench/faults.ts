@@ -61,10 +61,9 @@ export async function run(args: string[]): Promise<void> {
         maxBuffer: 64 * 2 ** 20,
       });
       const figures = [...(r.stdout ?? '').matchAll(/^# \\# (.*)$/gm)].map((m) => m[1]);
-      const skipped = /^# skipped (.*)$/m.exec(r.stdout ?? '')?.[1];
       if (r.status === 0) held++;
       console.log(
-        `${name} round ${round}: ${r.status === 0 ? 'checks held' : 'CHECKS FAILED'} (${((Date.now() - started) / 1000).toFixed(0)} s)${skipped ? `; skipped: ${skipped}` : ''}`,
+        `${name} round ${round}: ${r.status === 0 ? 'checks held' : 'CHECKS FAILED'} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
       );
       for (const line of figures) console.log(`  ${line}`);
     }

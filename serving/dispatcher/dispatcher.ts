@@ -42,6 +42,12 @@ import { type DispatcherStats, ModelCounters, ms, NO_LATENCY } from './stats.js'
 
 export type { DispatcherOptions };
 
+/**
+ * After this dispatcher reconnects to NATS, the others (workers) may still be reconnecting: for
+ * this long (ms) "no responders" means "not back yet", not "gone".
+ */
+const RECONNECT_SETTLE_MS = 1_000;
+
 export class Dispatcher {
   private ctx!: ActorContext;
   private log!: Logger;
@@ -67,6 +73,8 @@ export class Dispatcher {
   private peers: DispatcherPeers | undefined;
   private rates: RateWriter | undefined;
   private stopEvents: Array<() => void> = [];
+  /** Epoch ms of this dispatcher's last NATS reconnect. */
+  private reconnectedAt = 0;
   private readonly options: Required<Omit<DispatcherOptions, 'probeIntervalMs'>> & DispatcherOptions;
 
   /** Argument schemas, validated on receipt by the bus. */
@@ -110,6 +118,7 @@ export class Dispatcher {
       probe: (device) => this.presence?.probe(device),
       maxPayload: () => ctx.nats.info?.max_payload,
       claims: new Claims({ redis: ctx.redis, keys, self: ctx.id, log: this.log }),
+      settleLeftMs: () => this.#settleLeftMs(),
       // Not through the outbox: a worker that hears nothing sends the completion again.
       ack: (msg) => {
         if (msg.reply && ctx.connected) ctx.nats.publish(msg.reply);
@@ -126,10 +135,12 @@ export class Dispatcher {
     this.presence = new PresenceWatch(ctx, {
       intervalMs: probeMs,
       log: this.log,
-      onChange: (device, present) =>
-        present
-          ? this.health.deviceBack(device, nowSeconds())
-          : this.#deviceLost(device, `device ${device} is not on NATS (no responders to its ping)`, true),
+      onChange: (device, present) => {
+        if (present) this.health.deviceBack(device, nowSeconds());
+        // Just reconnected ourselves: the device may not be back on NATS yet; ask again later.
+        else if (this.#settleLeftMs() > 0) this.presence?.forget(device);
+        else this.#deviceLost(device, `device ${device} is not on NATS (no responders to its ping)`, true);
+      },
       // Ping only where a crash would lose requests: a group holding some that has completed
       // none within the interval (completions prove every device of it alive). An idle group
       // needs no ping: a request sent to a vanished stage is answered "no responders" at once.
@@ -138,6 +149,11 @@ export class Dispatcher {
         return this.table.groupsOf(device).some((g) => g.inflight > 0 && g.lastOkAt < since);
       },
     });
+    const onReconnect = (): void => {
+      this.reconnectedAt = Date.now();
+    };
+    ctx.events.on('reconnect', onReconnect);
+    this.stopEvents.push(() => ctx.events.off('reconnect', onReconnect));
     const current = await ctx.redis?.get(keys.currentPlacement());
     if (current) {
       try {
@@ -276,6 +292,11 @@ export class Dispatcher {
     if (!retryInflight || !hit.size) return;
     for (const inf of [...this.requests.inflight.values()])
       if (hit.has(inf.group)) this.requests.retry(inf, `group ${inf.group.id} failed: ${reason}`);
+  }
+
+  /** How long "no responders" is still taken for "reconnecting" after our own reconnect (ms). */
+  #settleLeftMs(): number {
+    return Math.max(0, this.reconnectedAt + RECONNECT_SETTLE_MS - Date.now());
   }
 
   #counter(model: string): ModelCounters {

@@ -93,6 +93,8 @@ export interface RequestsContext {
   ack(msg: Msg): void;
   /** Whether the registry still lists the dispatcher `id` alive (true when it cannot tell). */
   alive(id: string): Promise<boolean>;
+  /** Time left (ms) in which "no responders" may only mean that the others are still reconnecting. */
+  settleLeftMs(): number;
   /** The server's max payload, once connected. */
   maxPayload(): number | undefined;
 }
@@ -477,6 +479,14 @@ export class Requests {
    */
   #noResponders(inf: Inflight): void {
     const g = inf.group;
+    const settle = this.c.settleLeftMs();
+    if (settle > 0) {
+      // We have just reconnected; its workers may not have: try again once they had the time.
+      setTimeout(() => {
+        if (this.inflight.get(inf.rid) === inf) this.#noResponders(inf);
+      }, settle);
+      return;
+    }
     if (this.c.health.noResponders(g, nowSeconds(), this.c.probeInterval)) for (const d of g.devices) this.c.probe(d);
     this.retry(inf, `group ${g.id} has a stage with no live workers (no responders)`);
   }
