@@ -2,9 +2,10 @@
 # subcommand (planner, dispatcher, worker, repl, status).
 FROM node:20-slim AS build
 WORKDIR /app
-# .npmrc skips onnxruntime-node's install script (it would download a prebuilt runtime).
+# onnxruntime-node's install script would download CUDA libraries: package.json's allowScripts
+# denies it on npm >= 11.16; the variable skips it on the older npm of this image.
 COPY package.json package-lock.json .npmrc ./
-RUN npm install --no-audit --no-fund
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
 COPY tsconfig.json ./
 COPY bus ./bus
 COPY planner ./planner

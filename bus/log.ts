@@ -6,7 +6,15 @@ import { busEnvironment } from './config.js';
 
 export type { Logger };
 
-/** A logger at `level` (default: LOG_LEVEL, else info). */
+/**
+ * A logger at `level` (default: LOG_LEVEL, else info). JSON lines, one per entry; on a terminal,
+ * human-readable lines instead, through pino's own prettifier (pino-pretty, as a pino transport).
+ */
 export function createLogger(level: string = busEnvironment().logLevel): Logger {
-  return pino({ level, base: { pid: process.pid } });
+  if (!process.stdout.isTTY) return pino({ level, base: { pid: process.pid } });
+  return pino({
+    level,
+    base: { pid: process.pid },
+    transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname' } },
+  });
 }

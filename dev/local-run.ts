@@ -2,17 +2,20 @@
 // default. Starts nats-server and redis-server as child processes unless URLs are given, a
 // planner, a dispatcher and N simulated GPU workers as supervised processes, places the demo
 // model set (the demo's own groups on 8 workers, else the planner's strategy), replays the bursty
-// demo workload, then keeps serving until the duration is up or `signal` aborts. The caller gets
-// what to show through `events`; nothing here prints.
+// demo workload, then keeps serving until the duration is up or `signal` aborts. It records where
+// its servers are (config/cluster-record.ts) so that other commands find them, and serves the
+// metrics and the dashboard. The caller gets what to show through `events`; nothing here prints.
 import { ActorSystem, type Logger, redactUrl } from '../bus/index.js';
+import { removeClusterRecord, writeClusterRecord } from '../config/cluster-record.js';
 import { DEFAULT_STRATEGY } from '../config/planner.js';
+import { DashboardFeed } from '../ops/dashboard/feed.js';
+import { dashboardRoutes } from '../ops/dashboard/http.js';
 import { type MetricsServer, serveMetrics } from '../ops/metrics-server.js';
 import { buildScenario } from '../planner/scenario.js';
 import type { Dispatcher } from '../serving/dispatcher/dispatcher.js';
 import { storeProfiles } from '../serving/planner-actor/cluster-state.js';
 import type { PlannerActor } from '../serving/planner-actor/planner-actor.js';
 import type { RuntimePlacement } from '../serving/protocol/placement.js';
-import { RuntimeSubjects } from '../serving/protocol/subjects.js';
 import { demoScenario } from './demo-scenario.js';
 import { type LocalCluster, launchCluster } from './local-cluster.js';
 import type { ReplayProgress } from './replay-client.js';
@@ -33,8 +36,10 @@ export interface LocalRunOptions {
   strategy?: string;
   /** Stop by itself after this many seconds in all; default: run until `signal` aborts. */
   durationSeconds?: number;
-  /** Serve the dispatcher's Prometheus /metrics and /healthz here (0 = any free port); default off. */
+  /** Serve the dashboard, /metrics and /healthz here (0 = any free port); default off. */
   metricsPort?: number;
+  /** Write the cluster record (.meshserve/cluster.json) in this directory; default none. */
+  recordDir?: string;
   /** LOG_LEVEL of the cluster's processes. */
   logLevel: string;
   /** This process's logger. */
@@ -42,9 +47,26 @@ export interface LocalRunOptions {
   signal: AbortSignal;
 }
 
+/** The cluster is up and placed: what a user needs to reach it. */
+export interface ClusterReady {
+  natsUrl: string;
+  redisUrl: string;
+  /** Whether each server is a child of this process (else given by URL). */
+  own: { nats: boolean; redis: boolean };
+  placement: RuntimePlacement;
+  /** The dashboard's URL (with /metrics beside it), when served. */
+  dashboardUrl?: string;
+  /** The cluster record written, when one was. */
+  recordFile?: string;
+}
+
 export interface LocalRunEvents {
-  /** A line worth showing (servers, what starts, where to send requests, stopping). */
+  /** A line worth showing (what starts, stopping). */
   info(line: string): void;
+  /** The cluster is placed and reachable; the demo (if any) comes next. */
+  ready?(r: ClusterReady): void;
+  /** The demo was shortened to fit --duration (seconds it gets). */
+  demoShortened?(seconds: number): void;
   progress?(p: ReplayProgress): void;
   /** The demo replay ended (also when it was interrupted: `interrupted`). */
   demoDone?(r: ScenarioReplayResult | undefined, interrupted: boolean): void;
@@ -57,9 +79,15 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
   let system: ActorSystem | undefined;
   let cluster: LocalCluster | undefined;
   let metrics: MetricsServer | undefined;
+  let feed: DashboardFeed | undefined;
+  const urls = { natsUrl: infra.natsUrl, redisUrl: infra.redisUrl };
+  let recordFile: string | undefined;
   try {
-    events.info(`nats:  ${redactUrl(infra.natsUrl)}${o.natsUrl ? '' : ' (child nats-server)'}`);
-    events.info(`redis: ${redactUrl(infra.redisUrl)}${o.redisUrl ? '' : ' (child redis-server)'}`);
+    // Recorded at once, so that a command run meanwhile finds the cluster starting, not nothing.
+    if (o.recordDir !== undefined) recordFile = writeClusterRecord(o.recordDir, urls);
+    events.info(
+      `servers: nats ${redactUrl(infra.natsUrl)}${o.natsUrl ? '' : ' (child nats-server)'}, redis ${redactUrl(infra.redisUrl)}${o.redisUrl ? '' : ' (child redis-server)'}`,
+    );
     system = await ActorSystem.connect({
       natsUrl: infra.natsUrl,
       redisUrl: infra.redisUrl,
@@ -67,7 +95,9 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       name: 'meshserve-start',
       watchDead: false,
     });
-    const scenario = buildScenario(demoScenario(Math.max(1, o.demoSeconds), o.demoRate), undefined, 'demo scenario');
+    const demoScenarioOf = (seconds: number) =>
+      buildScenario(demoScenario(Math.max(1, seconds), o.demoRate), undefined, 'demo scenario');
+    let scenario = demoScenarioOf(o.demoSeconds);
     events.info(`starting a planner, a dispatcher and ${o.workers} simulated GPU workers as separate processes…`);
     cluster = await launchCluster(system, {
       natsUrl: infra.natsUrl,
@@ -78,6 +108,18 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       planner: { strategy: o.strategy ?? DEFAULT_STRATEGY, models: scenario.profiles.map((p) => p.name) },
     });
     const planner = system.actor<PlannerActor>('planner', { timeoutMs: 60_000 });
+    if (o.metricsPort !== undefined) {
+      // Before the first placement, so that its event is among the dashboard's recent events.
+      feed = new DashboardFeed(system).start();
+      // The dispatcher runs in its own process: each scrape asks it for its metrics over the bus.
+      const dispatcher = system.actor<Dispatcher>('dispatcher', { timeoutMs: 2_000 });
+      metrics = await serveMetrics(() => dispatcher.call('metrics'), {
+        port: o.metricsPort,
+        host: '127.0.0.1',
+        routes: dashboardRoutes(feed),
+      });
+      if (o.recordDir !== undefined) writeClusterRecord(o.recordDir, { ...urls, dashboardUrl: `${metrics.url}/` });
+    }
     await storeProfiles(system.redis!, scenario.profiles, system.subjects.prefix);
     if (!o.strategy && o.workers === 8) {
       await planner.call('configure', {
@@ -86,27 +128,33 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       });
     }
     await planner.call('replace', 'start');
-    if (o.metricsPort !== undefined) {
-      // The dispatcher runs in its own process: each scrape asks it for its metrics over the bus.
-      const dispatcher = system.actor<Dispatcher>('dispatcher', { timeoutMs: 2_000 });
-      metrics = await serveMetrics(() => dispatcher.call('metrics'), { port: o.metricsPort, host: '127.0.0.1' });
-      events.info(`metrics: ${metrics.url}/metrics (Prometheus text), ${metrics.url}/healthz`);
+    const placement = await planner.call('current');
+    if (!placement) throw new Error('the planner published no placement');
+    events.ready?.({
+      ...urls,
+      own: { nats: !o.natsUrl, redis: !o.redisUrl },
+      placement,
+      dashboardUrl: metrics && `${metrics.url}/`,
+      recordFile,
+    });
+    // --duration bounds the whole run: a demo longer than the time left is shortened to fit.
+    const leftSeconds = () =>
+      o.durationSeconds === undefined ? Infinity : o.durationSeconds - (Date.now() - began) / 1000;
+    let demoSeconds = o.demoSeconds;
+    if (demoSeconds > leftSeconds()) {
+      demoSeconds = Math.max(0, Math.floor(leftSeconds()));
+      events.demoShortened?.(demoSeconds);
+      if (demoSeconds > 0) scenario = demoScenarioOf(demoSeconds);
     }
-    if (o.demoSeconds > 0 && !o.signal.aborted) {
+    if (demoSeconds > 0 && !o.signal.aborted) {
       events.info(
-        `demo: ${scenario.workload.arrival.length} requests over ${o.demoSeconds} s (Gamma CV 4, power-law over ${scenario.profiles.length} models, SLO scale 5)`,
+        `demo: ${scenario.workload.arrival.length} requests over ${demoSeconds} s (Gamma CV 4, power-law over ${scenario.profiles.length} models, SLO scale 5)`,
       );
       const r = await replayScenario(system, scenario, { place: false, onProgress: events.progress, signal: o.signal });
       events.demoDone?.(o.signal.aborted ? undefined : r, o.signal.aborted);
       if (o.signal.aborted) return;
     }
-    const served = (await planner.call('current'))?.profiles.map((m) => m.name) ?? [];
-    events.info(`serving ${served.length} models on ${redactUrl(infra.natsUrl)}, e.g.:`);
-    if (served[0])
-      events.info(
-        `  nats req --server ${redactUrl(infra.natsUrl)} -H 'content-type:application/json' ${new RuntimeSubjects(system.subjects).infer(served[0])} '{"id":"1","input":"hi","slo":1}'`,
-      );
-    const left = o.durationSeconds === undefined ? Infinity : o.durationSeconds * 1000 - (Date.now() - began);
+    const left = leftSeconds() * 1000;
     if (left > 0 && !o.signal.aborted) {
       events.info(
         o.durationSeconds === undefined
@@ -117,17 +165,14 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
     }
   } finally {
     events.info('stopping: draining actors');
+    if (recordFile) removeClusterRecord(recordFile);
+    feed?.stop();
     await metrics?.close();
     await cluster?.stop();
     await system?.close();
     stopWatching();
     await infra.close();
   }
-}
-
-/** One line per group, for showing a placement. */
-export function describePlacement(p: RuntimePlacement): string {
-  return `placement v${p.version} (${p.strategy}): ${p.groups.map((g) => `${g.id} pp${g.config.pp}×op${g.config.op} [${g.devices.flat().join(',')}] ${g.models.length} models`).join('; ')}`;
 }
 
 function untilAbortedOr(signal: AbortSignal, ms: number): Promise<void> {

@@ -8,6 +8,9 @@ language has to do. A real application would use a NATS client library (nats-py)
   python3 examples/python_client.py [--url nats://[user:pass@]host:4222[,nats://host2:4222…]] [--slo 1.0]
                                     [--input JSON | --tensor SHAPE] [--timeout 10] MODEL
 
+Without --url it uses $NATS_URL, else the cluster a running `meshserve start` recorded in
+.meshserve/cluster.json in this directory or one above it.
+
 --tensor 1,16,32 sends a float32 tensor of that shape (all 0.5) with its bytes in base64, for a
 model served by ONNX workers, and prints the output tensor's shape and first values.
 Prints the reply as JSON; exit 0 when the status is ok, 1 for rejected / error, 2 on usage or
@@ -22,6 +25,36 @@ import struct
 import sys
 import time
 from urllib.parse import unquote, urlsplit
+
+
+def recorded_cluster(start):
+    """The NATS URL of the `meshserve start` recorded in .meshserve/cluster.json here or above.
+
+    Returns (url, None), or (None, why) when the record is stale or unreadable, or (None, None)
+    when there is none."""
+    directory = os.path.abspath(start)
+    while True:
+        path = os.path.join(directory, '.meshserve', 'cluster.json')
+        if os.path.exists(path):
+            try:
+                with open(path) as f:
+                    record = json.load(f)
+                url, pid, host = record['natsUrl'], int(record['pid']), record['host']
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                return None, '%s is not a cluster record: %s' % (path, e)
+            if host == socket.gethostname():
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    return None, ('the cluster recorded in %s is gone: the `meshserve start` that wrote it '
+                                  '(pid %d) no longer runs. Start one again (npm start), or pass --url' % (path, pid))
+                except PermissionError:
+                    pass  # alive, another user's
+            return url, None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None, None
+        directory = parent
 
 
 def connect(urls, timeout):
@@ -87,12 +120,21 @@ def request(sock, reader, subject, body, deadline):
 def main():
     p = argparse.ArgumentParser(description='Send one request to meshserve over NATS (standard library only).')
     p.add_argument('model')
-    p.add_argument('--url', default=os.environ.get('NATS_URL', 'nats://127.0.0.1:4222'), help='NATS server, or several comma-separated (default: $NATS_URL or nats://127.0.0.1:4222)')
+    p.add_argument('--url', help='NATS server, or several comma-separated (default: $NATS_URL, else the running '
+                   '`meshserve start` found through .meshserve/cluster.json here or above, else nats://127.0.0.1:4222)')
     p.add_argument('--slo', type=float, help='latency objective in seconds')
     p.add_argument('--input', help='input as JSON (passed through by simulated devices)')
     p.add_argument('--tensor', help='send a float32 tensor of this shape, e.g. 1,16,32 (all 0.5), base64 in JSON')
     p.add_argument('--timeout', type=float, default=10.0, help='seconds to wait for the reply (default 10)')
     a = p.parse_args()
+    if not a.url:
+        a.url = os.environ.get('NATS_URL')
+    if not a.url:
+        a.url, why = recorded_cluster(os.getcwd())
+        if why:
+            print('python_client: %s' % why, file=sys.stderr)
+            return 2
+        a.url = a.url or 'nats://127.0.0.1:4222'
 
     body = {'id': 'py-%d' % os.getpid()}
     if a.slo is not None:

@@ -3,13 +3,14 @@
 // name, so they work against whatever planner/dispatcher the cluster runs.
 
 import { createInterface } from 'node:readline';
-import repl, { type REPLServer } from 'node:repl';
+import repl, { type REPLEval, type REPLServer } from 'node:repl';
 import { PassThrough } from 'node:stream';
 import { inspect } from 'node:util';
-import { type ActorSystem, decode, describeError, encode, encodingOf } from '../bus/index.js';
+import { type ActorSystem, describeError } from '../bus/index.js';
 import { attainmentByModel, isDispatcherStats } from '../serving/dispatcher/stats.js';
 import { RuntimeKeys } from '../serving/protocol/keys.js';
 import { RuntimeSubjects } from '../serving/protocol/subjects.js';
+import { inferRaw } from './infer-client.js';
 
 export interface ReplOptions {
   system: ActorSystem;
@@ -29,20 +30,29 @@ export interface RunningRepl {
   server: REPLServer;
   /** Resolves when the REPL exits (.exit, Ctrl-D, end of input). */
   exited: Promise<void>;
+  /** Statements that ended in an error so far (a piped script's exit status). */
+  readonly errors: number;
+  /** Input is not a terminal: lines are fed one at a time (a script). */
+  readonly scripted: boolean;
 }
 
 export const REPL_HELP: ReadonlyArray<[string, string]> = [
   ['system', 'the ActorSystem this REPL is connected with'],
-  ['actors()', 'live actors from the registry: [{ name, id, kind, host, pid, state }]'],
+  ['await actors()', 'live actors from the registry: [{ name, id, kind, host, pid, state }]'],
   ['actor(name)', 'a handle: await actor("x").call("method", ...args)'],
-  ['call(name, method, ...args)', 'call an actor method and return its result'],
-  ['infer(model, input, { slo, timeoutMs })', 'send a request to <prefix>.infer.<model>'],
-  ['placement()', 'the current placement (Redis <prefix>:placement:current)'],
-  ['replace()', "ask the planner to re-place now (planner's replace method)"],
+  ['await call(name, method, ...args)', 'call an actor method and return its result'],
+  ['await infer(model, input, { slo, timeoutMs })', 'send a request to <prefix>.infer.<model>; the reply'],
+  ['await placement()', 'the current placement (Redis <prefix>:placement:current)'],
+  ['await replace()', "ask the planner to re-place now (planner's replace method)"],
   ['watch(ms = 1000)', "print the dispatcher's stats() every ms until a key press or .stop"],
   ['.stop', 'stop watch()'],
-  ['.exit', 'leave (also Ctrl-D)'],
+  ['.verbose', 'show the last error with its stack, and stacks from now on (again: one line)'],
+  ['.exit', 'leave (also Ctrl-D, or the end of piped input)'],
 ];
+
+/** How the REPL's help ends: what `await` is for. */
+const AWAIT_NOTE =
+  "The helpers return promises: `await` one to use its value (x = await actors()); a promise left as a\nstatement's result is awaited before it is printed.";
 
 /** Compact rendering of a dispatcher's stats(): totals, then one line per model; anything else inspected. */
 function formatStats(stats: unknown): string {
@@ -120,7 +130,15 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
     terminal: options.terminal,
     ignoreUndefined: true,
   });
+  // Listen for the exit at once: piped input may be over before the history is loaded.
+  const exited = new Promise<void>((resolve) =>
+    server.once('exit', () => {
+      stopWatch?.();
+      resolve();
+    }),
+  );
   if (feed) feedLines(server, input, feed);
+  const errors = oneLineErrors(server, output);
 
   const subjects = new RuntimeSubjects(system.subjects);
   const keys = new RuntimeKeys(system.subjects.prefix);
@@ -130,13 +148,8 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
       (await system.list()).map(({ name, id, kind, host, pid, state }) => ({ name, id, kind, host, pid, state })),
     actor: (name: string) => system.actor(name),
     call: (name: string, method: string, ...args: unknown[]) => untyped(system, name).call(method, ...args),
-    infer: async (model: string, input: unknown, opts: { slo?: number; timeoutMs?: number } = {}) => {
-      const subject = subjects.infer(model); // model names may hold dots (bert-1.3b)
-      const reply = await system.nats.request(subject, encode({ input, slo: opts.slo }), {
-        timeout: opts.timeoutMs ?? 10_000,
-      });
-      return decode(reply.data, encodingOf(reply.headers));
-    },
+    infer: (model: string, input: unknown, opts: { slo?: number; timeoutMs?: number } = {}) =>
+      inferRaw(system.nats, subjects, model, { input, slo: opts.slo }, { timeoutMs: opts.timeoutMs ?? 10_000 }),
     placement: async () => {
       if (!system.redis) throw new Error('no Redis connection (registry off)');
       const raw = await system.redis.get(keys.currentPlacement());
@@ -160,7 +173,15 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
       };
       const timer = setInterval(tick, ms);
       tick();
-      const onKey = (): void => stopWatch?.();
+      const onKey = (): void => {
+        stopWatch?.();
+        // On a terminal the key also went into the line being typed: take it out again (Ctrl-E, Ctrl-U).
+        if (!scripted)
+          setImmediate(() => {
+            server.write(null, { ctrl: true, name: 'e' });
+            server.write(null, { ctrl: true, name: 'u' });
+          });
+      };
       stopWatch = () => {
         clearInterval(timer);
         input.off('data', onKey);
@@ -179,6 +200,7 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
     action() {
       const width = Math.max(...REPL_HELP.map(([name]) => name.length));
       print(REPL_HELP.map(([name, text]) => `${name.padEnd(width)}  ${text}`).join('\n'));
+      print(AWAIT_NOTE);
       this.displayPrompt();
     },
   });
@@ -199,11 +221,59 @@ export async function startRepl(options: ReplOptions): Promise<RunningRepl> {
       }),
     );
   }
-  const exited = new Promise<void>((resolve) =>
-    server.once('exit', () => {
-      stopWatch?.();
-      resolve();
-    }),
-  );
-  return { server, exited };
+  return {
+    server,
+    exited,
+    scripted,
+    get errors() {
+      return errors.count;
+    },
+  };
+}
+
+/**
+ * Wraps the REPL's evaluation: a promise a statement leaves is awaited before it is printed (so
+ * `actors()` shows the actors, not `Promise { <pending> }`), and an error prints as one line
+ * (`Uncaught <name>: <message>`) unless `.verbose` asked for stacks. Counts the errors.
+ */
+function oneLineErrors(server: REPLServer, output: NodeJS.WritableStream): { count: number } {
+  const state = { count: 0, verbose: false, last: undefined as unknown };
+  const evaluate = server.eval;
+  const report = (err: unknown, done: (err: Error | null, result?: unknown) => void): void => {
+    state.count++;
+    state.last = err;
+    if (state.verbose) {
+      done(err as Error, undefined);
+      return;
+    }
+    const { name, message } = describeError(err);
+    output.write(`Uncaught ${name}: ${message.split('\n')[0]}\n`);
+    done(null, undefined);
+  };
+  // REPLServer.eval is typed read-only; the REPL calls `this.eval` for every statement.
+  (server as { eval: REPLEval }).eval = function (this: REPLServer, code, context, file, done) {
+    evaluate.call(this, code, context, file, (err, result) => {
+      if (err && err instanceof repl.Recoverable) return done(err, undefined); // an unfinished statement: "..."
+      if (err) return report(err, done);
+      if (result instanceof Promise)
+        result.then(
+          (value) => done(null, value),
+          (e: unknown) => report(e, done),
+        );
+      else done(null, result);
+    });
+  };
+  server.defineCommand('verbose', {
+    help: 'Show the last error with its stack; from now on errors with stacks (again: one line)',
+    action() {
+      state.verbose = !state.verbose;
+      if (state.verbose && state.last !== undefined)
+        output.write(
+          `${state.last instanceof Error ? (state.last.stack ?? String(state.last)) : inspect(state.last)}\n`,
+        );
+      output.write(`errors: ${state.verbose ? 'with stacks' : 'one line each'}\n`);
+      this.displayPrompt();
+    },
+  });
+  return state;
 }

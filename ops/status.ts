@@ -9,6 +9,8 @@ import { naturalOrder } from '../serving/natural-order.js';
 import { RuntimeKeys } from '../serving/protocol/keys.js';
 
 export interface ClusterStatus {
+  /** Which cluster this is, and where its URLs came from (config/environment.ts describeCluster). */
+  cluster?: string;
   actors: RegistryEntry[];
   /** `<prefix>:device:<id>` entries (hash or JSON string), by id. */
   devices: Record<string, unknown>;
@@ -106,9 +108,19 @@ export function aliveHere(actors: RegistryEntry[], host: string = hostname()): b
   return actors.some((a) => a.host === host && a.state === 'ready');
 }
 
+/** Whether anything of meshserve runs on the cluster: an empty registry is not a healthy cluster. */
+export function isEmpty(status: ClusterStatus): boolean {
+  return status.actors.length === 0;
+}
+
 /** The human view of a status snapshot. */
 export function formatStatus(status: ClusterStatus): string {
   const lines: string[] = [];
+  if (status.cluster) lines.push(`cluster: ${status.cluster}`);
+  if (isEmpty(status))
+    lines.push(
+      'NOTHING RUNS HERE: no meshserve actor is registered on this cluster. Start one (npm start), or point NATS_URL and REDIS_URL at a running cluster.',
+    );
   lines.push(`actors (${status.actors.length}):`);
   for (const a of status.actors)
     lines.push(`  ${a.name.padEnd(20)} ${a.kind.padEnd(14)} ${a.state.padEnd(9)} ${a.host}:${a.pid}`);
@@ -144,6 +156,10 @@ export function formatStatus(status: ClusterStatus): string {
     lines.push(
       `attainment: ${models.length ? models.map((m) => `${m}=${(attainment[m] * 100).toFixed(1)}%`).join(' ') : 'no requests yet'}`,
     );
+    if (stats.placementVersion > 0 && !status.placement)
+      lines.push(
+        `  warning: the dispatcher routes by placement v${stats.placementVersion}, but this Redis holds no placement: NATS_URL and REDIS_URL may name different clusters`,
+      );
     for (const g of stats.groups.filter((g) => g.current)) {
       lines.push(
         `  group ${g.id}: routed ${g.routed}, ok ${g.ok}, errors ${g.errors}, in flight ${g.inflight}, backlog ${g.backlogMs.toFixed(1)} ms${g.dead ? `, OUT of routing${g.lostDevices.length ? ` (lost ${g.lostDevices.join(', ')})` : ''}` : ''}`,

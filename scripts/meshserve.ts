@@ -7,6 +7,7 @@ import { registerBench } from './commands/bench.js';
 import { registerDispatcher } from './commands/dispatcher.js';
 import { registerExperiment } from './commands/experiment.js';
 import { registerHops } from './commands/hops.js';
+import { registerInfer } from './commands/infer.js';
 import { registerMakeModels } from './commands/make-models.js';
 import { registerPlanner } from './commands/planner.js';
 import { registerProfile } from './commands/profile.js';
@@ -22,7 +23,7 @@ program
   .name('meshserve')
   .description('AlpaServe-style model-parallel serving on NATS: simulate, place, serve, measure')
   .version(meshserveVersion())
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for usage)')
   .exitOverride((err) => {
     // Commander reports usage errors itself; give scripts a stable exit code (2 = usage).
     process.exit(
@@ -40,8 +41,15 @@ registerReplay(program);
 registerExperiment(program);
 registerRepl(program);
 registerStatus(program);
+registerInfer(program);
 registerBench(program);
 registerProfile(program);
 registerHops(program);
+
+// Commander's own usage errors read like every other error line: `meshserve <command>: <reason>`.
+for (const command of [program, ...program.commands]) {
+  const name = command === program ? 'meshserve' : `meshserve ${command.name()}`;
+  command.configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, `${name}: `)) });
+}
 
 await program.parseAsync(process.argv);

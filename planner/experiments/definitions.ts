@@ -43,6 +43,8 @@ export interface Experiment {
   readonly metric: 'attainment' | 'mean-latency';
   /** Plot x on a log scale. */
   readonly xLog?: boolean;
+  /** The plot's title (what is swept) and subtitle (what stays fixed: set, trace, devices…). */
+  plotTitle(quick: boolean): { title: string; subtitle: string };
   /** How attainment moves with x (for the 99% headline); absent = no headline. */
   readonly direction?: Direction;
   /** Systems the others are compared against in the headline (AlpaServe's ratio to these). */
@@ -93,12 +95,18 @@ function motivation(
   at: (x: number) => { memGiB: number; rate: number; cv: number; sloScale?: number },
   direction?: Direction,
 ): Experiment {
+  // The description is "<what is swept> (<what stays fixed>)".
+  const [what, fixed = ''] = description.split(/ \((.*)\)$/);
   return {
     name,
     description,
     group: 'motivation',
     xLabel,
     metric,
+    plotTitle: (q) => ({
+      title: `${name}: ${what}`,
+      subtitle: `${q ? 'quick version (60 s of traffic): ' : ''}${fixed}`,
+    }),
     direction,
     baselines: ['Replication'],
     points: (q) => (q ? quick : full),
@@ -254,6 +262,8 @@ const TRACES: Record<string, TraceSpec> = {
 
 interface Axis {
   readonly label: string;
+  /** What is swept, for a title: "as the request rate grows". */
+  readonly swept: string;
   readonly xLog?: boolean;
   readonly direction: Direction;
   readonly points: (set: ModelSet, trace: TraceSpec, quick: boolean) => number[];
@@ -267,12 +277,14 @@ interface Axis {
 const AXES: Record<string, Axis> = {
   devices: {
     label: 'devices',
+    swept: 'as devices are added',
     direction: 'rising',
     points: (s, _t, q) => s.deviceSweep(q),
     apply: (x, b) => ({ ...b, devices: x }),
   },
   rate: {
     label: 'rate scale (× the trace’s base rate)',
+    swept: 'as the request rate grows',
     xLog: true,
     direction: 'falling',
     points: (_s, _t, q) => (q ? [0.5, 2, 8] : [0.02, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8]),
@@ -280,12 +292,14 @@ const AXES: Record<string, Axis> = {
   },
   cv: {
     label: 'CV scale',
+    swept: 'as traffic gets burstier (CV)',
     direction: 'falling',
     points: (_s, _t, q) => (q ? [1, 4, 8] : [0.5, 1, 2, 3, 4, 6, 8, 12]),
     apply: (x, b) => ({ ...b, cv: x }),
   },
   slo: {
     label: 'SLO scale (× single-device latency)',
+    swept: 'as the SLO loosens',
     direction: 'rising',
     points: (_s, _t, q) => (q ? [1, 5, 10] : [0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30]),
     apply: (x, b) => ({ ...b, slo: x }),
@@ -296,12 +310,22 @@ function endToEnd(axisName: string, setName: string, traceName: string): Experim
   const axis = AXES[axisName];
   const set = SETS[setName];
   const trace = TRACES[traceName];
+  const name = `${axisName}-${setName}-${traceName}`;
   return {
-    name: `${axisName}-${setName}-${traceName}`,
+    name,
     description: `SLO attainment vs ${axis.label}: ${set.label}, ${trace.label} trace; AlpaServe vs Selective Replication vs Clockwork++`,
     group: 'end-to-end',
     xLabel: axis.label,
     metric: 'attainment',
+    plotTitle: (q) => ({
+      title: `${name}: SLO attainment ${axis.swept}`,
+      subtitle: [
+        q ? `quick version of ${setName.toUpperCase()}` : set.label,
+        `${trace.label} trace`,
+        axisName === 'devices' ? 'devices swept, 13 GiB each' : `${set.devices(q)} devices of 13 GiB`,
+        ...(axisName === 'slo' ? [] : ['SLO scale 5']),
+      ].join(', '),
+    }),
     xLog: axis.xLog,
     direction: axis.direction,
     baselines: ['Selective Replication', 'Clockwork++'],

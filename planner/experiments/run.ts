@@ -94,6 +94,49 @@ export function headlineLines(e: Experiment, rows: readonly ExperimentRow[], sys
   return lines;
 }
 
+/** The rows of a CSV that rowsToCsv wrote (for re-plotting a recorded run). */
+export function rowsFromCsv(csv: string): ExperimentRow[] {
+  const lines = csv.trim().split('\n');
+  const header = lines[0];
+  if (header !== 'experiment,x,system,attainment,mean_latency_s,p99_latency_s,requests,placement,simulations')
+    throw new Error(`not an experiment CSV (header "${header.slice(0, 60)}")`);
+  return lines.slice(1).map((line, i) => {
+    const cells = [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)]
+      .slice(0, 9)
+      .map((m) => (m[1].startsWith('"') ? m[1].slice(1, -1).replace(/""/g, '"') : m[1]));
+    if (cells.length !== 9) throw new Error(`CSV line ${i + 2}: expected 9 cells, got ${cells.length}`);
+    const num = (v: string) => (v === '' ? Number.NaN : Number(v));
+    return {
+      x: num(cells[1]),
+      system: cells[2],
+      attainment: num(cells[3]),
+      meanLatency: num(cells[4]),
+      p99Latency: num(cells[5]),
+      requests: num(cells[6]),
+      placement: cells[7],
+      simulations: num(cells[8]),
+    };
+  });
+}
+
+/** The plot of an experiment's rows: one line per system, in the order the rows name them. */
+export function experimentSvg(e: Experiment, rows: readonly ExperimentRow[], quick: boolean): string {
+  const labels = [...new Set(rows.map((r) => r.system))];
+  return lineChartSvg({
+    ...e.plotTitle(quick),
+    xLabel: e.xLabel,
+    yLabel: e.metric === 'attainment' ? 'SLO attainment (fraction of requests)' : 'mean latency (s)',
+    series: labels.map((name) => ({
+      name,
+      points: rows.filter((r) => r.system === name).map((r) => [r.x, metricOf(e, r)] as const),
+    })),
+    yRange: e.metric === 'attainment' ? [0, 1] : undefined,
+    yLine: e.metric === 'attainment' ? 0.99 : undefined,
+    yLineLabel: '99% of requests within their SLO',
+    xLog: e.xLog,
+  });
+}
+
 export async function runExperiment(e: Experiment, opts: RunOptions = {}): Promise<ExperimentOutput> {
   const quick = opts.quick ?? false;
   const seed = opts.seed ?? 1;
@@ -125,17 +168,6 @@ export async function runExperiment(e: Experiment, opts: RunOptions = {}): Promi
   }
   opts.onProgress?.(done, total, 'done');
   const labels = systems.map((s) => s.label);
-  const svg = lineChartSvg({
-    title: `${e.name}${quick ? ' (quick)' : ''}`,
-    xLabel: e.xLabel,
-    yLabel: e.metric === 'attainment' ? 'SLO attainment (fraction of requests)' : 'mean latency (s)',
-    series: labels.map((name) => ({
-      name,
-      points: rows.filter((r) => r.system === name).map((r) => [r.x, metricOf(e, r)] as const),
-    })),
-    yRange: e.metric === 'attainment' ? [0, 1] : undefined,
-    yLine: e.metric === 'attainment' ? 0.99 : undefined,
-    xLog: e.xLog,
-  });
+  const svg = experimentSvg(e, rows, quick);
   return { rows, csv: rowsToCsv(e.name, rows), svg, headline: headlineLines(e, rows, labels) };
 }

@@ -5,6 +5,8 @@ import { serveActor } from '../../bus/index.js';
 import { DISPATCHER_DEFAULTS } from '../../config/dispatcher.js';
 import { setUpProcess } from '../../config/environment.js';
 import { ACTOR_LOG_LEVEL } from '../../config/tools.js';
+import { DashboardFeed } from '../../ops/dashboard/feed.js';
+import { dashboardRoutes } from '../../ops/dashboard/http.js';
 import { serveMetrics } from '../../ops/metrics-server.js';
 import { Dispatcher } from '../../serving/dispatcher/dispatcher.js';
 import { nonNegativeNumber, runOrFail } from './option-parsers.js';
@@ -12,7 +14,9 @@ import { nonNegativeNumber, runOrFail } from './option-parsers.js';
 export function registerDispatcher(program: Command): void {
   program
     .command('dispatcher')
-    .description('run a dispatcher actor serving ms.infer.<model> (NATS_URL / REDIS_URL from the environment)')
+    .description(
+      'run a dispatcher actor serving ms.infer.<model> (NATS_URL / REDIS_URL, else the running `meshserve start` found here)',
+    )
     .option('--name <name>', 'actor name (give each dispatcher its own)', 'dispatcher')
     .option(
       '--grace-ms <ms>',
@@ -28,7 +32,7 @@ export function registerDispatcher(program: Command): void {
     )
     .option(
       '--metrics-port <port>',
-      'serve Prometheus /metrics and /healthz on this port (default: METRICS_PORT; unset = off)',
+      'serve the dashboard, Prometheus /metrics and /healthz on this port (default: METRICS_PORT; unset = off)',
       nonNegativeNumber,
     )
     .action((o: { name: string; graceMs: number; rateIntervalMs: number; metricsPort?: number }) =>
@@ -42,11 +46,16 @@ export function registerDispatcher(program: Command): void {
           natsUrl: env.bus.natsUrl,
           redisUrl: env.bus.redisUrl,
           log,
-          onReady: async () => {
+          onReady: async (system) => {
             if (port === undefined) return;
-            const server = await serveMetrics(() => dispatcher.metrics(), { port });
-            process.once('SIGINT', () => void server.close());
-            process.once('SIGTERM', () => void server.close());
+            const feed = new DashboardFeed(system, { dispatcherName: o.name }).start();
+            const server = await serveMetrics(() => dispatcher.metrics(), { port, routes: dashboardRoutes(feed) });
+            const close = () => {
+              feed.stop();
+              void server.close();
+            };
+            process.once('SIGINT', close);
+            process.once('SIGTERM', close);
           },
         });
       }),

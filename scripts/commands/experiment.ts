@@ -1,14 +1,17 @@
 // `meshserve experiment <name...>`: reruns the paper's sweeps (planner/experiments), writes
 // <out>/<name>.csv and <out>/<name>.svg, prints progress to stderr and the headline numbers.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXPERIMENT_NAMES, EXPERIMENTS, experiment } from '../../planner/experiments/definitions.js';
-import { runExperiment } from '../../planner/experiments/run.js';
+import { experimentSvg, rowsFromCsv, runExperiment } from '../../planner/experiments/run.js';
+import { fail } from './errors.js';
 import { nonNegativeInt, positiveInt } from './option-parsers.js';
+import { didYouMean } from './suggest.js';
 
 interface Options {
   list?: boolean;
+  replot?: boolean;
   quick?: boolean;
   out: string;
   greedy?: boolean;
@@ -30,6 +33,10 @@ export function registerExperiment(program: Command): void {
     )
     .argument('[names...]', 'experiment names (see --list)')
     .option('--list', 'list the experiments, one line each')
+    .option(
+      '--replot',
+      'redraw <out>/<name>.svg from the recorded <out>/<name>.csv without running anything (all CSVs in --out when no name is given)',
+    )
     .option('--quick', 'a tiny version of each sweep (seconds; for tests and CI)')
     .option('--out <dir>', 'output folder for <name>.csv and <name>.svg', 'experiments-out')
     .option('--greedy', "AlpaServe uses the reference's fast greedy instead of beam search")
@@ -42,17 +49,40 @@ export function registerExperiment(program: Command): void {
     )
     .action(async (names: string[], opts: Options) => {
       if (opts.list) return printList();
+      if (opts.replot) {
+        if (names.length === 0 && existsSync(opts.out))
+          names = readdirSync(opts.out)
+            .filter((f) => f.endsWith('.csv') && EXPERIMENT_NAMES.includes(f.slice(0, -4)))
+            .map((f) => f.slice(0, -4));
+        const known = names.filter((n) => EXPERIMENT_NAMES.includes(n));
+        for (const n of names.filter((n) => !known.includes(n)))
+          fail('experiment', `unknown experiment "${n}"${didYouMean(n, EXPERIMENT_NAMES)}`, 2);
+        if (process.exitCode) return;
+        if (!known.length) return fail('experiment', `no experiment CSV in ${opts.out} to re-plot`, 2);
+        try {
+          for (const name of known) {
+            const csv = join(opts.out, `${name}.csv`);
+            const svg = join(opts.out, `${name}.svg`);
+            writeFileSync(svg, experimentSvg(experiment(name), rowsFromCsv(readFileSync(csv, 'utf8')), !!opts.quick));
+            console.log(`re-plotted ${svg} from ${csv}`);
+          }
+        } catch (err) {
+          fail('experiment', err);
+        }
+        return;
+      }
       if (names.length === 0) {
-        console.error('error: name an experiment (or several); `meshserve experiment --list` shows them');
-        process.exitCode = 2;
+        fail('experiment', 'name an experiment (or several); `meshserve experiment --list` shows them', 2);
         return;
       }
       const unknown = names.filter((n) => !EXPERIMENT_NAMES.includes(n));
       if (unknown.length) {
-        console.error(
-          `error: unknown experiment${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; \`meshserve experiment --list\` shows the ${EXPERIMENT_NAMES.length} known ones`,
-        );
-        process.exitCode = 2;
+        for (const n of unknown)
+          fail(
+            'experiment',
+            `unknown experiment "${n}"${didYouMean(n, EXPERIMENT_NAMES)} (\`meshserve experiment --list\` shows the ${EXPERIMENT_NAMES.length} known ones)`,
+            2,
+          );
         return;
       }
       try {
@@ -82,8 +112,7 @@ export function registerExperiment(program: Command): void {
           console.log(`wrote ${csv} and ${svg} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         }
       } catch (err) {
-        console.error(`error: ${(err as Error).message}`);
-        process.exitCode = 1;
+        fail('experiment', err);
       }
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { writeModels } from '../../modelgen/model-files.js';
 import { DEFAULT_SEED, SIZE_NAMES, transformerSpec } from '../../modelgen/transformer.js';
+import { fail } from './errors.js';
 
 export function registerMakeModels(program: Command): void {
   program
@@ -21,8 +22,7 @@ export function registerMakeModels(program: Command): void {
           throw new Error(`--seed must be a 32-bit unsigned integer, got "${opts.seed}"`);
         for (const size of sizes) transformerSpec(size, seed);
       } catch (err) {
-        console.error(`error: ${(err as Error).message}`);
-        process.exitCode = 2;
+        fail('make-models', err, 2);
         return;
       }
       try {
@@ -34,8 +34,7 @@ export function registerMakeModels(program: Command): void {
         }
         console.log(`wrote ${manifest.models.length} model(s) and manifest.json to ${opts.out}`);
       } catch (err) {
-        console.error(`error: ${(err as Error).message}`);
-        process.exitCode = 1;
+        fail('make-models', err);
       }
     });
 }

@@ -1,5 +1,8 @@
 // Option parsers and the failure wrapper shared by the subcommands.
 import { InvalidArgumentError } from 'commander';
+import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
+import { fail } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 /** A commander option parser: the number, or an InvalidArgumentError with `message`. */
 function numberOption(ok: (n: number) => boolean, message: string): (value: string) => number {
@@ -22,12 +25,21 @@ export function commaList(value: string): string[] {
     .filter(Boolean);
 }
 
-/** Runs an async action, printing `<what> failed: <message>` and setting exit code 1 on error. */
-export async function runOrFail(what: string, action: () => Promise<void>): Promise<void> {
+/** Runs an async action; on error prints `meshserve <command>: <message>` and sets exit code 1. */
+export async function runOrFail(command: string, action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
-    console.error(`${what} failed: ${(err as Error).message}`);
-    process.exitCode = 1;
+    fail(command, err);
   }
+}
+
+/** A --strategy value: a live placement algorithm's name, else a usage error (exit 2) before anything starts. */
+export function strategyName(value: string): string {
+  const known = livePlacementAlgorithmNames();
+  if (!known.includes(value))
+    throw new InvalidArgumentError(
+      `unknown strategy "${value}"${didYouMean(value, known)} (known: ${known.join(', ')})`,
+    );
+  return value;
 }

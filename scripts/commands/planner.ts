@@ -6,7 +6,7 @@ import { PLANNER_DEFAULTS } from '../../config/planner.js';
 import { ACTOR_LOG_LEVEL } from '../../config/tools.js';
 import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
 import { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
-import { commaList, nonNegativeNumber, positiveNumber, runOrFail } from './option-parsers.js';
+import { commaList, nonNegativeNumber, positiveNumber, runOrFail, strategyName } from './option-parsers.js';
 
 interface PlannerCliOptions {
   name: string;
@@ -20,11 +20,12 @@ interface PlannerCliOptions {
 export function registerPlanner(program: Command): void {
   program
     .command('planner')
-    .description('run the planner actor (NATS_URL / REDIS_URL from the environment)')
+    .description('run the planner actor (NATS_URL / REDIS_URL else the running `meshserve start` found here)')
     .option('--name <name>', 'actor name', 'planner')
     .option(
       '--strategy <name>',
       `placement strategy (${livePlacementAlgorithmNames().join(', ')}; default ${PLANNER_DEFAULTS.strategy})`,
+      strategyName,
     )
     .option(
       '--models <list>',

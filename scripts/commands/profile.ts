@@ -7,6 +7,7 @@ import { WORKER_DEFAULTS } from '../../config/worker.js';
 import { formatProfileTable, profileAndStore } from '../../dev/profile/profile-and-store.js';
 import { DEFAULT_SEED, SIZE_NAMES, type TransformerSpec, transformerSpec } from '../../modelgen/transformer.js';
 import type { ParallelConfig } from '../../planner/types.js';
+import { fail } from './errors.js';
 import { commaList, positiveInt, positiveNumber } from './option-parsers.js';
 
 function configList(value: string): ParallelConfig[] {
@@ -84,8 +85,7 @@ export function registerProfile(program: Command): void {
       try {
         spec = modelSpec(model, o.seed);
       } catch (err) {
-        console.error(`profile: ${(err as Error).message}`);
-        process.exitCode = 2;
+        fail('profile', err, 2);
         return;
       }
       const name = o.name ?? spec.name;
@@ -112,7 +112,7 @@ export function registerProfile(program: Command): void {
           `\nwrote ${out}${result.redisKey ? ` and ${result.redisKey}` : ''} (source "measured", single-device latency ${(result.profile.singleDeviceLatency * 1000).toFixed(2)} ms)`,
         );
       } catch (err) {
-        console.error(`profile failed: ${(err as Error).message}`);
+        fail('profile', err);
         process.exit(1); // a failed connection attempt may keep retrying in the background
       }
     });

@@ -7,6 +7,7 @@ import { setUpProcess } from '../../config/environment.js';
 import { TOOL_LOG_LEVEL } from '../../config/tools.js';
 import { loadScenarioFile } from '../../dev/planner-files.js';
 import { replayScenario } from '../../dev/scenario-replay.js';
+import { fail } from './errors.js';
 import { runOrFail } from './option-parsers.js';
 import { progressPrinter } from './progress.js';
 import { printFidelity, printHuman } from './report.js';
@@ -45,8 +46,7 @@ export function registerReplay(program: Command): void {
           });
           progress.done();
           if (abort.signal.aborted) {
-            console.error('replay interrupted: no report for a partial run');
-            process.exitCode = 1;
+            fail('replay', 'interrupted: no report for a partial run');
             return;
           }
           const { records: _records, ...simulated } = r.simulated;

@@ -4,6 +4,7 @@ import { loadScenarioFile } from '../../dev/planner-files.js';
 import { recordsToCsv } from '../../planner/records.js';
 import { DISPATCH_POLICIES, simulate } from '../../planner/simulator.js';
 import type { DispatchPolicy } from '../../planner/types.js';
+import { fail } from './errors.js';
 import { printHuman } from './report.js';
 
 function parsePolicy(v: string): DispatchPolicy {
@@ -37,8 +38,7 @@ export function registerSimulate(program: Command): void {
         if (opts.json) console.log(JSON.stringify({ policy: options.policy ?? 'earliest-finish', ...result }, null, 2));
         else printHuman(result, options.policy ?? 'earliest-finish');
       } catch (e) {
-        console.error(`error: ${(e as Error).message}`);
-        process.exitCode = 1;
+        fail('simulate', e);
       }
     });
 }

@@ -1,15 +1,19 @@
 // `meshserve start` (`npm start`): a local serving cluster on an embedded default
 // (dev/local-run.ts): child nats-server and redis-server unless NATS_URL / REDIS_URL are set,
-// a planner, a dispatcher and N simulated GPU workers, a bursty demo replay with a live progress
-// line and the SLO attainment report, then serving until Ctrl-C (or --duration).
+// a planner, a dispatcher and N simulated GPU workers, the dashboard, a bursty demo replay with a
+// live progress line and its report, then serving until Ctrl-C (or --duration). What it prints
+// is in start-report.ts.
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { findClusterRecord } from '../../config/cluster-record.js';
 import { setUpProcess } from '../../config/environment.js';
 import { DEFAULT_STRATEGY } from '../../config/planner.js';
 import { START_DEFAULTS, TOOL_LOG_LEVEL } from '../../config/tools.js';
-import { describePlacement, runLocalCluster } from '../../dev/local-run.js';
-import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './option-parsers.js';
+import { runLocalCluster } from '../../dev/local-run.js';
+import { fail } from './errors.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, strategyName } from './option-parsers.js';
 import { progressPrinter } from './progress.js';
-import { printFidelity, printHuman } from './report.js';
+import { bannerLines, printDemoReport } from './start-report.js';
 
 interface StartOptions {
   duration?: number;
@@ -18,17 +22,26 @@ interface StartOptions {
   demoRate: number;
   strategy?: string;
   metricsPort?: number;
+  metrics: boolean;
+  verbose?: boolean;
+}
+
+/** A cluster this directory's record names that still runs: starting another would hide it. */
+function runningHere(cwd: string): string | undefined {
+  const found = findClusterRecord(cwd);
+  if (!found?.live || resolve(dirname(dirname(found.file))) !== resolve(cwd)) return undefined;
+  return `a cluster started in this directory is still running (pid ${found.record.pid}, recorded in ${found.file}): stop it first (Ctrl-C where it runs), or start another one from another directory`;
 }
 
 export function registerStart(program: Command): void {
   program
     .command('start')
     .description(
-      'start a local serving cluster (nats-server and redis-server as child processes unless NATS_URL/REDIS_URL are set), replay a demo workload, keep serving',
+      'start a local serving cluster (nats-server and redis-server as child processes unless NATS_URL/REDIS_URL are set), with a dashboard; replay a demo workload, keep serving',
     )
     .option(
       '--duration <seconds>',
-      'stop by itself after this many seconds in all (default: run until Ctrl-C)',
+      'stop by itself after this many seconds in all, the demo shortened to fit (default: run until Ctrl-C)',
       positiveNumber,
     )
     .option('--workers <n>', 'simulated GPU workers', positiveInt, START_DEFAULTS.workers)
@@ -41,12 +54,22 @@ export function registerStart(program: Command): void {
     .option('--demo-rate <req/s>', 'total request rate of the demo workload', positiveNumber, START_DEFAULTS.demoRate)
     .option(
       '--metrics-port <port>',
-      "serve the dispatcher's Prometheus /metrics and /healthz on 127.0.0.1:<port> (0 = a free port; default: METRICS_PORT; unset = off)",
+      'serve the dashboard, Prometheus /metrics and /healthz on 127.0.0.1:<port> (default: METRICS_PORT, else a free port)',
       nonNegativeInt,
     )
+    .option('--no-metrics', 'serve no dashboard and no /metrics')
     .option(
       '--strategy <name>',
       `placement strategy (default: the demo's groups on 8 workers, else ${DEFAULT_STRATEGY})`,
+      strategyName,
+    )
+    .option('--verbose', "the demo's full report: per model, per group, and the fidelity figures (docs/runtime.md)")
+    .addHelpText(
+      'after',
+      `
+It writes .meshserve/cluster.json in this directory while it runs: meshserve status, infer, repl, …
+and examples/python_client.py run from here (or below) find the cluster through it.
+Logs are human-readable on a terminal, JSON lines otherwise (LOG_LEVEL, default warn).`,
     )
     .action(async (o: StartOptions) => {
       const abort = new AbortController();
@@ -56,6 +79,9 @@ export function registerStart(program: Command): void {
       const progress = progressPrinter();
       try {
         const { env, log, logLevel } = setUpProcess(TOOL_LOG_LEVEL);
+        const cwd = process.cwd();
+        const busy = runningHere(cwd);
+        if (busy) throw new Error(busy);
         await runLocalCluster(
           {
             ...env.servers,
@@ -64,13 +90,23 @@ export function registerStart(program: Command): void {
             demoRate: o.demoRate,
             strategy: o.strategy,
             durationSeconds: o.duration,
-            metricsPort: o.metricsPort ?? env.metricsPort,
+            metricsPort: o.metrics ? (o.metricsPort ?? env.metricsPort ?? 0) : undefined,
+            recordDir: cwd,
             logLevel,
             log,
             signal: abort.signal,
           },
           {
             info: (line) => console.log(line),
+            ready: (r) => {
+              for (const line of bannerLines(r)) console.log(line);
+            },
+            demoShortened: (seconds) =>
+              console.log(
+                seconds > 0
+                  ? `demo: shortened to ${seconds} s to fit --duration ${o.duration}`
+                  : `demo: skipped, no time left within --duration ${o.duration}`,
+              ),
             progress: progress.update,
             demoDone: (r, interrupted) => {
               progress.done();
@@ -78,15 +114,12 @@ export function registerStart(program: Command): void {
                 console.log('demo interrupted: no report for a partial run');
                 return;
               }
-              console.log(describePlacement(r.placement));
-              printHuman(r.liveSummary, 'earliest-finish');
-              printFidelity(r.fidelity);
+              printDemoReport(r, o.verbose ?? false);
             },
           },
         );
       } catch (err) {
-        console.error(`start failed: ${(err as Error).message}`);
-        process.exitCode = 1;
+        fail('start', err);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -16,7 +16,7 @@ import { positiveNumber, runOrFail } from './option-parsers.js';
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('run one GPU worker actor (NATS_URL / REDIS_URL from the environment)')
+    .description('run one GPU worker actor (NATS_URL / REDIS_URL else the running `meshserve start` found here)')
     .option('--id <device>', 'device id, also the actor name (default: MESHSERVE_DEVICE_ID, else gpu-<hostname>)')
     .option('--memory-gib <n>', 'weight-memory budget of the device, GiB', positiveNumber, WORKER_DEFAULTS.memoryGiB)
     .addOption(

@@ -60,7 +60,13 @@ export class Dispatcher {
   private readonly counters = new Map<string, ModelCounters>();
   private readonly prometheus = new DispatcherMetrics({
     models: () =>
-      [...this.counters].map(([model, c]) => ({ model, requests: c.requests, rejected: c.rejected, errors: c.errors })),
+      [...this.counters].map(([model, c]) => ({
+        model,
+        requests: c.requests,
+        withinSlo: c.withinSlo,
+        rejected: c.rejected,
+        errors: c.errors,
+      })),
     groups: () => this.table.all(),
     placementVersion: () => this.table.version,
   });

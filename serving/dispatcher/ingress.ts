@@ -1,8 +1,8 @@
-// Reading a public request off `ms.infer.<model>`: its encoding (from the headers), its body
-// (MessagePack, or JSON with the content-type header), validated against InferRequest. A request
-// that fails any step is answered with an error naming what was wrong.
-import type { Msg } from '@nats-io/transport-node';
-import { assertPlain, decode, type Encoding, encodingOf, formatIssues } from '../../bus/index.js';
+// Reading a public request off `ms.infer.<model>`: its encoding (bodyEncoding), its body
+// (MessagePack, or JSON), validated against InferRequest. A request that fails any step is
+// answered with an error naming what was wrong.
+import { Match, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import { assertPlain, CONTENT_TYPE_HEADER, decode, type Encoding, encodingOf, formatIssues } from '../../bus/index.js';
 import { naturalOrder } from '../natural-order.js';
 import { InferRequest } from '../protocol/messages.js';
 
@@ -34,7 +34,7 @@ export function readRequest(msg: Msg, prefixLength: number): Ingress | undefined
   if (!reply) return undefined;
   let encoding: Encoding;
   try {
-    encoding = encodingOf(msg.headers);
+    encoding = bodyEncoding(msg.headers, msg.data);
   } catch (err) {
     const reason = `unparsable message headers: ${(err as Error).message}`;
     return { ok: false, reply, encoding: 'msgpack', model, id: '', reason };
@@ -62,6 +62,20 @@ export function readRequest(msg: Msg, prefixLength: number): Ingress | undefined
     return { ok: false, reply, encoding, model, id, reason: `invalid request: ${formatIssues(parsed.error)}` };
   }
   return { ok: true, reply, encoding, model, request: parsed.data };
+}
+
+/**
+ * The encoding of a public request's body, which its reply uses too: the content-type header's
+ * when there is one; without it, JSON when the body's first byte after JSON whitespace is `{` or
+ * `[` (a valid MessagePack request is a map, which never starts with those bytes), else MessagePack.
+ */
+export function bodyEncoding(headers: MsgHdrs | undefined, data: Uint8Array): Encoding {
+  if (headers?.get(CONTENT_TYPE_HEADER, Match.IgnoreCase)) return encodingOf(headers);
+  for (const byte of data) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+    return byte === 0x7b || byte === 0x5b ? 'json' : 'msgpack'; // `{` or `[`
+  }
+  return 'msgpack';
 }
 
 /** Why a request for `model` is refused: the model is not served (and what is). */

@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const METRIC_NAMES = {
   requests: 'meshserve_requests_total',
+  withinSlo: 'meshserve_within_slo_total',
   rejections: 'meshserve_rejections_total',
   errors: 'meshserve_errors_total',
   latency: 'meshserve_request_latency_seconds',
@@ -24,6 +25,7 @@ export const ALL = 'all';
 export interface ModelCounts {
   readonly model: string;
   readonly requests: number;
+  readonly withinSlo: number;
   readonly rejected: number;
   readonly errors: number;
 }
@@ -76,6 +78,17 @@ export class DispatcherMetrics {
         (m) => m.requests,
         (g) => g.routed,
       ),
+    });
+    new Counter({
+      name: METRIC_NAMES.withinSlo,
+      help: 'Requests served within their SLO (or served, without one), by model: SLO attainment = this ÷ requests.',
+      labelNames,
+      registers,
+      // Only per model: whether a request made its SLO is known where its model's counts are kept.
+      collect(this: Counter<'model' | 'group'>) {
+        this.reset();
+        for (const m of source.models()) this.inc({ model: m.model, group: ALL }, m.withinSlo);
+      },
     });
     new Counter({
       name: METRIC_NAMES.rejections,

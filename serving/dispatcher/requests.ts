@@ -186,6 +186,7 @@ export class Requests {
     // Held by a standby while no dispatcher was subscribed: its deadline runs from when it came.
     const arrival = nowSeconds() - heldForMs(msg) / 1000;
     let taken: ReturnType<typeof readRequest>;
+    let counted = false;
     try {
       taken = readRequest(msg, this.c.inferPrefixLength);
       if (!taken) {
@@ -206,6 +207,7 @@ export class Requests {
       const counters = this.c.counter(model);
       counters.requests++;
       counters.windowRequests++;
+      counted = true;
       const deadline = request.slo === undefined ? Infinity : arrival + request.slo;
       this.#route({ id, model, reply, encoding, arrival, deadline, input: request.input }, groups, arrival);
     } catch (err) {
@@ -213,7 +215,7 @@ export class Requests {
       if (!msg.reply) return;
       const id = taken?.ok ? (taken.request.id ?? '') : (taken?.id ?? '');
       const why = `internal error: ${(err as Error).message}`;
-      this.#answerError(msg.reply, taken?.encoding ?? 'msgpack', id, taken?.model ?? '', arrival, why);
+      this.#answerError(msg.reply, taken?.encoding ?? 'msgpack', id, taken?.model ?? '', arrival, why, counted);
     }
   }
 
@@ -526,9 +528,25 @@ export class Requests {
     sendReply(this.c.outbox, this.c.log, req.reply, req.encoding, errorReply(req, reason));
   }
 
-  /** Errors before a request is taken in (bad body, unknown model). */
-  #answerError(reply: string, encoding: Encoding, id: string, model: string, arrival: number, reason: string): void {
-    if (this.c.table.routesFor(model)) this.c.counter(model).errors++;
+  /**
+   * Errors before a request is taken in (bad body, unknown model). A malformed request for a served
+   * model counts as one of its requests (unless `counted` already), answered with an error:
+   * requests = ok + rejected + errors.
+   */
+  #answerError(
+    reply: string,
+    encoding: Encoding,
+    id: string,
+    model: string,
+    arrival: number,
+    reason: string,
+    counted = false,
+  ): void {
+    if (this.c.table.routesFor(model)) {
+      const counters = this.c.counter(model);
+      if (!counted) counters.requests++;
+      counters.errors++;
+    }
     sendReply(this.c.outbox, this.c.log, reply, encoding, errorReply({ id, model, arrival }, reason));
   }
 }

@@ -59,7 +59,7 @@ test('meshserve make-models: success exit 0, unknown size exit 2 with a clear me
       run(process.execPath, [cli, 'make-models', '--out', dir, '--sizes', 'tiny,huge']),
       (err: { code: number; stderr: string }) => {
         assert.equal(err.code, 2);
-        assert.match(err.stderr, /^error: unknown model size "huge"; known sizes: tiny, small, base$/m);
+        assert.match(err.stderr, /^meshserve make-models: unknown model size "huge"; known sizes: tiny, small, base$/m);
         assert.doesNotMatch(err.stderr, /\n\s+at /);
         return true;
       },

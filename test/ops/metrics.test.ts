@@ -11,8 +11,8 @@ import { DispatcherMetrics, METRIC_NAMES, type MetricsSource } from '../../servi
 function metrics(): DispatcherMetrics {
   const source: MetricsSource = {
     models: () => [
-      { model: 'bert-1.3b', requests: 9, rejected: 1, errors: 1 },
-      { model: 'we"ird\\', requests: 3, rejected: 3, errors: 0 },
+      { model: 'bert-1.3b', requests: 9, withinSlo: 6, rejected: 1, errors: 1 },
+      { model: 'we"ird\\', requests: 3, withinSlo: 0, rejected: 3, errors: 0 },
     ],
     groups: () => [
       { id: 'g0', routed: 8, errors: 1, inflight: 2 },
@@ -74,6 +74,8 @@ test('every metric has HELP and TYPE; counters and gauges carry the source value
   const value = (name: string, labels: Record<string, string>): number | undefined =>
     samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
   assert.equal(value(METRIC_NAMES.requests, { model: 'bert-1.3b', group: 'all' }), 9);
+  assert.equal(value(METRIC_NAMES.withinSlo, { model: 'bert-1.3b', group: 'all' }), 6);
+  assert.equal(value(METRIC_NAMES.withinSlo, { model: 'all' }), undefined, 'within-SLO is counted per model only');
   assert.equal(value(METRIC_NAMES.requests, { model: 'all', group: 'g0' }), 8, 'a group counts what was routed to it');
   assert.equal(
     value(METRIC_NAMES.rejections, { model: 'we"ird\\', group: 'all' }),

@@ -196,3 +196,56 @@ test('history file is written and tab completion knows the helpers (TTY mode)', 
   await new Promise((r) => setTimeout(r, 100)); // history is flushed asynchronously
   assert.match(readFileSync(historyFile, 'utf8'), /1 \+ 41/);
 });
+
+test('piped: a failed statement prints one line (stack with .verbose) and makes the exit code 1; .help shows await', {
+  timeout: 20_000,
+}, async () => {
+  const child = spawn(process.execPath, [cli, 'repl'], {
+    env: { ...process.env, NATS_URL: servers.natsUrl, REDIS_URL: servers.redisUrl, MESHSERVE_REPL_HISTORY: '' },
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stdin.end(['.help', 'call("nobody", "x")', '"between"', '.verbose', 'call("nobody", "y")', ''].join('\n'));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(code, 1, out);
+  assert.match(out, /await actors\(\)/);
+  assert.match(out, /`await` one to use its value/);
+  const [first, rest] = out.split("'between'");
+  assert.match(
+    first,
+    /Uncaught NoRespondersError: no actor "nobody" is serving \(call to nobody\.x had no responders\)\n/,
+  );
+  assert.doesNotMatch(first, /^\s+at /m, 'no stack by default');
+  assert.match(
+    rest,
+    /NoRespondersError: no actor "nobody" is serving \(call to nobody\.y[\s\S]*\n\s+at /,
+    '.verbose: the stack',
+  );
+});
+
+test('watch() on a terminal: the key that stops it does not land in the next line', async () => {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let shown = '';
+  output.setEncoding('utf8').on('data', (d: string) => (shown += d));
+  const { server, exited } = await startRepl({ system, input, output, historyFile: '', terminal: true });
+  const waitFor = async (re: RegExp) => {
+    const deadline = Date.now() + 5_000;
+    while (!re.test(shown)) {
+      if (Date.now() > deadline) assert.fail(`no ${re} in:\n${shown}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  input.write('watch(50)\r');
+  await waitFor(/requests=\d+/);
+  input.write('x');
+  await waitFor(/watch stopped/);
+  await new Promise((r) => setTimeout(r, 50));
+  const from = shown.length;
+  input.write('40 + 2\r');
+  await waitFor(/\b42\b/);
+  assert.doesNotMatch(shown.slice(from), /x40|ReferenceError|SyntaxError/);
+  server.close();
+  await exited;
+});

@@ -39,15 +39,22 @@ async function status(...args: string[]): Promise<{ code: number | null; stdout:
   return { code, stdout, stderr };
 }
 
-test('an empty cluster: no placement, no rates, no dispatcher running; --alive-here fails', async () => {
+test('an empty cluster: said plainly, exit 1 (never reported as fine); no placement, no rates, no dispatcher', async () => {
   const r = await status('--json');
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   const s = JSON.parse(r.stdout);
+  assert.match(s.cluster, /from NATS_URL and REDIS_URL$/);
   assert.deepEqual(s.actors, []);
   assert.deepEqual(s.devices, {});
   assert.equal(s.placement, undefined);
   assert.deepEqual(s.dispatcher, { unavailable: 'no dispatcher running' });
   const human = await status();
+  assert.equal(human.code, 1);
+  assert.match(
+    human.stdout,
+    /^cluster: nats:\/\/127\.0\.0\.1:\d+ and redis:\/\/127\.0\.0\.1:\d+, from NATS_URL and REDIS_URL\n/,
+  );
+  assert.match(human.stdout, /NOTHING RUNS HERE: no meshserve actor is registered on this cluster/);
   assert.match(human.stdout, /placement: none yet/);
   assert.doesNotMatch(human.stdout, /last placement attempt failed/);
   await system.redis!.set(
@@ -113,7 +120,7 @@ test('status exits 1 with a reason when Redis is unreachable', async () => {
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const code = await new Promise((resolve) => child.once('exit', resolve));
   assert.equal(code, 1);
-  assert.match(stderr, /^status: \S/); // ioredis refuses at once here; an unanswering host hits the timeout
+  assert.match(stderr, /^meshserve status: cannot connect to Redis at redis:\/\/127\.0\.0\.1:1: .*; the cluster: /); // ioredis refuses at once here; an unanswering host hits the timeout
 });
 
 test('attainmentByModel: within SLO ÷ all requests, models without requests left out', () => {

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EXPERIMENTS, experiment } from '../../planner/experiments/definitions.js';
 import { formatRatio, formatThreshold, threshold } from '../../planner/experiments/headline.js';
-import { runExperiment } from '../../planner/experiments/run.js';
-import { lineChartSvg, logTicks, niceTicks } from '../../planner/experiments/svg-plot.js';
+import { experimentSvg, rowsFromCsv, runExperiment } from '../../planner/experiments/run.js';
+import { lineChartSvg, logTicks, niceTicks, seriesStyle } from '../../planner/experiments/svg-plot.js';
 
 test('99% threshold: interpolated crossing, or a bound when outside the sweep', () => {
   // rising (devices): crosses between 16 (0.95) and 24 (0.995)
@@ -111,6 +111,78 @@ test('SVG plot: axes, ticks, legend, one path per series, escaped text', () => {
   // equal ratios are equally spaced on a log axis
   const xs = [...log.matchAll(/<circle cx="([\d.]+)"/g)].map((m) => Number(m[1])).slice(0, 3);
   assert.ok(Math.abs(xs[1] - xs[0] - (xs[2] - xs[1])) < 0.01, `${xs}`);
+});
+
+test('SVG plot style: title and subtitle, legend inside the frame, the 99% line labelled, every series its own look', () => {
+  const names = ['AlpaServe', 'Selective Replication', 'Clockwork++', 'adaptive', 'a fifth'];
+  // Five systems, the last four identical: each must stay visible (own dash, own marker, own size).
+  const svg = lineChartSvg({
+    title: 'slo-s1-maf1: SLO attainment as the SLO loosens',
+    subtitle: 'S1 (32× bert-1.3b), MAF1-like trace, 32 devices of 13 GiB',
+    xLabel: 'SLO scale',
+    yLabel: 'SLO attainment',
+    series: names.map((name, i) => ({
+      name,
+      points: [
+        [1, i === 0 ? 0.5 : 0.2],
+        [5, 0.9],
+        [10, 1],
+      ],
+    })),
+    yRange: [0, 1],
+    yLine: 0.99,
+    yLineLabel: '99% of requests within their SLO',
+  });
+  assert.ok(svg.includes('>slo-s1-maf1: SLO attainment as the SLO loosens</text>'));
+  assert.ok(svg.includes('>S1 (32× bert-1.3b), MAF1-like trace, 32 devices of 13 GiB</text>'));
+  assert.ok(svg.includes('>99% of requests within their SLO</text>'));
+  const [width] = [...svg.matchAll(/<svg [^>]*width="(\d+)"/g)].map((m) => Number(m[1]));
+  const frame = /<rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)" fill="none" stroke="black"\/>/.exec(svg);
+  assert.ok(frame, 'a frame');
+  const [fx, fy, fw, fh] = frame.slice(1).map(Number);
+  const box = /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="white" fill-opacity/.exec(svg);
+  assert.ok(box, 'a legend box');
+  const [bx, by, bw, bh] = box.slice(1).map(Number);
+  assert.ok(
+    bx >= fx && by >= fy && bx + bw <= fx + fw && by + bh <= fy + fh && fx + fw <= width,
+    'legend inside the frame',
+  );
+  for (const name of names) {
+    const x = Number(new RegExp(`<text x="([\\d.]+)" y="[\\d.]+">${name.replace(/\+/g, '\\+')}</text>`).exec(svg)?.[1]);
+    assert.ok(x > bx && x + name.length * 6 < bx + bw + 1, `${name} inside the legend box`);
+  }
+  const looks = names.map((_, i) => seriesStyle(i));
+  assert.equal(
+    new Set(looks.map((l) => `${l.marker}/${l.dash}`)).size,
+    names.length,
+    'marker and dash differ per series',
+  );
+  assert.equal(new Set(looks.map((l) => l.dash)).size, names.length, 'dashes differ, so coinciding lines interleave');
+  assert.ok(
+    looks.slice(1, 4).every((l, i) => l.radius < looks[i].radius),
+    'later markers are smaller: they show inside',
+  );
+});
+
+test('re-plotting a recorded run: the CSV reads back into the same rows', async () => {
+  const e = EXPERIMENTS.find((x) => x.name === 'motivation-slo')!;
+  const out = await runExperiment(e, { quick: true });
+  const rows = rowsFromCsv(out.csv);
+  assert.equal(rows.length, out.rows.length);
+  for (const [i, r] of rows.entries()) {
+    const o = out.rows[i];
+    assert.deepEqual(
+      [r.x, r.system, r.attainment, r.requests, r.placement],
+      [o.x, o.system, o.attainment, o.requests, o.placement],
+    );
+  }
+  assert.equal(experimentSvg(e, rows, true), out.svg);
+  const cw = rowsFromCsv(
+    'experiment,x,system,attainment,mean_latency_s,p99_latency_s,requests,placement,simulations\nx,1,Clockwork++,0.5,,,10,"10 windows, first 8×(pp1,op1)",3\n',
+  );
+  assert.equal(cw[0].placement, '10 windows, first 8×(pp1,op1)');
+  assert.ok(Number.isNaN(cw[0].meanLatency));
+  assert.throws(() => rowsFromCsv('a,b\n1,2\n'), /not an experiment CSV/);
 });
 
 test('quick mode: every motivation sweep and one end-to-end sweep per axis yield consistent rows, CSV, SVG and headline', async () => {

@@ -110,6 +110,6 @@ describe('meshserve profile', () => {
     assert.match(badConfig.stderr, /"pp2" is not a config like pp2-op1/);
     const noServer = run('tiny', '--no-redis', '--out', join(dir, 'never.json'));
     assert.equal(noServer.status, 1);
-    assert.match(noServer.stderr, /profile failed: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+    assert.match(noServer.stderr, /^meshserve profile: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
   });
 });
