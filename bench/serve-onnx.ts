@@ -23,22 +23,14 @@ import { bindPlacement } from '../serving/planner-actor/bind.js';
 import type { InferReply } from '../serving/protocol/messages.js';
 import { RuntimeSubjects } from '../serving/protocol/subjects.js';
 import { float32Values, parseWireTensor, wireTensor } from '../serving/protocol/tensor.js';
-import { closedLoopThroughput, loneLatency, median } from './measure.js';
 import { placeDirectly, startActorProcess, stopChildren } from './processes.js';
+import { compareServedWithDirect } from './served-vs-direct.js';
 
 const SERVED: ReadonlyArray<ParallelConfig> = [
   { pp: 1, op: 1 },
   { pp: 2, op: 1 },
   { pp: 1, op: 2 },
 ];
-
-interface Sample {
-  rps: number;
-  p50: number;
-  p99: number;
-}
-
-const f = (x: number, d = 2) => x.toFixed(d);
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -125,45 +117,22 @@ export async function run(argv: string[]): Promise<void> {
       const maxDiff = got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
       console.log(`${name(c)}: output matches direct onnxruntime (max abs diff ${maxDiff.toExponential(1)})`);
       if (maxDiff > 1e-3) throw new Error(`${name(c)} differs from direct onnxruntime by ${maxDiff}`);
-      await closedLoopThroughput(served(c), window, 500); // warm-up
     }
-    await closedLoopThroughput(runDirect, 1, 500);
-
-    const sample = async (call: () => Promise<unknown>, inFlight: number): Promise<Sample> => {
-      const rps = await closedLoopThroughput(call, inFlight, durationMs);
-      return { rps, ...(await loneLatency(call, loneN)) };
-    };
-    const results = new Map<string, Sample[]>();
-    const record = (key: string, s: Sample) => (results.get(key) ?? results.set(key, []).get(key)!).push(s);
-    for (let r = 0; r < rounds; r++) {
-      const d = await sample(runDirect, 1);
-      record('direct', d);
-      const line = [`round ${r + 1}: direct ${f(d.rps, 0)} req/s (p50 ${f(d.p50)} ms)`];
-      for (const c of SERVED) {
-        const s = await sample(served(c), window);
-        record(configKey(c), s);
-        line.push(`${configKey(c)} ${f(s.rps, 0)} req/s (p50 ${f(s.p50)} ms)`);
-      }
-      console.log(line.join('; '));
-    }
-
-    const med = (key: string, field: keyof Sample) => median(results.get(key)!.map((s) => s[field]));
-    const base = { rps: med('direct', 'rps'), p50: med('direct', 'p50'), p99: med('direct', 'p99') };
-    console.log(
-      `\n${spec.name}, batch 1, ${threads} onnxruntime thread(s) per session; medians of ${rounds} rounds (${durationMs} ms closed loop, window ${window} served; ${loneN} lone requests)`,
+    await compareServedWithDirect(
+      runDirect,
+      SERVED.map((c) => ({
+        key: configKey(c),
+        label: `served ${configKey(c)} (dispatcher + ${c.pp * c.op} worker process${c.pp * c.op > 1 ? 'es' : ''})`,
+        call: served(c),
+      })),
+      {
+        rounds,
+        durationMs,
+        window,
+        lone: loneN,
+        title: `${spec.name}, batch 1, ${threads} onnxruntime thread(s) per session`,
+      },
     );
-    console.log('\n| path | requests/s | × direct | lone p50 ms | lone p99 ms | p50 added ms |');
-    console.log('|---|---:|---:|---:|---:|---:|');
-    console.log(
-      `| direct onnxruntime (this process) | ${f(base.rps, 0)} | 1.00 | ${f(base.p50)} | ${f(base.p99)} | – |`,
-    );
-    for (const c of SERVED) {
-      const k = configKey(c);
-      const rps = med(k, 'rps');
-      console.log(
-        `| served ${k} (dispatcher + ${c.pp * c.op} worker process${c.pp * c.op > 1 ? 'es' : ''}) | ${f(rps, 0)} | ${f(rps / base.rps)} | ${f(med(k, 'p50'))} | ${f(med(k, 'p99'))} | ${f(med(k, 'p50') - base.p50)} |`,
-      );
-    }
     console.log(`\nnon-ok replies: ${failures}`);
     await nc.close();
   } finally {

@@ -36,6 +36,11 @@ export const SUITES: Readonly<Record<string, Suite>> = {
       'a generated model served through NATS + dispatcher + ONNX worker processes (pp1, pp2, op2) vs direct onnxruntime, same run',
     load: () => import('./serve-onnx.js'),
   },
+  'serve-import': {
+    description:
+      'a real imported ONNX model (PaddleOCR, from an npm package) served through NATS + dispatcher + ONNX worker processes at pp1 and pp2 vs direct onnxruntime, same run',
+    load: () => import('./serve-import.js'),
+  },
 };
 
 export class UnknownSuiteError extends Error {}

@@ -34,6 +34,11 @@ export const ENVIRONMENT = [
   { name: 'MESHSERVE_ORT_PROVIDER', fallback: 'cpu', what: 'onnxruntime execution provider of ONNX workers' },
   { name: 'MESHSERVE_ORT_THREADS', fallback: "onnxruntime's own", what: 'intra-op threads per onnxruntime session' },
   {
+    name: 'MESHSERVE_MODEL_CACHE',
+    fallback: '~/.cache/meshserve/stages',
+    what: "where an ONNX worker caches imported models' stage files, by sha256",
+  },
+  {
     name: 'MESHSERVE_SIM_POLL_MS',
     fallback: '2',
     what: 'the last milliseconds before a simulated stage ends are waited by polling, not a timer (0 = timers only)',
@@ -86,6 +91,7 @@ export interface Environment {
   readonly metricsPort: number | undefined;
   readonly deviceId: string | undefined;
   readonly ort: OrtSettings;
+  readonly modelCacheDir: string | undefined;
   readonly simPollMs: number | undefined;
   readonly replHistory: string | undefined;
 }
@@ -168,6 +174,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd: strin
       provider: env.MESHSERVE_ORT_PROVIDER?.trim() || 'cpu',
       intraOpThreads: positiveInteger('MESHSERVE_ORT_THREADS', env.MESHSERVE_ORT_THREADS),
     },
+    modelCacheDir: env.MESHSERVE_MODEL_CACHE?.trim() || undefined,
     simPollMs: milliseconds('MESHSERVE_SIM_POLL_MS', env.MESHSERVE_SIM_POLL_MS),
     replHistory: env.MESHSERVE_REPL_HISTORY,
   };

@@ -17,6 +17,14 @@ export const PlannerConfig = z.object({
   strategy: z.string().default(DEFAULT_STRATEGY),
   /** Models to place; default: every model with a profile in Redis. */
   models: z.array(z.string().min(1)).optional(),
+  /**
+   * Expected traffic by model (what `meshserve serve` reads from meshserve.json): the rate (req/s)
+   * placements assume until the dispatchers observe one, and the SLO (s) they are scored on
+   * instead of a scale of the single-device latency.
+   */
+  expected: z
+    .record(z.string(), z.object({ rate: z.number().nonnegative().optional(), slo: z.number().positive().optional() }))
+    .optional(),
   /** Operator groups for the 'static' strategy. */
   groups: z.array(GroupConfig).optional(),
   /** Per-device weight budget (GiB); default: the smallest registered device. */

@@ -1,6 +1,7 @@
 // Settings of a GPU worker (`meshserve worker`, and the workers `meshserve start` forks), with
 // every default in one place.
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Environment, OrtSettings } from './environment.js';
 
 export type { OrtSettings };
@@ -24,6 +25,8 @@ export interface GpuWorkerOptions {
   simPollMs?: number;
   /** How long a shard waits for the other shards' partial results of one segment (ms). */
   reduceTimeoutMs?: number;
+  /** Where the stage files of imported models are cached, by sha256 (default ~/.cache/meshserve/stages). */
+  modelCacheDir?: string;
   /** A superseded stage is unloaded after being idle this long (ms). */
   retireIdleMs?: number;
   /** TTL of the device key (ms); refreshed at a third of it. */
@@ -48,17 +51,29 @@ export const WORKER_DEFAULTS = {
   drainTimeoutMs: 20_000,
 } as const satisfies GpuWorkerOptions;
 
-export type WorkerSettings = Omit<Required<GpuWorkerOptions>, 'device' | 'ort' | 'simPollMs'> &
-  Pick<GpuWorkerOptions, 'device' | 'simPollMs'> & { ort: OrtSettings };
+/** The default stage-file cache of ONNX workers. */
+export const DEFAULT_MODEL_CACHE_DIR = join(homedir(), '.cache', 'meshserve', 'stages');
+
+export type WorkerSettings = Omit<Required<GpuWorkerOptions>, 'device' | 'ort' | 'simPollMs' | 'modelCacheDir'> &
+  Pick<GpuWorkerOptions, 'device' | 'simPollMs'> & { ort: OrtSettings; modelCacheDir: string };
 
 /** The options with every default filled in. */
 export function workerSettings(o: GpuWorkerOptions = {}): WorkerSettings {
-  return { ...WORKER_DEFAULTS, ...o, ort: { ...WORKER_DEFAULTS.ort, ...o.ort } };
+  return {
+    ...WORKER_DEFAULTS,
+    ...o,
+    ort: { ...WORKER_DEFAULTS.ort, ...o.ort },
+    modelCacheDir: o.modelCacheDir ?? DEFAULT_MODEL_CACHE_DIR,
+  };
 }
 
 /** What the environment sets for a worker process (the onnxruntime settings, the stage polling). */
 export function workerEnvironment(env: Environment): GpuWorkerOptions {
-  return { ort: env.ort, ...(env.simPollMs !== undefined ? { simPollMs: env.simPollMs } : {}) };
+  return {
+    ort: env.ort,
+    ...(env.simPollMs !== undefined ? { simPollMs: env.simPollMs } : {}),
+    ...(env.modelCacheDir ? { modelCacheDir: env.modelCacheDir } : {}),
+  };
 }
 
 /** A subject-safe device id, unique per container when replicas share one command line. */

@@ -18,6 +18,7 @@ import type { PlannerActor } from '../serving/planner-actor/planner-actor.js';
 import type { RuntimePlacement } from '../serving/protocol/placement.js';
 import { demoScenario } from './demo-scenario.js';
 import { type LocalCluster, launchCluster } from './local-cluster.js';
+import { LOCAL_ONNX_WORKER, serveLocalRepository } from './model-import/local-models.js';
 import type { ReplayProgress } from './replay-client.js';
 import { replayScenario, type ScenarioReplayResult } from './scenario-replay.js';
 import { keepServersAlive } from './server-watch.js';
@@ -40,6 +41,8 @@ export interface LocalRunOptions {
   metricsPort?: number;
   /** Write the cluster record (.meshserve/cluster.json) in this directory; default none. */
   recordDir?: string;
+  /** A model repository to import and serve on ONNX workers, instead of the demo. */
+  models?: string;
   /** LOG_LEVEL of the cluster's processes. */
   logLevel: string;
   /** This process's logger. */
@@ -98,14 +101,21 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
     const demoScenarioOf = (seconds: number) =>
       buildScenario(demoScenario(Math.max(1, seconds), o.demoRate), undefined, 'demo scenario');
     let scenario = demoScenarioOf(o.demoSeconds);
-    events.info(`starting a planner, a dispatcher and ${o.workers} simulated GPU workers as separate processes…`);
+    events.info(
+      `starting a planner, a dispatcher and ${o.workers} ${o.models ? 'ONNX' : 'simulated'} GPU workers as separate processes…`,
+    );
     cluster = await launchCluster(system, {
       natsUrl: infra.natsUrl,
       redisUrl: infra.redisUrl,
       workers: o.workers,
       logLevel: o.logLevel,
       log: o.log,
-      planner: { strategy: o.strategy ?? DEFAULT_STRATEGY, models: scenario.profiles.map((p) => p.name) },
+      // With a repository, `serve` tells the planner its models (a restarted planner places every stored profile).
+      planner: {
+        strategy: o.strategy ?? DEFAULT_STRATEGY,
+        ...(o.models ? {} : { models: scenario.profiles.map((p) => p.name) }),
+      },
+      ...(o.models ? { worker: LOCAL_ONNX_WORKER } : {}),
     });
     const planner = system.actor<PlannerActor>('planner', { timeoutMs: 60_000 });
     if (o.metricsPort !== undefined) {
@@ -120,14 +130,17 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       });
       if (o.recordDir !== undefined) writeClusterRecord(o.recordDir, { ...urls, dashboardUrl: `${metrics.url}/` });
     }
-    await storeProfiles(system.redis!, scenario.profiles, system.subjects.prefix);
-    if (!o.strategy && o.workers === 8) {
-      await planner.call('configure', {
-        strategy: 'static',
-        groups: scenario.placement.groups.map((g) => ({ config: g.config, models: [...g.models] })),
-      });
+    if (o.models) await serveLocalRepository(system, infra.natsUrl, o.models, events.info);
+    else {
+      await storeProfiles(system.redis!, scenario.profiles, system.subjects.prefix);
+      if (!o.strategy && o.workers === 8) {
+        await planner.call('configure', {
+          strategy: 'static',
+          groups: scenario.placement.groups.map((g) => ({ config: g.config, models: [...g.models] })),
+        });
+      }
+      await planner.call('replace', 'start');
     }
-    await planner.call('replace', 'start');
     const placement = await planner.call('current');
     if (!placement) throw new Error('the planner published no placement');
     events.ready?.({
@@ -140,7 +153,8 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
     // --duration bounds the whole run: a demo longer than the time left is shortened to fit.
     const leftSeconds = () =>
       o.durationSeconds === undefined ? Infinity : o.durationSeconds - (Date.now() - began) / 1000;
-    let demoSeconds = o.demoSeconds;
+    // A repository's models are served, not the demo's: there is no demo to replay.
+    let demoSeconds = o.models ? 0 : o.demoSeconds;
     if (demoSeconds > leftSeconds()) {
       demoSeconds = Math.max(0, Math.floor(leftSeconds()));
       events.demoShortened?.(demoSeconds);

@@ -10,6 +10,11 @@ import { buildFullModel } from './transformer-graphs.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 
+/** sha256 of bytes, hex: how model files are told apart (and named in the model store). */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 export interface ManifestEntry {
   name: string;
   size: SizeName;
@@ -52,7 +57,7 @@ export async function writeModels(options: WriteModelsOptions): Promise<ModelMan
       seed: spec.seed,
       file,
       bytes: bytes.byteLength,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256: sha256Hex(bytes),
       params,
       dims: { seq, inputDim, hidden, heads, ffn, blocks, outputDim },
       input: { ...io.input, dtype: 'float32' },

@@ -6,6 +6,7 @@
 // (`$MS_<USER>_PASSWORD`) that nats-server resolves when it loads the config, so changing a
 // credential never means regenerating the file.
 import { DEFAULT_PREFIX } from '../bus/index.js';
+import { modelStoreBucket } from '../serving/model-store/model-store.js';
 
 export type ClusterUser = 'client' | 'worker' | 'dispatcher' | 'planner' | 'admin';
 
@@ -20,13 +21,33 @@ export const INBOX = '_INBOX.>';
 export const SRV = '$SRV.>';
 
 /**
+ * Reading the model store (a JetStream object store): the bucket's stream info, and the ordered
+ * consumer a download creates (its messages arrive on an inbox). Nothing that writes or deletes.
+ */
+export function modelStoreReader(prefix: string): string[] {
+  const stream = `OBJ_${modelStoreBucket(prefix)}`;
+  return [
+    '$JS.API.INFO',
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+  ];
+}
+
+/**
  * Rights per user, for subject prefix `prefix`. Why each entry is there:
  * - client: sends requests only; reads only replies. It cannot place, call actors or feed stages.
  * - dispatcher: serves `infer` (queue group), sends to stage subjects, hears completions and
  *   placements, answers actor calls (stats), replies to clients (rejections) and tells the other
  *   dispatchers what it booked (`dispatch.peers`).
  * - worker: serves its stage subjects, passes activations on, replies to clients, reports
- *   completions; hears placements. It cannot publish a placement nor take client requests.
+ *   completions; hears placements; reads stage files from the model store. It cannot publish a
+ *   placement, take client requests, or change the model store (importing is an admin's job).
  * - planner: publishes placements and calls actors; it never touches the request path.
  * - admin: everything (REPL, status, ops).
  * Actor names are chosen at run time (`--id`), and subject wildcards match whole tokens only,
@@ -46,7 +67,7 @@ export function permissionTable(prefix: string = DEFAULT_PREFIX): Record<Cluster
     },
     worker: {
       // Completions only (`dispatch.<dispatcher>.<rid>`), not the dispatchers' own `dispatch.peers`.
-      publish: [...actorSide.publish, p('group.>'), p('dispatch.*.*')],
+      publish: [...actorSide.publish, p('group.>'), p('dispatch.*.*'), ...modelStoreReader(prefix)],
       subscribe: [...actorSide.subscribe, p('group.>'), p('placement')],
     },
     planner: {

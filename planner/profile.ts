@@ -7,6 +7,7 @@ import {
   type ConfigProfile,
   configKey,
   type GroupSpec,
+  type ImportedModelRef,
   type ModelProfile,
   type ParallelConfig,
 } from './types.js';
@@ -63,6 +64,17 @@ export function groupFits(
   return groupWeightBytes(group, profiles) <= cluster.memoryPerDevice;
 }
 
+/** Every model-store object an imported model's stages name, once each. */
+export function importedObjects(ref: ImportedModelRef): string[] {
+  const out = new Set<string>();
+  for (const stages of Object.values(ref.stages))
+    for (const s of stages) {
+      if (s.object) out.add(s.object);
+      for (const g of s.segments ?? []) for (const o of g.objects) out.add(o);
+    }
+  return [...out];
+}
+
 /** Total latency of a config with no queueing (sum of its stages, no penalty, no overhead). */
 export function configLatency(config: ConfigProfile): number {
   let s = 0;
@@ -84,6 +96,40 @@ const configProfileSchema = z
     message: 'stageLatency and stageWeightBytes must each have pp entries',
   });
 
+const stageTensorSchema = z.object({
+  name: z.string().min(1),
+  shape: z.array(z.union([z.number().int().nonnegative(), z.string().min(1)])),
+});
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
+
+const storedSegmentSchema = z.object({
+  receives: z.array(stageTensorSchema).min(1),
+  sends: z.array(stageTensorSchema).min(1),
+  reduce: stageTensorSchema.optional(),
+  objects: z.array(sha256).min(1),
+});
+
+const storedStageSchema = z
+  .object({
+    receives: z.array(stageTensorSchema).min(1),
+    sends: z.array(stageTensorSchema).min(1),
+    object: sha256.optional(),
+    bytes: z.number().int().positive().optional(),
+    segments: z.array(storedSegmentSchema).min(1).optional(),
+  })
+  .refine((s) => (s.object === undefined) !== (s.segments === undefined), {
+    message: 'a stage has either one file (object) or segments',
+  });
+
+const importedModelSchema = z.object({
+  sha256,
+  inputShapes: z.record(z.string(), z.array(z.number().int().positive())),
+  maxPp: z.number().int().positive(),
+  maxOp: z.number().int().positive(),
+  stages: z.record(z.string(), z.array(storedStageSchema).min(1)),
+});
+
 export const modelProfileSchema = z
   .object({
     name: z.string().min(1),
@@ -93,8 +139,35 @@ export const modelProfileSchema = z
     source: z.enum(['measured', 'synthesised', 'estimated']),
     notes: z.string().optional(),
     onnx: z.object({ size: z.string().min(1), seed: z.number().int().nonnegative() }).optional(),
+    imported: importedModelSchema.optional(),
   })
   .superRefine((p, ctx) => {
+    for (const [key, stages] of Object.entries(p.imported?.stages ?? {})) {
+      const c = p.configs[key];
+      if (!c || stages.length !== c.pp)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['imported', 'stages', key],
+          message: c ? `${stages.length} stage files for pp ${c.pp}` : 'no config of this key',
+        });
+      else if (
+        stages.some((s) =>
+          c.op === 1 ? !s.object : !s.segments?.every((g) => g.objects.length === (g.reduce ? c.op : 1)),
+        )
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: ['imported', 'stages', key],
+          message:
+            c.op === 1
+              ? 'op 1 stages need one file each'
+              : `op ${c.op} stages need a file per shard for every reduced segment`,
+        });
+    }
+    if (p.imported)
+      for (const key of Object.keys(p.configs))
+        if (!p.imported.stages[key])
+          ctx.addIssue({ code: 'custom', path: ['imported', 'stages'], message: `no stage files for ${key}` });
     for (const [key, c] of Object.entries(p.configs)) {
       if (key !== configKey(c))
         ctx.addIssue({

@@ -42,12 +42,60 @@ export interface ModelProfile {
    * weight seed): a real executor builds its stage graphs from it. Absent: profile only (simulated).
    */
   readonly onnx?: GeneratedModelRef;
+  /**
+   * An imported ONNX model (`meshserve import`): the stage files a real executor loads, per
+   * config, from the model store. Absent: not imported.
+   */
+  readonly imported?: ImportedModelRef;
 }
 
 /** A generated ONNX transformer, fully determined by its size name and weight seed. */
 export interface GeneratedModelRef {
   readonly size: string;
   readonly seed: number;
+}
+
+/** An imported ONNX model: where its stage files are, per config, and what it was imported from. */
+export interface ImportedModelRef {
+  /** sha256 (hex) of the imported file. */
+  readonly sha256: string;
+  /** The shape each input was imported (and is served) at. */
+  readonly inputShapes: Readonly<Record<string, readonly number[]>>;
+  /** The largest pp and op the import was asked for. */
+  readonly maxPp: number;
+  readonly maxOp: number;
+  /** Stage files by configKey, in stage order. */
+  readonly stages: Readonly<Record<string, readonly StoredStage[]>>;
+}
+
+/**
+ * One stage of an imported model: with op = 1 one file in the model store; with op > 1 segments
+ * every shard runs in turn.
+ */
+export interface StoredStage {
+  /** The float32 tensors the stage receives and hands on, by name (a string dimension takes any size ≥ 1). */
+  readonly receives: readonly StageTensor[];
+  readonly sends: readonly StageTensor[];
+  /** op = 1: sha256 (hex) of the stage's ONNX file, its name in the model store, and its size. */
+  readonly object?: string;
+  readonly bytes?: number;
+  /** op > 1: the stage's segments, in order. */
+  readonly segments?: readonly StoredSegment[];
+}
+
+/** A segment of a sharded stage: one file every shard runs, or one per shard whose outputs are summed. */
+export interface StoredSegment {
+  readonly receives: readonly StageTensor[];
+  readonly sends: readonly StageTensor[];
+  /** The tensor summed over the shards; absent: every shard runs the one file whole. */
+  readonly reduce?: StageTensor;
+  /** Model-store objects: one per shard when the segment reduces, else one. */
+  readonly objects: readonly string[];
+}
+
+export interface StageTensor {
+  readonly name: string;
+  readonly shape: readonly (number | string)[];
 }
 
 /** One mesh group of a placement. */

@@ -7,12 +7,14 @@ import { registerBench } from './commands/bench.js';
 import { registerDispatcher } from './commands/dispatcher.js';
 import { registerExperiment } from './commands/experiment.js';
 import { registerHops } from './commands/hops.js';
+import { registerImport } from './commands/import.js';
 import { registerInfer } from './commands/infer.js';
 import { registerMakeModels } from './commands/make-models.js';
 import { registerPlanner } from './commands/planner.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRepl } from './commands/repl.js';
 import { registerReplay } from './commands/replay.js';
+import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
@@ -45,6 +47,8 @@ registerInfer(program);
 registerBench(program);
 registerProfile(program);
 registerHops(program);
+registerImport(program);
+registerServe(program);
 
 // Commander's own usage errors read like every other error line: `meshserve <command>: <reason>`.
 for (const command of [program, ...program.commands]) {

@@ -44,13 +44,21 @@ async function withConnections<T>(
 
 /** Median ms from encoding a stage message carrying `tensor` to the next stage holding it, validated. */
 export function measureHop(tensor: WireTensor, spec: TensorSpec, o: TransferOptions): Promise<number> {
+  return measureStageHop(tensor, (input) => parseWireTensor(input, spec), o);
+}
+
+/**
+ * Median ms from encoding a stage message carrying `input` to the next stage holding it, checked
+ * by `check` as the receiving stage checks it.
+ */
+export function measureStageHop(input: unknown, check: (input: unknown) => void, o: TransferOptions): Promise<number> {
   return withConnections(2, o, async ([from, to]) => {
     const subject = `_profile.${ulid()}.hop`;
     let arrived: (() => void) | undefined;
     const sub = to.subscribe(subject, {
       callback: (_err, msg) => {
         // Checked as the runtime checks it: decoding and validation are part of the cost.
-        parseWireTensor(parseOrThrow(StageWork, decode(msg.data), 'stage work').input, spec);
+        check(parseOrThrow(StageWork, decode(msg.data), 'stage work').input);
         arrived?.();
       },
     });
@@ -63,7 +71,7 @@ export function measureHop(tensor: WireTensor, spec: TensorSpec, o: TransferOpti
           model: 'profile',
           group: 'profile',
           stage: 1,
-          input: tensor,
+          input,
           done: 'profile.done',
         };
         from.publish(subject, encode(work));

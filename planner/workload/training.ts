@@ -18,7 +18,8 @@ export const UNOBSERVED_RATE = 0.1;
 
 /**
  * A seeded Gamma workload at `rates` (req/s by model; absent or zero = UNOBSERVED_RATE) over every
- * profile's model; deterministic for the same input. Every model has at least one request in it:
+ * profile's model, with `sloScale` × single-device latency as SLO unless `slos` gives a model its
+ * own (seconds); deterministic for the same input. Every model has at least one request in it:
  * at a low rate the bursty sample is often empty, and a model without requests weighs nothing in
  * the search, so it could be left without a place.
  */
@@ -26,10 +27,11 @@ export function trainingWorkload(
   profiles: readonly ModelProfile[],
   rates: Readonly<Record<string, number>>,
   sloScale: number = TRAINING_SLO_SCALE,
+  ownSlos: Readonly<Record<string, number>> = {},
 ): Workload {
   const models = profiles.map((p) => p.name);
   const perModel = models.map((m) => (rates[m] > 0 ? rates[m] : UNOBSERVED_RATE));
-  const slos = slosFromScale(models, profileMap(profiles), sloScale);
+  const slos = slosFromScale(models, profileMap(profiles), sloScale).map((s, m) => ownSlos[models[m]] ?? s);
   const root = new Rng(1);
   const streams = models.map((_, m) => {
     const sample = arrivals(root.fork(m), { rate: perModel[m], cv: TRAINING_CV }, 0, TRAINING_SECONDS);

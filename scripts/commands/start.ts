@@ -23,6 +23,7 @@ interface StartOptions {
   strategy?: string;
   metricsPort?: number;
   metrics: boolean;
+  models?: string;
   verbose?: boolean;
 }
 
@@ -59,6 +60,10 @@ export function registerStart(program: Command): void {
     )
     .option('--no-metrics', 'serve no dashboard and no /metrics')
     .option(
+      '--models <repository>',
+      'serve the models of this repository (<name>/model.onnx + <name>/meshserve.json) on ONNX workers instead of the demo',
+    )
+    .option(
       '--strategy <name>',
       `placement strategy (default: the demo's groups on 8 workers, else ${DEFAULT_STRATEGY})`,
       strategyName,
@@ -89,6 +94,7 @@ Logs are human-readable on a terminal, JSON lines otherwise (LOG_LEVEL, default 
             demoSeconds: o.demoSeconds,
             demoRate: o.demoRate,
             strategy: o.strategy,
+            models: o.models,
             durationSeconds: o.duration,
             metricsPort: o.metrics ? (o.metricsPort ?? env.metricsPort ?? 0) : undefined,
             recordDir: cwd,

@@ -1,10 +1,11 @@
 // What runs one stage shard on a device. The GPU worker owns the queue (one job at a time per
 // device) and the messaging; an executor only loads stage weights and runs a job. Strategies:
 // 'sim' (sim-executor.ts, takes exactly the profiled stage time) and 'onnx'
-// (onnx/stage-executor.ts: one OnnxGraphRunner per model of the assignment, built from the
-// model's generated transformer). A sharded executor sums partial results with the stage's
+// (onnx-stage.ts: per model of the assignment, the graphs of its generated transformer, or the
+// stage file of an imported model from the model store). A sharded executor sums partial results with the stage's
 // other shards through the ShardExchange the worker hands it (the worker does the messaging).
-import type { GeneratedModelRef } from '../../planner/types.js';
+import type { GeneratedModelRef, ImportedModelRef } from '../../planner/types.js';
+import type { StageFiles } from '../model-store/stage-files.js';
 
 /** One stage shard a device is given by a placement. */
 export interface StageAssignment {
@@ -18,12 +19,14 @@ export interface StageAssignment {
   readonly op: number;
   /**
    * Models of the group with this stage's time (seconds, including the pipeline penalty) and,
-   * when the profile names one, the generated model a real executor builds.
+   * when the profile names one, the generated model a real executor builds or the imported
+   * model whose stage file it loads.
    */
   readonly models: ReadonlyArray<{
     readonly name: string;
     readonly seconds: number;
     readonly onnx?: GeneratedModelRef;
+    readonly imported?: ImportedModelRef;
   }>;
 }
 
@@ -60,7 +63,8 @@ export interface ShardExchange {
 export interface StageExecutor {
   /** Strategy name, registered with the device: 'sim', 'onnx', ... */
   readonly kind: string;
-  load(assignment: StageAssignment): Promise<void>;
+  /** Loads a stage shard; `files` gives the stage files of imported models (the worker's model store). */
+  load(assignment: StageAssignment, files?: StageFiles): Promise<void>;
   /**
    * Runs one job. The worker starts one job at a time; a job waiting in `shards.allGather`
    * lets the device start its next job meanwhile. `shards` is given for sharded stages only.

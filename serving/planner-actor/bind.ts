@@ -31,10 +31,16 @@ export function bindPlacement(placement: Placement, devices: readonly string[], 
     for (const m of g.models) (used.get(m) ?? used.set(m, new Set()).get(m)!).add(configKey(g.config));
   const profiles = o.profiles
     .filter((p) => used.has(p.name))
-    .map(({ notes: _notes, ...p }) => ({
-      ...p,
-      configs: Object.fromEntries(Object.entries(p.configs).filter(([key]) => used.get(p.name)!.has(key))),
-    }));
+    .map(({ notes: _notes, ...p }) => {
+      const keep = ([key]: [string, unknown]) => used.get(p.name)!.has(key);
+      return {
+        ...p,
+        configs: Object.fromEntries(Object.entries(p.configs).filter(keep)),
+        ...(p.imported
+          ? { imported: { ...p.imported, stages: Object.fromEntries(Object.entries(p.imported.stages).filter(keep)) } }
+          : {}),
+      };
+    });
   return {
     version: o.version,
     createdAt: o.createdAt ?? new Date().toISOString(),

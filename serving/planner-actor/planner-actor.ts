@@ -166,10 +166,12 @@ export class PlannerActor {
         : Math.min(...devices.map((d) => d.memoryBytes));
     const strategy = this.#algorithm();
     const cluster = { devices: devices.length, memoryPerDevice };
+    const expected = this.config.expected ?? {};
+    const slos = Object.fromEntries(Object.entries(expected).flatMap(([m, e]) => (e.slo ? [[m, e.slo]] : [])));
     const { placement } = await strategy.place({
       cluster,
       profiles,
-      workload: trainingWorkload(profiles, rates),
+      workload: trainingWorkload(profiles, rates, undefined, slos),
       groups: this.config.groups,
     });
     const version = await this.#nextVersion();
@@ -291,13 +293,16 @@ export class PlannerActor {
     return profiles;
   }
 
+  /** Observed rates (`ms:rate:<model>`), else the expected ones configured. */
   async #rates(models: string[]): Promise<Record<string, number>> {
     if (!models.length) return {};
     const values = await this.redis.mget(...models.map((m) => this.keys.rate(m)));
     const out: Record<string, number> = {};
     models.forEach((m, i) => {
       const v = Number(values[i]);
+      const expected = this.config.expected?.[m]?.rate;
       if (values[i] !== null && Number.isFinite(v)) out[m] = v;
+      else if (expected !== undefined) out[m] = expected;
     });
     return out;
   }

@@ -21,8 +21,13 @@ export function assignmentsFor(placement: RuntimePlacement, device: string): Sta
           pp: group.config.pp,
           op: group.config.op,
           models: group.models.map((name) => {
-            const onnx = profiles.get(name)?.onnx;
-            return { name, seconds: seconds.get(name)![stage], ...(onnx ? { onnx } : {}) };
+            const p = profiles.get(name);
+            return {
+              name,
+              seconds: seconds.get(name)![stage],
+              ...(p?.onnx ? { onnx: p.onnx } : {}),
+              ...(p?.imported ? { imported: p.imported } : {}),
+            };
           }),
         });
       });

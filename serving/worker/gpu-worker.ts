@@ -19,6 +19,8 @@ import { type ActorContext, type ArgSchemas, type Logger, Outbox, parseOrThrow }
 import { type GpuWorkerOptions, type WorkerSettings, workerSettings } from '../../config/worker.js';
 import { executorFor } from '../executors/index.js';
 import type { StageAssignment, StageExecutor } from '../executors/stage-executor.js';
+import { ModelStore } from '../model-store/model-store.js';
+import { CachedStageFiles } from '../model-store/stage-files.js';
 import { RuntimeKeys } from '../protocol/keys.js';
 import { GPU_WORKER_KIND, type WorkerState } from '../protocol/messages.js';
 import { checkPlacement, RuntimePlacement } from '../protocol/placement.js';
@@ -47,6 +49,8 @@ export class GpuWorker {
   private device = '';
   private readonly settings: WorkerSettings;
   private readonly executor: StageExecutor;
+  /** Stage files of imported models: the disk cache, else the model store on this NATS. */
+  private stageFiles!: CachedStageFiles;
   private nc!: NatsConnection;
   private redis: Redis | undefined;
   private log!: Logger;
@@ -84,6 +88,10 @@ export class GpuWorker {
     this.subjects = new RuntimeSubjects(ctx.subjects);
     this.keys = new RuntimeKeys(ctx.subjects.prefix);
     this.outbox = new Outbox(ctx, { log: this.log });
+    this.stageFiles = new CachedStageFiles(
+      () => ModelStore.open(ctx.nats, ctx.subjects.prefix, { create: false }),
+      this.settings.modelCacheDir,
+    );
     const { executor, outbox, subjects, log } = this;
     this.work = new StageRunner({
       nc: ctx.nats,
@@ -226,7 +234,7 @@ export class GpuWorker {
   }
 
   async #loadStage(a: StageAssignment): Promise<void> {
-    await this.executor.load(a);
+    await this.executor.load(a, this.stageFiles);
     this.stages.set(a.key, this.work.open(a));
     await this.nc.flush();
     this.log.info({ stage: a.key, models: a.models.length }, 'stage loaded');

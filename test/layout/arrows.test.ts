@@ -15,12 +15,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   planner: [],
   bus: [],
   modelgen: ['planner'],
+  modelimport: ['modelgen', 'planner'],
   config: ['planner', 'bus'],
-  serving: ['bus', 'planner', 'modelgen', 'config'],
+  serving: ['bus', 'planner', 'modelgen', 'modelimport', 'config'],
   ops: ['serving', 'bus', 'planner', 'config'],
-  dev: ['serving', 'ops', 'bus', 'planner', 'modelgen', 'config'],
-  bench: ['dev', 'serving', 'ops', 'bus', 'planner', 'modelgen', 'config'],
-  scripts: ['bench', 'dev', 'serving', 'ops', 'bus', 'planner', 'modelgen', 'config'],
+  dev: ['serving', 'ops', 'bus', 'planner', 'modelgen', 'modelimport', 'config'],
+  bench: ['dev', 'serving', 'ops', 'bus', 'planner', 'modelgen', 'modelimport', 'config'],
+  scripts: ['bench', 'dev', 'serving', 'ops', 'bus', 'planner', 'modelgen', 'modelimport', 'config'],
 };
 
 function sources(dir: string): string[] {

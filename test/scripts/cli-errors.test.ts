@@ -93,5 +93,11 @@ test('npm prints no warning about our configuration, and engines.node holds for 
   assert.deepEqual(broken, [], `we claim node ${ours}`);
   // The offline install: onnxruntime-node's install script (a CUDA download) is denied, not skipped by an unknown key.
   assert.equal(pkg.allowScripts['onnxruntime-node'], false);
+  // Every install script is decided (allowed or denied), so npm has nothing to warn about.
+  const undecided = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>)
+    .filter(([path, p]) => path && p.hasInstallScript)
+    .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length))
+    .filter((name) => !(name in pkg.allowScripts));
+  assert.deepEqual(undecided, []);
   assert.doesNotMatch(readFileSync(join(root, '.npmrc'), 'utf8'), /onnxruntime/);
 });

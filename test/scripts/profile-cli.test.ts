@@ -3,7 +3,7 @@
 // measured profile on ONNX workers, and a request through the dispatcher returns the model's
 // output. Exit codes 2 (usage) and 1 (no server).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { loadProfilesFile } from '../../dev/planner-files.js';
 import { modelIO, transformerSpec } from '../../modelgen/transformer.js';
 import { RuntimeKeys } from '../../serving/protocol/keys.js';
 import { float32Values, parseWireTensor } from '../../serving/protocol/tensor.js';
+import { runCli } from '../helpers/cli.js';
 import { compare, loadFullModel, randomInput } from '../modelgen/helpers.js';
 import { startCluster, type TestCluster } from '../serving/helpers.js';
 
@@ -20,23 +21,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/scripts/meshserve.js');
 const spec = transformerSpec('tiny');
 
-/** Runs the CLI without blocking this process's event loop (the cluster lives in it). */
-function profileCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'profile', ...args], {
-      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-      cwd: root,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const profileCli = (args: string[], env: Record<string, string>) => runCli(['profile', ...args], env);
 
 describe('meshserve profile', () => {
   let c: TestCluster;
