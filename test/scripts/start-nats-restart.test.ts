@@ -58,8 +58,24 @@ test('start: a killed nats-server is restarted on its port, said so, and serving
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  t.after(() => child.kill('SIGKILL'));
   const nats = () => children(child.pid!, 'nats-server');
+  // On a failure: Ctrl-C (start stops its servers), and what is left by PID (its servers run in
+  // their own process group, so a SIGKILL to start alone would leave them behind).
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const servers = [...nats(), ...children(child.pid!, 'redis-server')];
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+    for (const s of servers) {
+      try {
+        process.kill(s.pid, 'SIGKILL');
+      } catch {
+        // stopped by start
+      }
+    }
+  });
   await until('a child nats-server', () => nats().length === 1, 30_000, 100);
   const [first] = nats();
   const port = first.args[first.args.indexOf('-p') + 1];
