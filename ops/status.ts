@@ -151,7 +151,7 @@ export function formatStatus(status: ClusterStatus): string {
     const models = Object.keys(attainment).sort(naturalOrder);
     const t = stats.totals;
     lines.push(
-      `dispatcher: placement v${stats.placementVersion}, ${stats.inflight} in flight; ${t.requests} requests: ${t.ok} ok (${t.withinSlo} within SLO), ${t.rejected} rejected, ${t.errors} errors${stats.peers?.present ? '; other dispatchers present' : ''}`,
+      `dispatcher: placement v${stats.placementVersion}, ${stats.inflight} in flight; ${t.requests} requests: ${t.ok} ok (${t.withinSlo} within SLO), ${t.rejected} rejected, ${t.errors} errors${t.adopted ? ` (${t.adopted} adopted from a gone dispatcher)` : ''}${stats.peers?.present ? '; other dispatchers present' : ''}`,
     );
     lines.push(
       `attainment: ${models.length ? models.map((m) => `${m}=${(attainment[m] * 100).toFixed(1)}%`).join(' ') : 'no requests yet'}`,

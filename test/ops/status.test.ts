@@ -87,7 +87,7 @@ test('a populated cluster: actors, devices, placement, rates, attainment', async
     dispatcher: 'd',
     placementVersion: 4,
     inflight: 0,
-    totals: { requests: 10, ok: 8, withinSlo: 8, rejected: 1, errors: 1 },
+    totals: { requests: 10, ok: 8, withinSlo: 8, rejected: 1, errors: 1, adopted: 0, yielded: 0 },
     peers: { present: false, notesSent: 0, notesReceived: 0 },
     models: { m1: m1.snapshot(NO_LATENCY) },
     groups: [],
