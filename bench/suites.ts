@@ -26,6 +26,11 @@ export const SUITES: Readonly<Record<string, Suite>> = {
     description: 'generated ONNX models: sizes, single-graph latency, 2-stage and 2-shard per-stage latency',
     load: () => import('./onnx.js'),
   },
+  faults: {
+    description:
+      'the fault runs repeated (worker, dispatcher, NATS server and host failures; --rounds, --only=<names>), and the slow-network replay with and without the measured hop',
+    load: () => import('./faults.js'),
+  },
   'serve-onnx': {
     description:
       'a generated model served through NATS + dispatcher + ONNX worker processes (pp1, pp2, op2) vs direct onnxruntime, same run',

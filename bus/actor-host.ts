@@ -51,7 +51,7 @@ function memoryNow(collect: boolean): ProcessMemory {
 }
 
 const USAGE =
-  'usage: actor-host --module <path> [--export <name>] --name <actor> [--args <json array>] [--concurrency <n>] [--prefix <p>] [--heartbeat-interval-ms <ms>] [--heartbeat-ttl-ms <ms>] [--no-registry]';
+  'usage: actor-host --module <path> [--export <name>] --name <actor> [--args <json array>] [--concurrency <n>] [--prefix <p>] [--heartbeat-interval-ms <ms>] [--heartbeat-ttl-ms <ms>] [--no-registry] [--replaces <id of a dead incarnation>]';
 
 function intOption(value: string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
       'heartbeat-interval-ms': { type: 'string' },
       'heartbeat-ttl-ms': { type: 'string' },
       'no-registry': { type: 'boolean', default: false },
+      replaces: { type: 'string' },
     },
   });
   if (!values.module || !values.name) throw new Error(USAGE);
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
   });
   const actor = await system.spawn(values.name, instance, {
     concurrency: intOption(values.concurrency, 'concurrency'),
+    replaces: values.replaces,
   });
 
   let stopping = false;

@@ -25,6 +25,11 @@ export interface SpawnOptions<A> {
    * Default: the class's `static argSchemas`, so actors spawned by an actor host validate too.
    */
   args?: ArgSchemas<A>;
+  /**
+   * The id of an earlier incarnation of this actor whose process is known gone (a supervisor saw
+   * it exit): the registry declares it dead once this one is registered, not a heartbeat TTL later.
+   */
+  replaces?: string;
 }
 
 /** What the system learns on a state change (registry updates, events). */

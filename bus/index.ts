@@ -47,6 +47,7 @@ export { Mailbox } from './mailbox.js';
 export type { MethodStats } from './methods.js';
 export { Outbox, type OutboxOptions } from './outbox.js';
 export { assertWithinLimit, PayloadTooLargeError } from './payload-limit.js';
+export { assertPlain, plainDataIssue } from './plain.js';
 export { type PresenceOptions, PresenceWatch } from './presence.js';
 export { decodeActorEvent, Registry, type RegistryOptions } from './registry.js';
 export { respondError, respondMalformed, safeEncodingOf } from './replies.js';
@@ -64,6 +65,7 @@ export {
   ReplyEnvelope,
 } from './schemas.js';
 export { type ServeActorOptions, serveActor } from './serve.js';
+export { HELD_MS_HEADER, heldForMs, QueueStandby, type QueueStandbyOptions } from './standby.js';
 export { assertToken, DEFAULT_PREFIX, methodOf, PING_METHOD, Subjects } from './subjects.js';
 export { type SafeSubscribeOptions, safeSubscribe } from './subscribe.js';
 export { type SupervisedActor, type SupervisedActorOptions, type SupervisedState, Supervisor } from './supervisor.js';

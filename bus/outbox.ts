@@ -56,6 +56,11 @@ export class Outbox {
     return this.held.length;
   }
 
+  /** Whether a message published now would wait (the connection is down, or others wait before it). */
+  get holding(): boolean {
+    return !this.conn.connected || this.held.length > 0;
+  }
+
   /**
    * Publishes now, or holds the message until the connection is back. Throws what nats.js throws for a
    * bad subject or payload.

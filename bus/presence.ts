@@ -66,6 +66,11 @@ export class PresenceWatch {
     this.probe(name);
   }
 
+  /** Forgets what is known of `name`: its next answer (or "no responders") is reported as news. */
+  forget(name: string): void {
+    this.present.delete(name);
+  }
+
   /** Pings `name` now (unless a ping to it is still out). */
   probe(name: string): void {
     if (this.stopped || this.probing.has(name)) return;

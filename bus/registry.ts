@@ -63,18 +63,35 @@ export class Registry {
     return `${this.keyPrefix}:actor:${id}:hb`;
   }
 
-  /** Writes the entry, its heartbeat and set membership atomically, then announces it. */
-  async register(entry: RegistryEntry): Promise<void> {
+  /**
+   * Writes the entry, its heartbeat and set membership atomically, then announces it. `replaces`:
+   * the id of an earlier incarnation known dead (its supervisor saw its process exit), declared
+   * dead now rather than when its heartbeat expires: listeners then learn of the death only once
+   * the successor is listed.
+   */
+  async register(entry: RegistryEntry, replaces?: string): Promise<void> {
     await this.writeAlive([entry]);
     this.publish('actor.started', entry);
+    if (replaces !== undefined && replaces !== entry.id) await this.declareDead(replaces);
   }
 
   /**
    * Refreshes heartbeats of the given actors. Rewrites the entry and set membership too, so the
-   * registry heals itself after a Redis restart (the test servers keep nothing on disk).
+   * registry heals itself after a Redis restart (the test servers keep nothing on disk). An actor
+   * that was not in the set any more — declared dead while its host was cut off, or lost with
+   * Redis — is announced as started again: it is back.
    */
   async heartbeat(entries: RegistryEntry[]): Promise<void> {
-    if (entries.length) await this.writeAlive(entries);
+    if (!entries.length) return;
+    const added = await this.writeAlive(entries);
+    entries.forEach((entry, i) => {
+      if (!added[i]) return;
+      this.log.info(
+        { actor: entry.name, actorId: entry.id },
+        'registered again (it had been declared dead, or Redis lost it)',
+      );
+      this.publish('actor.started', entry);
+    });
   }
 
   async setState(id: string, state: ActorState): Promise<void> {
@@ -146,25 +163,34 @@ export class Registry {
     const dead: RegistryEntry[] = [];
     for (let i = 0; i < ids.length; i++) {
       if (results[i]?.[1] !== 0) continue;
-      const id = ids[i];
-      // Only the watcher whose SREM removed the id goes on: exactly one dead event per death.
-      if ((await this.redis.srem(this.setKey, id)) !== 1) continue;
-      const hash = await this.redis.hgetall(this.entryKey(id));
-      await this.redis
-        .multi()
-        .hset(this.entryKey(id), 'state', 'dead')
-        .pexpire(this.entryKey(id), this.keepGoneMs)
-        .exec();
-      const parsed = RegistryEntry.safeParse({ ...hash, state: 'dead' });
-      if (!parsed.success) {
-        this.log.warn({ id, hash }, 'dead actor had a malformed registry entry');
-        continue;
-      }
-      this.log.warn({ actor: parsed.data.name, actorId: id }, 'actor heartbeat expired: marked dead');
-      this.publish('actor.dead', parsed.data);
-      dead.push(parsed.data);
+      const entry = await this.declareDead(ids[i], 'actor heartbeat expired: marked dead');
+      if (entry) dead.push(entry);
     }
     return dead;
+  }
+
+  /**
+   * Removes `id` from the live set, marks it dead and announces it, unless another process did
+   * first: only the caller whose SREM removed the id goes on, so there is exactly one dead event
+   * per death. Returns the entry it declared dead.
+   */
+  private async declareDead(id: string, why = 'actor process gone (a new incarnation replaces it): marked dead') {
+    if ((await this.redis.srem(this.setKey, id)) !== 1) return undefined;
+    await this.redis.del(this.heartbeatKey(id));
+    const hash = await this.redis.hgetall(this.entryKey(id));
+    await this.redis
+      .multi()
+      .hset(this.entryKey(id), 'state', 'dead')
+      .pexpire(this.entryKey(id), this.keepGoneMs)
+      .exec();
+    const parsed = RegistryEntry.safeParse({ ...hash, state: 'dead' });
+    if (!parsed.success) {
+      this.log.warn({ id, hash }, 'dead actor had a malformed registry entry');
+      return undefined;
+    }
+    this.log.warn({ actor: parsed.data.name, actorId: id }, why);
+    this.publish('actor.dead', parsed.data);
+    return parsed.data;
   }
 
   /** Runs sweepDead every `intervalMs` (default: half the heartbeat TTL). Returns a stop function. */
@@ -183,7 +209,8 @@ export class Registry {
     return () => clearInterval(timer);
   }
 
-  private async writeAlive(entries: RegistryEntry[]): Promise<void> {
+  /** Writes the entries alive; returns, for each, whether it was added to the set (not there before). */
+  private async writeAlive(entries: RegistryEntry[]): Promise<boolean[]> {
     const tx = this.redis.multi();
     for (const entry of entries) {
       tx.hset(this.entryKey(entry.id), entry)
@@ -191,7 +218,8 @@ export class Registry {
         .sadd(this.setKey, entry.id)
         .set(this.heartbeatKey(entry.id), entry.state, 'PX', this.heartbeatTtlMs);
     }
-    await tx.exec();
+    const results = (await tx.exec()) ?? [];
+    return entries.map((_, i) => results[4 * i + 2]?.[1] === 1);
   }
 
   private publish(kind: ActorEventKind, actor: RegistryEntry): void {

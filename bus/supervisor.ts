@@ -35,6 +35,11 @@ export interface SupervisedActorOptions {
   stopTimeoutMs?: number;
   /** Extra Node options for the child, after this process's own (e.g. `--expose-gc`). */
   execArgv?: string[];
+  /**
+   * A command that runs the child's `node` for it and execs it (so the pid stays the child's),
+   * e.g. `['ip', 'netns', 'exec', 'host-1']` to run it in a network namespace.
+   */
+  wrap?: string[];
 }
 
 export type SupervisedState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed';
@@ -140,11 +145,15 @@ class Child implements SupervisedActor {
     if (o.prefix) args.push('--prefix', o.prefix);
     if (o.heartbeatIntervalMs) args.push('--heartbeat-interval-ms', String(o.heartbeatIntervalMs));
     if (o.heartbeatTtlMs) args.push('--heartbeat-ttl-ms', String(o.heartbeatTtlMs));
+    // A restart: the dead incarnation's registry entry goes once the new one is registered.
+    if (this.actorId) args.push('--replaces', this.actorId);
     this.actorId = undefined;
     const execArgv = [...process.execArgv, ...(o.execArgv ?? [])];
+    const wrap = o.wrap?.length ? o.wrap : undefined;
     const proc = fork(HOST_SCRIPT, args, {
       env: { ...process.env, ...o.env },
-      execArgv,
+      // Wrapped: `<wrap…> node <execArgv> actor-host.js …`; the IPC channel survives the exec.
+      ...(wrap ? { execPath: wrap[0], execArgv: [...wrap.slice(1), process.execPath, ...execArgv] } : { execArgv }),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.proc = proc;

@@ -128,7 +128,7 @@ export class ActorSystem implements ActorServices {
     this.actors.set(name, actor as unknown as LocalActor);
     try {
       await actor.start();
-      await this.registry?.register(actor.registryEntry());
+      await this.registry?.register(actor.registryEntry(), options.replaces);
     } catch (err) {
       this.actors.delete(name);
       await actor.stop();

@@ -16,11 +16,14 @@ import { type GpuWorkerOptions, workerSettings } from '../config/worker.js';
 import { ACTOR_MODULES } from '../serving/actor-modules.js';
 import { liveDevices } from '../serving/planner-actor/cluster-state.js';
 import { RuntimeKeys } from '../serving/protocol/keys.js';
+import { standInForDispatchers } from './dispatcher-standby.js';
 
 export interface LocalClusterOptions {
   natsUrl: string;
   redisUrl: string;
   workers: number;
+  /** Dispatcher processes: `dispatcher`, then `dispatcher-2`, … (one queue group). Default 1. */
+  dispatchers?: number;
   planner?: PlannerConfigInput;
   dispatcher?: DispatcherOptions;
   /** Options of every GPU worker. */
@@ -31,6 +34,10 @@ export interface LocalClusterOptions {
   maxRestarts?: number;
   /** Extra Node options for every process (e.g. `--expose-gc` to measure memory). */
   execArgv?: string[];
+  /** Per process (by name): a command prefix that runs it elsewhere, e.g. in a network namespace. */
+  wrap?: (name: string) => string[] | undefined;
+  /** Per process (by name): environment over the common one (e.g. another NATS_URL). */
+  envFor?: (name: string) => Record<string, string> | undefined;
   /** Time allowed for every process to come up and register (ms). Default 60 000. */
   readyTimeoutMs?: number;
   /** LOG_LEVEL of every process. */
@@ -71,22 +78,28 @@ async function untilRegistered(system: ActorSystem, names: readonly string[], ti
   }
 }
 
+/** Names of `n` dispatcher processes: `dispatcher`, `dispatcher-2`, … */
+export function dispatcherNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => (i === 0 ? 'dispatcher' : `dispatcher-${i + 1}`));
+}
+
 export async function launchCluster(system: ActorSystem, o: LocalClusterOptions): Promise<LocalCluster> {
   const supervisor = new Supervisor({ log: o.log });
   const env = { NATS_URL: o.natsUrl, REDIS_URL: o.redisUrl, LOG_LEVEL: o.logLevel };
-  const common: Partial<SupervisedActorOptions> = {
-    env,
+  const common = (name: string): Partial<SupervisedActorOptions> => ({
+    env: { ...env, ...o.envFor?.(name) },
+    wrap: o.wrap?.(name),
     heartbeatIntervalMs: o.heartbeatIntervalMs,
     maxRestarts: o.maxRestarts,
     execArgv: o.execArgv,
-  };
+  });
   const timeout = o.readyTimeoutMs ?? 60_000;
   const worker: GpuWorkerOptions = o.worker ?? {};
   const workerNames: string[] = [];
   const startWorker = (name: string): SupervisedActor => {
     workerNames.push(name);
     return supervisor.start({
-      ...common,
+      ...common(name),
       name,
       ...ACTOR_MODULES.worker,
       constructorArgs: [worker],
@@ -94,16 +107,26 @@ export async function launchCluster(system: ActorSystem, o: LocalClusterOptions)
     });
   };
   const children = [
-    supervisor.start({ ...common, name: 'planner', ...ACTOR_MODULES.planner, constructorArgs: [o.planner ?? {}] }),
     supervisor.start({
-      ...common,
-      name: 'dispatcher',
-      ...ACTOR_MODULES.dispatcher,
-      constructorArgs: [o.dispatcher ?? {}],
+      ...common('planner'),
+      name: 'planner',
+      ...ACTOR_MODULES.planner,
+      constructorArgs: [o.planner ?? {}],
     }),
+    ...dispatcherNames(o.dispatchers ?? 1).map((name) =>
+      supervisor.start({ ...common(name), name, ...ACTOR_MODULES.dispatcher, constructorArgs: [o.dispatcher ?? {}] }),
+    ),
     ...Array.from({ length: o.workers }, (_, i) => startWorker(`gpu-${i}`)),
   ];
-  const stop = (): Promise<void> => supervisor.stopAll();
+  // Requests wait for a crashed dispatcher's successor instead of getting "no responders".
+  const stopStandby = standInForDispatchers(system, supervisor, {
+    dispatchers: dispatcherNames(o.dispatchers ?? 1),
+    log: o.log,
+  });
+  const stop = async (): Promise<void> => {
+    await supervisor.stopAll();
+    stopStandby();
+  };
   try {
     await withTimeout('cluster processes not ready', timeout, Promise.all(children.map((c) => c.ready())));
     // Ready processes have registered their actors; wait until every device entry is there too.

@@ -21,6 +21,7 @@ import { type LocalCluster, launchCluster } from './local-cluster.js';
 import { LOCAL_ONNX_WORKER, serveLocalRepository } from './model-import/local-models.js';
 import type { ReplayProgress } from './replay-client.js';
 import { replayScenario, type ScenarioReplayResult } from './scenario-replay.js';
+import { keepServersAlive } from './server-watch.js';
 import { startLocalInfrastructure } from './servers.js';
 
 export interface LocalRunOptions {
@@ -77,6 +78,7 @@ export interface LocalRunEvents {
 export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents): Promise<void> {
   const began = Date.now();
   const infra = await startLocalInfrastructure({ natsUrl: o.natsUrl, redisUrl: o.redisUrl });
+  const stopWatching = keepServersAlive(infra.started, { info: events.info });
   let system: ActorSystem | undefined;
   let cluster: LocalCluster | undefined;
   let metrics: MetricsServer | undefined;
@@ -182,6 +184,7 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
     await metrics?.close();
     await cluster?.stop();
     await system?.close();
+    stopWatching();
     await infra.close();
   }
 }

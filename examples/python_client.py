@@ -5,7 +5,7 @@ It speaks the NATS text protocol itself (CONNECT, SUB, HPUB, HMSG) and the publi
 protocol in JSON (header content-type: application/json), so it shows what any client in any
 language has to do. A real application would use a NATS client library (nats-py) instead.
 
-  python3 examples/python_client.py [--url nats://[user:pass@]host:4222] [--slo 1.0]
+  python3 examples/python_client.py [--url nats://[user:pass@]host:4222[,nats://host2:4222…]] [--slo 1.0]
                                     [--input JSON | --tensor SHAPE] [--timeout 10] MODEL
 
 Without --url it uses $NATS_URL, else the cluster a running `meshserve start` recorded in
@@ -50,14 +50,25 @@ def recorded_cluster(start):
                                   '(pid %d) no longer runs. Start one again (npm start), or pass --url' % (path, pid))
                 except PermissionError:
                     pass  # alive, another user's
-            return url.split(',')[0], None
+            return url, None
         parent = os.path.dirname(directory)
         if parent == directory:
             return None, None
         directory = parent
 
 
-def connect(url, timeout):
+def connect(urls, timeout):
+    # NATS_URL may list several servers (a cluster), comma-separated: the first that answers is used.
+    failures = []
+    for url in [u.strip() for u in urls.split(',') if u.strip()]:
+        try:
+            return connect_one(url, timeout)
+        except (OSError, ConnectionError) as e:
+            failures.append('%s: %s' % (urlsplit(url if '://' in url else 'nats://' + url).netloc.rpartition('@')[2], e))
+    raise ConnectionError('; '.join(failures) or 'no server given')
+
+
+def connect_one(url, timeout):
     parts = urlsplit(url if '://' in url else 'nats://' + url)
     sock = socket.create_connection((parts.hostname or '127.0.0.1', parts.port or 4222), timeout=timeout)
     reader = sock.makefile('rb')
@@ -109,8 +120,8 @@ def request(sock, reader, subject, body, deadline):
 def main():
     p = argparse.ArgumentParser(description='Send one request to meshserve over NATS (standard library only).')
     p.add_argument('model')
-    p.add_argument('--url', help='NATS server (default: $NATS_URL, else the running `meshserve start` found '
-                   'through .meshserve/cluster.json here or above, else nats://127.0.0.1:4222)')
+    p.add_argument('--url', help='NATS server, or several comma-separated (default: $NATS_URL, else the running '
+                   '`meshserve start` found through .meshserve/cluster.json here or above, else nats://127.0.0.1:4222)')
     p.add_argument('--slo', type=float, help='latency objective in seconds')
     p.add_argument('--input', help='input as JSON (passed through by simulated devices)')
     p.add_argument('--tensor', help='send a float32 tensor of this shape, e.g. 1,16,32 (all 0.5), base64 in JSON')

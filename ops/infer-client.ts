@@ -42,7 +42,10 @@ export async function inferRaw(
   const encoding = o.encoding ?? 'msgpack';
   const subject = subjects.infer(model); // model names may hold dots (bert-1.3b)
   try {
-    const reply = await nc.request(subject, encode(body, encoding), {
+    // Fields left undefined are left out: MessagePack would carry them as an extension type, which
+    // the dispatcher refuses (plain MessagePack only).
+    const fields = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+    const reply = await nc.request(subject, encode(fields, encoding), {
       timeout: o.timeoutMs,
       headers: headersFor(encoding),
     });

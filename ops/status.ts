@@ -118,16 +118,18 @@ export function isEmpty(status: ClusterStatus): boolean {
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
 /**
- * One device: id, executor, weight memory, host:pid, and the state of its worker actor (a device
- * entry whose worker is not registered is stale: it expires with its TTL). An entry that is not
- * a device record is shown as stored.
+ * One device: id, executor, weight memory, host:pid, and the state of its worker actor: the
+ * incarnation the record names (host and pid), else the newest of that name (a restarted worker's
+ * dead one may still be listed). A record whose worker is not registered expires with its TTL.
+ * An entry that is not a device record is shown as stored.
  */
 export function deviceLine(id: string, entry: unknown, actors: readonly RegistryEntry[]): string {
   const d = DeviceInfo.safeParse(entry);
   if (!d.success) return `${id}: not a device record: ${JSON.stringify(entry)}`;
-  const workers = actors.filter((a) => a.name === id);
-  const state = (workers.find((a) => a.state === 'ready') ?? workers[0])?.state ?? 'no worker registered';
   const { executor, memoryBytes, host, pid } = d.data;
+  const workers = actors.filter((a) => a.name === id); // in start order
+  const worker = workers.find((a) => a.host === host && a.pid === pid) ?? workers.at(-1);
+  const state = worker?.state ?? 'no worker registered';
   return `${id.padEnd(8)} ${executor.padEnd(5)} ${gib(memoryBytes).padStart(9)}  ${host}:${pid}  ${state}`;
 }
 
@@ -181,7 +183,7 @@ export function formatStatus(status: ClusterStatus): string {
     const models = Object.keys(attainment).sort(naturalOrder);
     const t = stats.totals;
     lines.push(
-      `dispatcher: placement v${stats.placementVersion}, ${stats.inflight} in flight; ${t.requests} requests: ${t.ok} ok (${t.withinSlo} within SLO), ${t.rejected} rejected, ${t.errors} errors${stats.peers?.present ? '; other dispatchers present' : ''}`,
+      `dispatcher: placement v${stats.placementVersion}, ${stats.inflight} in flight; ${t.requests} requests: ${t.ok} ok (${t.withinSlo} within SLO), ${t.rejected} rejected, ${t.errors} errors${t.adopted ? ` (${t.adopted} adopted from a gone dispatcher)` : ''}${stats.peers?.present ? '; other dispatchers present' : ''}`,
     );
     lines.push(
       `attainment: ${models.length ? models.map((m) => `${m}=${(attainment[m] * 100).toFixed(1)}%`).join(' ') : 'no requests yet'}`,

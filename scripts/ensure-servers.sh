@@ -3,7 +3,8 @@
 #   ensure-servers.sh start   nats-server and redis-server (what `npm start` runs)
 #   ensure-servers.sh test    those, docker-compose (1.29 validates docker-compose.yml without a
 #                             Docker engine), chromium (the dashboard's browser test) and
-#                             prometheus (the scrape test): what `npm test` needs (the default)
+#                             prometheus (the scrape test), iproute2 (the fault tests across
+#                             network namespaces): what `npm test` needs (the default)
 # It installs only as root or with password-less sudo, saying so first; otherwise it names the
 # command to run and fails. `npm install` never runs it: `npm start` and `npm test` do.
 set -euo pipefail
@@ -16,6 +17,7 @@ if [ "$mode" = test ]; then
   have docker-compose || missing+=(docker-compose)
   have chromium || missing+=(chromium)
   have prometheus || missing+=(prometheus)
+  have ip || [ -x /sbin/ip ] || missing+=(iproute2)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then

@@ -6,6 +6,7 @@ import { meshserveVersion } from '../config/version.js';
 import { registerBench } from './commands/bench.js';
 import { registerDispatcher } from './commands/dispatcher.js';
 import { registerExperiment } from './commands/experiment.js';
+import { registerHops } from './commands/hops.js';
 import { registerImport } from './commands/import.js';
 import { registerInfer } from './commands/infer.js';
 import { registerMakeModels } from './commands/make-models.js';
@@ -45,6 +46,7 @@ registerStatus(program);
 registerInfer(program);
 registerBench(program);
 registerProfile(program);
+registerHops(program);
 registerImport(program);
 registerServe(program);
 

@@ -160,7 +160,7 @@ Examples:
             console.error(servedInputsNote(model, served));
           }
         }
-        const body = { ...(o.id ? { id: o.id } : {}), ...(input === undefined ? {} : { input }), slo: o.slo };
+        const body = { ...(o.id ? { id: o.id } : {}), input, slo: o.slo };
         const timeoutMs = o.timeout ?? clientTimeoutMs(o.slo);
         if (o.count === 1) {
           const raw = await inferRaw(nc, subjects, model, body, { encoding: 'json', timeoutMs });

@@ -20,6 +20,7 @@ import {
   Outbox,
   PresenceWatch,
   parseOrThrow,
+  type RegistryEntry,
   safeSubscribe,
 } from '../../bus/index.js';
 import { DISPATCHER_DEFAULTS, type DispatcherOptions, probeIntervalMs } from '../../config/dispatcher.js';
@@ -29,6 +30,7 @@ import { GPU_WORKER_KIND } from '../protocol/messages.js';
 import { RuntimePlacement } from '../protocol/placement.js';
 import { followPlacements } from '../protocol/placement-feed.js';
 import { RuntimeSubjects } from '../protocol/subjects.js';
+import { Claims } from './claims.js';
 import { GroupTable } from './groups.js';
 import { GroupHealth } from './health.js';
 import { DispatcherMetrics } from './metrics.js';
@@ -39,6 +41,12 @@ import { Requests } from './requests.js';
 import { type DispatcherStats, ModelCounters, ms, NO_LATENCY } from './stats.js';
 
 export type { DispatcherOptions };
+
+/**
+ * After this dispatcher reconnects to NATS, the others (workers) may still be reconnecting: for
+ * this long (ms) "no responders" means "not back yet", not "gone".
+ */
+const RECONNECT_SETTLE_MS = 1_000;
 
 export class Dispatcher {
   private ctx!: ActorContext;
@@ -71,6 +79,8 @@ export class Dispatcher {
   private peers: DispatcherPeers | undefined;
   private rates: RateWriter | undefined;
   private stopEvents: Array<() => void> = [];
+  /** Epoch ms of this dispatcher's last NATS reconnect. */
+  private reconnectedAt = 0;
   private readonly options: Required<Omit<DispatcherOptions, 'probeIntervalMs'>> & DispatcherOptions;
 
   /** Argument schemas, validated on receipt by the bus. */
@@ -113,14 +123,30 @@ export class Dispatcher {
       served: (model, group, seconds) => this.prometheus.served(model, group, seconds),
       probe: (device) => this.presence?.probe(device),
       maxPayload: () => ctx.nats.info?.max_payload,
+      claims: new Claims({ redis: ctx.redis, keys, self: ctx.id, log: this.log }),
+      settleLeftMs: () => this.#settleLeftMs(),
+      // Not through the outbox: a worker that hears nothing sends the completion again.
+      ack: (msg) => {
+        if (msg.reply && ctx.connected) ctx.nats.publish(msg.reply);
+      },
+      alive: async (id) => {
+        if (!ctx.redis) return false;
+        try {
+          return (await ctx.list()).some((a) => a.id === id);
+        } catch {
+          return true; // cannot tell: not known dead
+        }
+      },
     });
     this.presence = new PresenceWatch(ctx, {
       intervalMs: probeMs,
       log: this.log,
-      onChange: (device, present) =>
-        present
-          ? this.health.deviceBack(device, nowSeconds())
-          : this.#deviceLost(device, `device ${device} is not on NATS (no responders to its ping)`, true),
+      onChange: (device, present) => {
+        if (present) this.health.deviceBack(device, nowSeconds());
+        // Just reconnected ourselves: the device may not be back on NATS yet; ask again later.
+        else if (this.#settleLeftMs() > 0) this.presence?.forget(device);
+        else this.#deviceLost(device, `device ${device} is not on NATS (no responders to its ping)`, true);
+      },
       // Ping only where a crash would lose requests: a group holding some that has completed
       // none within the interval (completions prove every device of it alive). An idle group
       // needs no ping: a request sent to a vanished stage is answered "no responders" at once.
@@ -129,6 +155,11 @@ export class Dispatcher {
         return this.table.groupsOf(device).some((g) => g.inflight > 0 && g.lastOkAt < since);
       },
     });
+    const onReconnect = (): void => {
+      this.reconnectedAt = Date.now();
+    };
+    ctx.events.on('reconnect', onReconnect);
+    this.stopEvents.push(() => ctx.events.off('reconnect', onReconnect));
     const current = await ctx.redis?.get(keys.currentPlacement());
     if (current) {
       try {
@@ -156,6 +187,12 @@ export class Dispatcher {
         log: this.log,
         what: 'completions',
       }),
+      // Completions whose owner was gone (any dispatcher's, ours while we reconnected): one of us takes each.
+      safeSubscribe(ctx.nats, this.subjects.orphanWildcard, (msg) => this.requests.adopt(msg), {
+        queue: 'dispatchers',
+        log: this.log,
+        what: 'orphaned completions',
+      }),
       this.ingress,
       this.peers.subscription,
     );
@@ -165,9 +202,17 @@ export class Dispatcher {
       this.#deviceLost(name, `device ${name} ${lost ? 'died (registry heartbeat expired)' : 'stopped'}`, lost);
       this.presence?.suspect(name); // reported again once it answers (a restarted worker)
     };
+    // A dead incarnation that already has a live successor (a worker restarted by its supervisor)
+    // is not a lost device: the successor serves its stages.
+    const dead = async (actor: RegistryEntry): Promise<void> => {
+      const live = await ctx.list({ name: actor.name }).catch(() => []);
+      if (live.some((a) => a.id !== actor.id && a.state === 'ready'))
+        this.log.info({ device: actor.name, actorId: actor.id }, 'a dead incarnation of a live device: ignored');
+      else gone(actor.name, true);
+    };
     this.stopEvents.push(
       ctx.onEvent('actor.stopped', (e) => e.actor.kind === GPU_WORKER_KIND && gone(e.actor.name, false)),
-      ctx.onEvent('actor.dead', (e) => e.actor.kind === GPU_WORKER_KIND && gone(e.actor.name, true)),
+      ctx.onEvent('actor.dead', (e) => e.actor.kind === GPU_WORKER_KIND && void dead(e.actor)),
     );
     await ctx.nats.flush();
     if (ctx.redis && this.options.rateIntervalMs > 0) {
@@ -184,10 +229,7 @@ export class Dispatcher {
     await this.ingress?.drain().catch(() => undefined);
     const until = Date.now() + this.options.graceMs + 1_000;
     while (this.requests.inflight.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    for (const inf of [...this.requests.inflight.values()]) {
-      this.requests.release(inf);
-      this.requests.finishError(inf, 'dispatcher stopped before the request completed');
-    }
+    await this.requests.abandonAll('dispatcher stopped before the request completed');
     for (const sub of this.subs) sub.unsubscribe();
     this.outbox.close();
   }
@@ -229,7 +271,7 @@ export class Dispatcher {
       dispatcher: this.ctx.id,
       placementVersion: this.table.version,
       inflight: this.requests.inflight.size,
-      totals,
+      totals: { ...totals, adopted: this.requests.adopted, yielded: this.requests.yielded },
       peers,
       models,
       groups,
@@ -256,6 +298,11 @@ export class Dispatcher {
     if (!retryInflight || !hit.size) return;
     for (const inf of [...this.requests.inflight.values()])
       if (hit.has(inf.group)) this.requests.retry(inf, `group ${inf.group.id} failed: ${reason}`);
+  }
+
+  /** How long "no responders" is still taken for "reconnecting" after our own reconnect (ms). */
+  #settleLeftMs(): number {
+    return Math.max(0, this.reconnectedAt + RECONNECT_SETTLE_MS - Date.now());
   }
 
   #counter(model: string): ModelCounters {

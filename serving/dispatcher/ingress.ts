@@ -2,7 +2,7 @@
 // (MessagePack, or JSON), validated against InferRequest. A request that fails any step is
 // answered with an error naming what was wrong.
 import { Match, type Msg, type MsgHdrs } from '@nats-io/transport-node';
-import { CONTENT_TYPE_HEADER, decode, type Encoding, encodingOf, formatIssues } from '../../bus/index.js';
+import { assertPlain, CONTENT_TYPE_HEADER, decode, type Encoding, encodingOf, formatIssues } from '../../bus/index.js';
 import { naturalOrder } from '../natural-order.js';
 import { InferRequest } from '../protocol/messages.js';
 
@@ -41,7 +41,10 @@ export function readRequest(msg: Msg, prefixLength: number): Ingress | undefined
   }
   let body: unknown;
   try {
-    body = decode(msg.data, encoding) ?? {};
+    body = decode(msg.data, encoding);
+    // Plain MessagePack only: msgpackr's extension types (Date, Set, typed arrays, undefined…) are refused.
+    if (encoding === 'msgpack' && msg.data.length > 0) assertPlain(body);
+    body ??= {};
   } catch (err) {
     return {
       ok: false,

@@ -13,11 +13,21 @@ export interface Booking {
   readonly shiftAtCommit: number;
 }
 
-/** A request booked as `booking` left the last stage at `actualExit`; `g` has already released it. */
-export function correctFromCompletion(g: MeshGroup, booking: Booking, actualExit: number, now: number): void {
+/**
+ * A request booked as `booking` left the last stage at `actualExit`; `g` has already released it.
+ * `held`: its work waited in an outbox during a NATS outage, so its lateness is the outage's, not
+ * the group's, and moves no clock.
+ */
+export function correctFromCompletion(
+  g: MeshGroup,
+  booking: Booking,
+  actualExit: number,
+  now: number,
+  held = false,
+): void {
   const clocks = g.latency.clocks;
   const late = actualExit - (booking.estimatedExit + (g.shift - booking.shiftAtCommit)) - clocks.overhead;
-  if (late > 0 && (g.inflight > 0 || g.peerBusyUntil > now)) shiftClocks(g, late, now);
+  if (late > 0 && !held && (g.inflight > 0 || g.peerBusyUntil > now)) shiftClocks(g, late, now);
   if (g.inflight === 0 && now >= g.peerBusyUntil) clocks.idleAt(now);
 }
 

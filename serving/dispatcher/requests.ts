@@ -8,6 +8,7 @@ import {
   decode,
   type Encoding,
   encode,
+  heldForMs,
   isNoResponders,
   type Logger,
   type Outbox,
@@ -16,8 +17,9 @@ import {
   respondMalformed,
 } from '../../bus/index.js';
 import { nowSeconds } from '../clock.js';
-import { Completion, type StageWork } from '../protocol/messages.js';
+import { type ClientRoute, Completion, Orphan, type StageWork } from '../protocol/messages.js';
 import { admit } from './admission.js';
+import type { Claims } from './claims.js';
 import type { GroupTable, MeshGroup } from './groups.js';
 import type { GroupHealth } from './health.js';
 import { notServed, readRequest } from './ingress.js';
@@ -37,16 +39,23 @@ export interface Request {
   readonly input: unknown;
   /** The group whose failure made it be routed again (it is routed again at most once). */
   readonly retriedFrom?: string;
+  /** The rid of its first booking: names the request across a retry (claims, orphans). */
+  readonly origin?: string;
+  /** This dispatcher holds its claim (claims.ts): no other may answer it. */
+  readonly claimed?: boolean;
 }
 
 /** A request booked on a group, waiting for its completion. */
 export interface Inflight extends Request, Booking {
   /** Internal id, also the last token of the completion subject; a retry gets a new one. */
   readonly rid: string;
+  readonly origin: string;
   readonly group: MeshGroup;
   readonly dispatched: number;
   /** Estimated finish (epoch s, with the fixed overhead). */
   readonly estimatedFinish: number;
+  /** Its stage work waited in the outbox (NATS down): its lateness is the outage's. */
+  readonly held: boolean;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -78,16 +87,65 @@ export interface RequestsContext {
   served(model: string, group: string, seconds: number): void;
   /** Pings a device now (its group had "no responders"). */
   probe(device: string): void;
+  /** Who may answer a request off its own completion path (timeouts, retries, orphans). */
+  readonly claims: Claims;
+  /** Acknowledges a completion (or orphan) to the worker that sent it, once it is handled. */
+  ack(msg: Msg): void;
+  /** Whether the registry still lists the dispatcher `id` alive (true when it cannot tell). */
+  alive(id: string): Promise<boolean>;
+  /** Time left (ms) in which "no responders" may only mean that the others are still reconnecting. */
+  settleLeftMs(): number;
   /** The server's max payload, once connected. */
   maxPayload(): number | undefined;
 }
 
+/** How long an unacknowledged orphan waits for its owner to be declared dead, and how often it looks (ms). */
+const ORPHAN_OWNER_WAIT_MS = 30_000;
+const ORPHAN_OWNER_POLL_MS = 200;
+
 export class Requests {
   /** Booked requests by rid. */
   readonly inflight = new Map<string, Inflight>();
+  /** Requests of other dispatchers answered here (their owner was gone when they completed). */
+  adopted = 0;
+  /** Requests left to another dispatcher, which had claimed them (adopted an orphaned completion). */
+  yielded = 0;
   private nextRid = 0;
+  /** Claims still in flight (awaited on stop). */
+  private readonly claiming = new Set<Promise<void>>();
+  /** Orphans taken here lately (`owner:origin`, two generations): one sent twice is answered once. */
+  private adoptedNow = new Set<string>();
+  private adoptedBefore = new Set<string>();
 
   constructor(private readonly c: RequestsContext) {}
+
+  /**
+   * Runs `answer` once this dispatcher holds the claim on `inf`: at once when it does already,
+   * never when another dispatcher adopted the request (then its reply is theirs).
+   */
+  #whenClaimed(inf: Inflight, answer: (claimed: Inflight) => void): void {
+    if (inf.claimed) {
+      answer(inf);
+      return;
+    }
+    const p = this.c.claims
+      .claim(this.c.dispatcher, inf.origin)
+      .then((won) => {
+        if (won) answer({ ...inf, claimed: true });
+        else {
+          this.yielded++;
+          this.c.log.info({ rid: inf.rid, id: inf.id }, 'request answered by another dispatcher (adopted)');
+        }
+      })
+      .catch((err: unknown) => this.c.log.error({ err, rid: inf.rid }, 'answering a claimed request failed'))
+      .finally(() => this.claiming.delete(p));
+    this.claiming.add(p);
+  }
+
+  /** Resolves once every claim started so far has settled (and its answer, if any, was sent). */
+  async settled(): Promise<void> {
+    while (this.claiming.size) await Promise.all([...this.claiming]);
+  }
 
   /**
    * Routes a request again (once, while its deadline allows) after its group failed it; else answers
@@ -96,6 +154,10 @@ export class Requests {
   retry(inf: Inflight, why: string): void {
     this.release(inf);
     inf.group.errors++;
+    this.#whenClaimed(inf, (claimed) => this.#retryClaimed(claimed, why));
+  }
+
+  #retryClaimed(inf: Inflight, why: string): void {
     const groups = this.c.table.routesFor(inf.model);
     if (inf.retriedFrom !== undefined) {
       this.finishError(inf, `${why} (after a retry from group ${inf.retriedFrom})`);
@@ -110,9 +172,9 @@ export class Requests {
       return;
     }
     // Booked again under a fresh id: a late completion from the failed group can no longer answer it.
-    const { id, model, reply, encoding, arrival, deadline, input } = inf;
+    const { id, model, reply, encoding, arrival, deadline, input, origin } = inf;
     this.#route(
-      { id, model, reply, encoding, arrival, deadline, input, retriedFrom: inf.group.id },
+      { id, model, reply, encoding, arrival, deadline, input, retriedFrom: inf.group.id, origin, claimed: true },
       groups,
       nowSeconds(),
       { why, failed: inf },
@@ -121,7 +183,8 @@ export class Requests {
 
   /** A message on `ms.infer.<model>`: answered at once, or booked on a group. */
   take(msg: Msg): void {
-    const arrival = nowSeconds();
+    // Held by a standby while no dispatcher was subscribed: its deadline runs from when it came.
+    const arrival = nowSeconds() - heldForMs(msg) / 1000;
     let taken: ReturnType<typeof readRequest>;
     let counted = false;
     try {
@@ -199,6 +262,7 @@ export class Requests {
     group.routed++;
     group.inflight++;
     const rid = (this.nextRid++).toString(36) + this.c.ridSuffix;
+    const origin = req.origin ?? rid;
     const timeoutMs =
       req.deadline === Infinity
         ? this.c.options.noSloTimeoutMs
@@ -213,15 +277,27 @@ export class Requests {
       deadline: req.deadline,
       input: req.input,
       retriedFrom: req.retriedFrom,
+      origin,
+      claimed: req.claimed,
       rid,
       group,
       estimatedFinish,
       estimatedExit: estimatedFinish - group.latency.clocks.overhead,
       shiftAtCommit: group.shift,
       dispatched: nowSeconds(),
+      held: this.c.outbox.holding,
       timer: setTimeout(() => this.#timedOut(rid), Math.max(0, timeoutMs)),
     };
     this.inflight.set(rid, inf);
+    const client: ClientRoute = {
+      reply: req.reply,
+      id: req.id,
+      encoding: req.encoding,
+      arrival: req.arrival,
+      origin,
+      ...(req.deadline === Infinity ? {} : { deadline: req.deadline }),
+      ...(req.retriedFrom === undefined ? {} : { retriedFrom: req.retriedFrom }),
+    };
     const work: StageWork = {
       rid,
       model: req.model,
@@ -229,6 +305,7 @@ export class Requests {
       stage: 0,
       input: req.input,
       done: this.c.completionBase + rid,
+      client,
     };
     try {
       // The reply subject turns a vanished stage into an immediate "no responders" at `done`.
@@ -251,7 +328,7 @@ export class Requests {
     const rid = msg.subject.slice(this.c.completionBase.length);
     const inf = this.inflight.get(rid);
     if (!inf) {
-      // Already answered (timeout, retry) or a duplicate; workers never ask for a reply, anyone else is told.
+      // Already answered (timeout, retry) or sent again: the error settles it for the worker too.
       const message = `no request "${rid}" is in flight at dispatcher ${this.c.dispatcher}`;
       respondError(msg, { name: 'UnknownRequestError', message, code: 'UNKNOWN_REQUEST' }, this.c.log);
       return;
@@ -268,9 +345,106 @@ export class Requests {
       respondMalformed(msg, 'completion', err, this.c.log);
       return; // the request's timer answers it
     }
+    this.#completed(inf, done);
+    this.c.ack(msg);
+  }
+
+  /**
+   * A completion offered on `ms.dispatch.orphan.<owner>` because its owner was not subscribed:
+   * our own (we were reconnecting) is completed as usual; another dispatcher's is answered here
+   * if we win its claim.
+   */
+  adopt(msg: Msg): void {
+    let orphan: Orphan;
+    try {
+      orphan = parseOrThrow(Orphan, decode(msg.data), 'orphaned completion');
+    } catch (err) {
+      this.c.log.warn({ err }, 'invalid orphaned completion');
+      respondMalformed(msg, 'orphaned completion', err, this.c.log);
+      return;
+    }
+    this.c.ack(msg);
+    if (orphan.owner === this.c.dispatcher) {
+      // Ours, offered while we were not subscribed: another dispatcher may take a copy, so claim it.
+      const inf = this.inflight.get(orphan.completion.rid);
+      if (!inf) return; // answered already (a timeout or a retry)
+      this.#whenClaimed(inf, () => {
+        if (this.inflight.get(inf.rid) === inf) this.#completed(inf, orphan.completion);
+      });
+      return;
+    }
+    const key = `${orphan.owner}:${orphan.client.origin}`;
+    if (this.adoptedNow.has(key) || this.adoptedBefore.has(key)) return; // sent again: answered once
+    if (this.adoptedNow.size >= 10_000) {
+      this.adoptedBefore = this.adoptedNow;
+      this.adoptedNow = new Set();
+    }
+    this.adoptedNow.add(key);
+    const p = this.#adopt(orphan)
+      .catch((err: unknown) => this.c.log.error({ err }, 'adopting an orphaned completion failed'))
+      .finally(() => this.claiming.delete(p));
+    this.claiming.add(p);
+  }
+
+  /**
+   * Answers another dispatcher's orphan once it holds the claim. An unacknowledged one waits until
+   * the owner is known dead: alive, it may have answered already (only its acknowledgement was lost).
+   */
+  async #adopt(orphan: Orphan): Promise<void> {
+    if (orphan.unacknowledged) {
+      const until = Date.now() + ORPHAN_OWNER_WAIT_MS;
+      while (await this.c.alive(orphan.owner)) {
+        if (Date.now() >= until) {
+          this.c.log.info({ owner: orphan.owner, rid: orphan.completion.rid }, 'orphan left to its live owner');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, ORPHAN_OWNER_POLL_MS));
+      }
+    }
+    if (await this.c.claims.claim(orphan.owner, orphan.client.origin)) this.#answerOrphan(orphan);
+  }
+
+  /** Answers the client of another dispatcher's request from its completion. */
+  #answerOrphan({ owner, model, client, completion: done }: Orphan): void {
+    this.adopted++;
+    const replied = nowSeconds();
+    const deadline = client.deadline ?? Infinity;
+    // Counted under models this dispatcher serves only: a forged model name must not grow the metrics.
+    const counters = this.c.table.routesFor(model) ? this.c.counter(model) : undefined;
+    if (counters) counters.requests++;
+    const g = this.c.table.get(done.group);
+    this.c.log.info({ owner, rid: done.rid, id: client.id }, 'answering a request whose dispatcher is gone');
+    if (!done.ok) {
+      if (counters) counters.errors++;
+      const failed = { ...client, model, group: { id: done.group } };
+      sendReply(this.c.outbox, this.c.log, client.reply, client.encoding, {
+        ...errorReply(failed, done.error ?? 'stage failed'),
+        adoptedFrom: owner,
+      });
+      return;
+    }
+    if (g) g.lastOkAt = replied;
+    const within = replied <= deadline;
+    counters?.served(replied - client.arrival, within);
+    if (counters) this.c.served(model, done.group, replied - client.arrival);
+    sendReply(this.c.outbox, this.c.log, client.reply, client.encoding, {
+      id: client.id,
+      model,
+      status: 'ok',
+      output: done.output,
+      group: done.group,
+      ...(deadline === Infinity ? {} : { withinSlo: within }),
+      ...(client.retriedFrom === undefined ? {} : { retriedFrom: client.retriedFrom }),
+      adoptedFrom: owner,
+      timings: timings(client.arrival, { start: done.start, finish: done.finish, replied }),
+    });
+  }
+
+  /** Answers a request of ours from its completion. */
+  #completed(inf: Inflight, done: Completion): void {
     const g = inf.group;
     this.release(inf);
-    correctFromCompletion(g, inf, done.finish, nowSeconds());
+    correctFromCompletion(g, inf, done.finish, nowSeconds(), inf.held || done.held === true);
     if (!done.ok) {
       g.errors++;
       this.finishError(inf, done.error ?? 'stage failed');
@@ -307,6 +481,14 @@ export class Requests {
    */
   #noResponders(inf: Inflight): void {
     const g = inf.group;
+    const settle = this.c.settleLeftMs();
+    if (settle > 0) {
+      // We have just reconnected; its workers may not have: try again once they had the time.
+      setTimeout(() => {
+        if (this.inflight.get(inf.rid) === inf) this.#noResponders(inf);
+      }, settle);
+      return;
+    }
     if (this.c.health.noResponders(g, nowSeconds(), this.c.probeInterval)) for (const d of g.devices) this.c.probe(d);
     this.retry(inf, `group ${g.id} has a stage with no live workers (no responders)`);
   }
@@ -316,10 +498,21 @@ export class Requests {
     if (!inf) return;
     this.release(inf);
     inf.group.errors++;
-    this.finishError(
-      inf,
-      `no completion from group ${inf.group.id} by the deadline + ${this.c.options.graceMs} ms grace`,
+    this.#whenClaimed(inf, (claimed) =>
+      this.finishError(
+        claimed,
+        `no completion from group ${inf.group.id} by the deadline + ${this.c.options.graceMs} ms grace`,
+      ),
     );
+  }
+
+  /** Answers every request in flight with an error (the dispatcher stops); resolves once sent. */
+  async abandonAll(reason: string): Promise<void> {
+    for (const inf of [...this.inflight.values()]) {
+      this.release(inf);
+      this.#whenClaimed(inf, (claimed) => this.finishError(claimed, reason));
+    }
+    await this.settled();
   }
 
   release(inf: Inflight): void {

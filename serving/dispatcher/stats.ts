@@ -38,7 +38,20 @@ export interface DispatcherStats {
   dispatcher: string;
   placementVersion: number;
   inflight: number;
-  totals: { requests: number; ok: number; withinSlo: number; rejected: number; errors: number };
+  /**
+   * `adopted`: requests of other dispatchers answered here (their owner was gone when they
+   * completed; also counted under requests and ok or errors); `yielded`: requests of ours that
+   * another dispatcher answered.
+   */
+  totals: {
+    requests: number;
+    ok: number;
+    withinSlo: number;
+    rejected: number;
+    errors: number;
+    adopted: number;
+    yielded: number;
+  };
   /** Other dispatchers of the queue group: heard within the last seconds; notes exchanged (peers.ts). */
   peers: { present: boolean; notesSent: number; notesReceived: number };
   models: Record<string, ModelStats>;

@@ -24,11 +24,15 @@ export class ModelStore {
   static async open(nc: NatsConnection, prefix = 'ms', o: { create?: boolean } = {}): Promise<ModelStore> {
     const bucket = modelStoreBucket(prefix);
     const objm = new Objm(nc);
+    const description = 'meshserve stage files by sha256';
     try {
-      const store =
-        o.create === false
-          ? await objm.open(bucket)
-          : await objm.create(bucket, { description: 'meshserve stage files by sha256' });
+      // On a NATS cluster the bucket lives on three servers, so it outlives any one of them;
+      // a cluster with fewer servers, or a bucket made before, keeps one.
+      const create = (): Promise<ObjectStore> =>
+        nc.info?.cluster
+          ? objm.create(bucket, { description, replicas: 3 }).catch(() => objm.create(bucket, { description }))
+          : objm.create(bucket, { description });
+      const store = o.create === false ? await objm.open(bucket) : await create();
       return new ModelStore(store, bucket);
     } catch (err) {
       throw new Error(

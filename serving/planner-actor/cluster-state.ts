@@ -2,7 +2,7 @@
 // (`ms:profile:<model>`, zoo names as fallback). Also used by `meshserve start`, `replay` and
 // `profile` to hand profiles to the planner.
 import type { Redis } from 'ioredis';
-import type { ActorServices } from '../../bus/index.js';
+import type { ActorServices, RegistryEntry } from '../../bus/index.js';
 import { parseProfiles } from '../../planner/profile.js';
 import type { ModelProfile } from '../../planner/types.js';
 import { ZOO_NAMES, zooProfile } from '../../planner/zoo.js';
@@ -45,14 +45,21 @@ export async function readStoredProfile(
   return parseProfiles([value], `profile in ${keys.profile(model)}`)[0];
 }
 
-/** Live GPU devices: registered actors of kind GpuWorker with a device entry, in natural id order. */
+/**
+ * Live GPU devices: registered actors of kind GpuWorker with a device entry, in natural id order.
+ * A device is listed once: a restarted worker's dead incarnation may still look alive until its
+ * heartbeat expires, and the newest incarnation is the device.
+ */
 export async function liveDevices(
   system: Pick<ActorServices, 'list' | 'redis'>,
   keys: RuntimeKeys,
 ): Promise<DeviceInfo[]> {
   const redis = system.redis;
   if (!redis) throw new Error('the planner needs Redis');
-  const actors = (await system.list()).filter((a) => a.kind === GPU_WORKER_KIND && a.state === 'ready');
+  // list() is in start order: a later incarnation of a name replaces an earlier one.
+  const byName = new Map<string, RegistryEntry>();
+  for (const a of await system.list()) if (a.kind === GPU_WORKER_KIND) byName.set(a.name, a);
+  const actors = [...byName.values()].filter((a) => a.state === 'ready');
   const devices: DeviceInfo[] = [];
   for (const a of actors) {
     const hash = await redis.hgetall(keys.device(a.name));

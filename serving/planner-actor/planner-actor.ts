@@ -47,6 +47,8 @@ export class PlannerActor {
   private keys!: RuntimeKeys;
   private lastRates: Record<string, number> = {};
   private placed: RuntimePlacement | undefined;
+  /** The live devices the placement in force was made for (ids, sorted); unknown after a restart. */
+  private placedOn: string | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   private rateTimer: NodeJS.Timeout | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
@@ -207,6 +209,7 @@ export class PlannerActor {
     );
     await this.ctx.nats.flush();
     this.placed = bound;
+    this.placedOn = devices.map((d) => d.id).join();
     this.lastRates = rates;
     this.log.info({ version, reason, groups: bound.groups.length }, 'placement published');
     return {
@@ -307,8 +310,24 @@ export class PlannerActor {
   #devicesChanged(why: string): void {
     if ((!this.placed && !this.config.autoPlace) || this.config.deviceSettleMs <= 0) return;
     clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => this.#replaceLater(why), this.config.deviceSettleMs);
+    this.settleTimer = setTimeout(() => void this.#replaceIfDevicesChanged(why), this.config.deviceSettleMs);
     this.settleTimer.unref();
+  }
+
+  /**
+   * Re-places unless the live devices are those the placement in force was made for: a worker
+   * restarted by its supervisor comes back as the same device (a new incarnation that reloads its
+   * stages from the placement in force), which is no reason to move every model.
+   */
+  async #replaceIfDevicesChanged(why: string): Promise<void> {
+    if (this.placed && this.placedOn !== undefined) {
+      const live = await liveDevices(this.ctx, this.keys).catch(() => undefined);
+      if (live && live.map((d) => d.id).join() === this.placedOn) {
+        this.log.info({ why }, 'devices changed and came back to those placed: no re-placement');
+        return;
+      }
+    }
+    this.#replaceLater(why);
   }
 
   async #checkRates(): Promise<void> {

@@ -30,6 +30,13 @@ export class RuntimeKeys {
   placementError(): string {
     return `${this.prefix}:placement:error`;
   }
+  /**
+   * STRING: the dispatcher that answers request `origin` of dispatcher `owner` on a path other
+   * than the owner's own completion (a timeout, a retry, an orphan). SET NX: exactly one does.
+   */
+  claim(owner: string, origin: string): string {
+    return `${this.prefix}:claim:${owner}:${origin}`;
+  }
   /** Counter INCRed for each new placement version. */
   placementVersion(): string {
     return `${this.prefix}:placement:version`;

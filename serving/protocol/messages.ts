@@ -58,6 +58,8 @@ export const InferReply = z.object({
   withinSlo: z.boolean().optional(),
   /** The group whose failure (lost device, no responders) made the dispatcher route it again. */
   retriedFrom: z.string().optional(),
+  /** The dispatcher (its id) that accepted the request and was gone when it completed: another one answered. */
+  adoptedFrom: z.string().optional(),
   timings: InferTimings,
 });
 export type InferReply = z.infer<typeof InferReply>;
@@ -70,6 +72,25 @@ export const PublishSubject = z
   .string()
   .max(1024)
   .regex(/^[^\s.*>]+(\.[^\s.*>]+)*$/, 'not a valid NATS subject to publish to');
+
+/**
+ * What answering a client needs, carried with the work of the request through the stages: if the
+ * dispatcher that accepted it is gone when it completes, any other dispatcher can answer it.
+ */
+export const ClientRoute = z.object({
+  /** The client's reply subject. */
+  reply: PublishSubject,
+  /** The client's request id (or the one made up). */
+  id: z.string().max(256),
+  encoding: z.enum(['msgpack', 'json']),
+  /** Epoch seconds the owner received it; its deadline (absent: no SLO). */
+  arrival: z.number(),
+  deadline: z.number().optional(),
+  /** The request id (rid) of its first booking: the same across a retry, so it names the request. */
+  origin: z.string().max(256),
+  retriedFrom: z.string().optional(),
+});
+export type ClientRoute = z.infer<typeof ClientRoute>;
 
 /** Work for one stage of a group: published on `ms.group.<g>.stage.<k>`. */
 export const StageWork = z.object({
@@ -88,6 +109,14 @@ export const StageWork = z.object({
    * along a pipeline (the hop itself is not taken back). Absent from stage 0 and sharded stages.
    */
   late: z.number().nonnegative().finite().optional(),
+  /**
+   * Set once the work waited in an outbox during a NATS outage on its way (dispatcher or a
+   * previous stage): its timing then says nothing about the devices, and the dispatcher does not
+   * correct the group's clocks from it.
+   */
+  held: z.boolean().optional(),
+  /** How to answer the client without the owner (absent from work sent by an older dispatcher). */
+  client: ClientRoute.optional(),
 });
 export type StageWork = z.infer<typeof StageWork>;
 
@@ -125,8 +154,30 @@ export const Completion = z.object({
   /** Epoch seconds the first stage started and the last stage finished. */
   start: z.number().optional(),
   finish: z.number(),
+  /** The work waited in an outbox during a NATS outage between stages (see StageWork.held). */
+  held: z.boolean().optional(),
 });
 export type Completion = z.infer<typeof Completion>;
+
+/**
+ * A completion whose owner was gone (the server answered "no responders" on its completion
+ * subject): the worker sends it with the client's route on `ms.dispatch.orphan.<owner>`, which
+ * every dispatcher serves as a queue group; the one that takes it answers the client.
+ */
+export const Orphan = z.object({
+  /** The dispatcher (its id) that accepted the request. */
+  owner: z.string(),
+  model: z.string(),
+  client: ClientRoute,
+  completion: Completion,
+  /**
+   * An earlier send to the owner got no answer at all before its subject had nobody: the owner may
+   * have answered the client and lost its acknowledgement. Adopted only once the registry no longer
+   * lists the owner alive.
+   */
+  unacknowledged: z.boolean().optional(),
+});
+export type Orphan = z.infer<typeof Orphan>;
 
 /**
  * Published by a dispatcher on `ms.events.group.out` / `.in` when it takes a mesh group out of

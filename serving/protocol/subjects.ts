@@ -59,6 +59,26 @@ export class RuntimeSubjects {
     return `${this.prefix}.dispatch.${assertToken(dispatcher, 'dispatcher id')}.`;
   }
 
+  /**
+   * `ms.dispatch.orphan.<dispatcher>`: a completion whose owner was gone, for any dispatcher (queue
+   * group) to answer. A dispatcher id is a ULID, so `orphan` is never one.
+   */
+  orphan(owner: string): string {
+    return `${this.prefix}.dispatch.orphan.${assertToken(owner, 'dispatcher id')}`;
+  }
+
+  get orphanWildcard(): string {
+    return `${this.prefix}.dispatch.orphan.*`;
+  }
+
+  /** The owner in a completion subject `ms.dispatch.<owner>.<rid>`, or undefined for another subject. */
+  ownerOf(completionSubject: string): string | undefined {
+    const base = `${this.prefix}.dispatch.`;
+    if (!completionSubject.startsWith(base)) return undefined;
+    const rest = completionSubject.slice(base.length).split('.');
+    return rest.length === 2 && rest[0] !== 'orphan' ? rest[0] : undefined;
+  }
+
   /** `ms.dispatch.peers`: dispatchers tell each other what they booked on the groups they share. */
   get dispatchPeers(): string {
     return `${this.prefix}.dispatch.peers`;

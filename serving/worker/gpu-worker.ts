@@ -170,6 +170,7 @@ export class GpuWorker {
     await this.work.idle();
     for (const key of [...this.stages.keys()]) await this.#unloadStage(key);
     await this.record?.remove();
+    this.work.completions.close();
     this.outbox.close();
     this.state = 'stopped';
   }

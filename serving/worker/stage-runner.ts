@@ -22,6 +22,7 @@ import { nowSeconds } from '../clock.js';
 import type { ShardExchange, StageAssignment, StageExecutor, StageResult } from '../executors/stage-executor.js';
 import { type Completion, StagePartial, StageSync, StageWork } from '../protocol/messages.js';
 import type { RuntimeSubjects } from '../protocol/subjects.js';
+import { CompletionSender } from './completions.js';
 import { ShardGather } from './shard-gather.js';
 import { type ShardReport, StageReports } from './stage-reports.js';
 
@@ -62,8 +63,12 @@ export class StageRunner {
   private readonly jobs = new Mailbox<QueuedJob>((job) => this.#run(job));
   /** Sharded jobs that yielded the device while waiting for their peers, until they finish. */
   private readonly waitingJobs = new Set<Promise<void>>();
+  /** Completions reach another dispatcher when their owner is gone. */
+  readonly completions: CompletionSender;
 
-  constructor(private readonly o: StageRunnerOptions) {}
+  constructor(private readonly o: StageRunnerOptions) {
+    this.completions = new CompletionSender({ nc: o.nc, outbox: o.outbox, subjects: o.subjects, log: o.log });
+  }
 
   /** Jobs queued, not started. */
   get queued(): number {
@@ -299,7 +304,12 @@ export class StageRunner {
         start: firstStart,
         error: `${a.key}: ${why}`,
       };
-      this.#publish(work.done, done);
+      try {
+        this.completions.send(work.done, encode(done), done, work.model, work.client);
+      } catch (err) {
+        this.failed((err as Error).message);
+        this.o.log.warn({ err, subject: work.done }, 'could not publish');
+      }
     };
     if (error) {
       fail(error);
@@ -307,8 +317,18 @@ export class StageRunner {
     }
     try {
       if (a.stage === a.pp - 1) {
-        const done: Completion = { rid: work.rid, group: work.group, ok: true, finish, start: firstStart, output };
-        this.#send(work.done, done, 'the model output');
+        const done: Completion = {
+          rid: work.rid,
+          group: work.group,
+          ok: true,
+          finish,
+          start: firstStart,
+          output,
+          ...(work.held ? { held: true } : {}),
+        };
+        const data = encode(done);
+        assertWithinLimit(this.o.nc, data, 'the model output');
+        this.completions.send(work.done, data, done, work.model, work.client);
         return;
       }
       const { late: _late, ...rest } = work;
@@ -319,6 +339,8 @@ export class StageRunner {
         input: output,
         start: firstStart,
         ...(a.op === 1 ? { late: Math.max(0, nowSeconds() - finish) } : {}),
+        // Held in our outbox (NATS is down): the next stage will run late for no fault of the devices.
+        ...(this.o.outbox.holding ? { held: true } : {}),
       };
       // The reply subject is the dispatcher's completion subject: if the next stage is gone the
       // server answers "no responders" there at once, and the dispatcher fails over.

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { type ActorEvent, ActorSystem } from '../../bus/index.js';
 import { Counter } from '../fixtures/actors.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
+import { until } from '../helpers/until.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
@@ -125,6 +126,51 @@ describe('registry', () => {
     assert.deepEqual(await observer.list({ name: 'reg-c' }), []);
     assert.equal((await observer.registry!.get(actor.id))?.state, 'dead');
     await Promise.all(watchers.map((w) => w.close()));
+  });
+
+  it('a new incarnation declares the one it replaces dead at once, after it is listed itself', async () => {
+    const h = await host();
+    const first = await h.spawn('reg-e', new Counter());
+    const events: string[] = [];
+    const off = observer.onEvent('actor.*', (e) => {
+      if (e.actor.name === 'reg-e') events.push(`${e.kind} ${e.actor.id === first.id ? 'old' : 'new'}`);
+    });
+    await observer.nats.flush();
+    // The old incarnation's process is gone without a goodbye; its heartbeat has not expired yet.
+    h.redis!.disconnect();
+    await h.nats.close();
+    const h2 = await host();
+    const second = await h2.spawn('reg-e', new Counter(), { replaces: first.id });
+    await until('both events', () => events.length >= 2, 2_000);
+    off();
+    assert.deepEqual(events, ['actor.started new', 'actor.dead old']);
+    assert.deepEqual(
+      (await observer.list({ name: 'reg-e' })).map((e) => e.id),
+      [second.id],
+    );
+    assert.equal((await observer.registry!.get(first.id))?.state, 'dead');
+    await h2.close();
+  });
+
+  it('an actor declared dead that heartbeats again is announced as started again', async () => {
+    const h = await host();
+    const actor = await h.spawn('reg-f', new Counter());
+    const events: string[] = [];
+    const off = observer.onEvent('actor.*', (e) => {
+      if (e.actor.id === actor.id) events.push(e.kind);
+    });
+    await observer.nats.flush();
+    // As if its host had been cut off for longer than the TTL: the heartbeat is gone, a sweep ran.
+    await until('it is declared dead', async () => {
+      await redis.del(`ms:actor:${actor.id}:hb`);
+      return (await observer.registry!.sweepDead()).some((e) => e.id === actor.id);
+    });
+    await until('it is listed again', async () => (await observer.list({ name: 'reg-f' })).length === 1, 2_000);
+    await until('the started event', () => events.includes('actor.started'), 2_000);
+    off();
+    assert.deepEqual(events, ['actor.dead', 'actor.started']);
+    assert.equal((await observer.registry!.get(actor.id))?.state, 'ready');
+    await h.close();
   });
 
   it('re-registers itself after Redis restarts empty', async () => {

@@ -6,9 +6,16 @@
 //
 // Ports are free loopback ports chosen per call; restart() reuses the same port so clients can
 // reconnect. Servers are killed when the test process exits, even when a test fails or throws.
-import { killAllLocalServers, type LocalServer, startNatsServer, startRedisServer } from '../../dev/servers.js';
+import {
+  killAllLocalServers,
+  type LocalNatsCluster,
+  type LocalServer,
+  startNatsCluster,
+  startNatsServer,
+  startRedisServer,
+} from '../../dev/servers.js';
 
-export type { LocalServer };
+export type { LocalNatsCluster, LocalServer };
 
 export interface StartServersOptions {
   nats?: boolean;
@@ -20,6 +27,8 @@ export interface StartServersOptions {
   natsEnv?: Record<string, string>;
   /** Start redis-server with `--requirepass`; redisUrl then carries the password. */
   redisPassword?: string;
+  /** A cluster of this many nats-servers (routes on loopback, JetStream on each) instead of one. */
+  natsCluster?: number;
 }
 
 export interface TestServers {
@@ -27,8 +36,12 @@ export interface TestServers {
   natsUrl: string;
   /** redis://127.0.0.1:<port>; empty when Redis was not asked for. */
   redisUrl: string;
-  /** Control of the NATS server (throws when it was not started). */
+  /** Control of the NATS server (throws when it was not started); the first one of a cluster. */
   nats: LocalServer;
+  /** Every NATS server: one, or those of the cluster. */
+  natsServers: readonly LocalServer[];
+  /** The cluster, when one was asked for. */
+  natsCluster?: LocalNatsCluster;
   redis: LocalServer;
   /** Stops every server and removes their temporary directories. */
   close(): Promise<void>;
@@ -47,6 +60,7 @@ function missing(name: string): LocalServer {
     throw new Error(`${name} was not started; pass { ${name}: true } to startServers`);
   };
   return {
+    name,
     url: '',
     port: 0,
     pid: undefined,
@@ -55,24 +69,31 @@ function missing(name: string): LocalServer {
     kill: fail,
     restart: fail,
     close: async () => {},
+    onUnexpectedExit: fail,
   };
 }
 
 export async function startServers(options: StartServersOptions = { nats: true, redis: true }): Promise<TestServers> {
   const wantNats = options.nats ?? (options.jetstream || options.natsConfigFile !== undefined);
-  const [nats, redis] = await Promise.all([
-    wantNats
+  const [natsCluster, single, redis] = await Promise.all([
+    options.natsCluster
+      ? startNatsCluster({ size: options.natsCluster, configFile: options.natsConfigFile, env: options.natsEnv })
+      : undefined,
+    wantNats && !options.natsCluster
       ? startNatsServer({ jetstream: options.jetstream, configFile: options.natsConfigFile, env: options.natsEnv })
-      : missing('nats'),
+      : undefined,
     options.redis ? startRedisServer({ password: options.redisPassword }) : missing('redis'),
   ]);
+  const natsServers = natsCluster?.servers ?? (single ? [single] : []);
   return {
-    natsUrl: nats.url,
+    natsUrl: natsCluster?.url ?? single?.url ?? '',
     redisUrl: redis.url,
-    nats,
+    nats: natsServers[0] ?? missing('nats'),
+    natsServers,
+    natsCluster,
     redis,
     close: async () => {
-      await Promise.all([nats.close(), redis.close()]);
+      await Promise.all([...natsServers.map((s) => s.close()), redis.close()]);
     },
   };
 }

@@ -1,16 +1,2 @@
-// Polling for a condition in tests, with a timeout that names what was awaited.
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  everyMs = 25,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+// Polling for a condition in tests, with a timeout that names what was awaited (dev/faults/wait.ts).
+export { sleep, until } from '../../dev/faults/wait.js';

@@ -1,5 +1,5 @@
 // Reads what the compose test needs from `docker-compose config` output: per service, its
-// image, whether it is built here, and its command list. That output is PyYAML's block style
+// image, whether it is built here, its command list and its environment. That output is PyYAML's block style
 // (services at indent 2, keys at 4, list items `- x` at 4, scalars plain or single-quoted), so a
 // line reader for that shape is enough; anything else in it is skipped, not interpreted.
 export interface ComposeService {
@@ -7,6 +7,7 @@ export interface ComposeService {
   image: string | undefined;
   built: boolean;
   command: string[];
+  environment: Record<string, string>;
 }
 
 function scalar(text: string): string {
@@ -30,7 +31,7 @@ export function readComposeServices(resolvedYaml: string): ComposeService[] {
     if (!inServices) continue;
     const service = /^ {2}([^\s:][^:]*):\s*$/.exec(line);
     if (service) {
-      current = { name: service[1], image: undefined, built: false, command: [] };
+      current = { name: service[1], image: undefined, built: false, command: [], environment: {} };
       services.push(current);
       continue;
     }
@@ -41,6 +42,11 @@ export function readComposeServices(resolvedYaml: string): ComposeService[] {
       if (key === 'image') current.image = scalar(entry[2]);
       if (key === 'build') current.built = true;
       if (key === 'command' && entry[2]) current.command = entry[2].trim().split(/\s+/); // string form
+      continue;
+    }
+    const variable = /^ {6}([A-Za-z_][A-Za-z0-9_]*):\s*(.*)$/.exec(line);
+    if (variable && key === 'environment') {
+      current.environment[variable[1]] = scalar(variable[2]);
       continue;
     }
     const item = /^ {4}- (.*)$/.exec(line);

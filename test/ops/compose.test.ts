@@ -75,7 +75,7 @@ test('the compose reader reads block lists, quoted items and skips other keys', 
   const yaml =
     "services:\n  a:\n    command:\n    - worker\n    - '16'\n    image: x\n    environment:\n      K: v\n  b:\n    build:\n      context: .\n    command: status --json\nvolumes:\n  v: {}\n";
   assert.deepEqual(readComposeServices(yaml), [
-    { name: 'a', image: 'x', built: false, command: ['worker', '16'] },
-    { name: 'b', image: undefined, built: true, command: ['status', '--json'] },
+    { name: 'a', image: 'x', built: false, command: ['worker', '16'], environment: { K: 'v' } },
+    { name: 'b', image: undefined, built: true, command: ['status', '--json'], environment: {} },
   ]);
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../../bus/index.js';
+import { deviceLine } from '../../ops/status.js';
 import { attainmentByModel, type DispatcherStats, ModelCounters, NO_LATENCY } from '../../serving/dispatcher/stats.js';
 import { Greeter } from '../fixtures/greeter.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
@@ -88,7 +89,7 @@ test('a populated cluster: actors, devices, placement, rates, attainment', async
     dispatcher: 'd',
     placementVersion: 4,
     inflight: 0,
-    totals: { requests: 10, ok: 8, withinSlo: 8, rejected: 1, errors: 1 },
+    totals: { requests: 10, ok: 8, withinSlo: 8, rejected: 1, errors: 1, adopted: 0, yielded: 0 },
     peers: { present: false, notesSent: 0, notesReceived: 0 },
     models: { m1: m1.snapshot(NO_LATENCY) },
     groups: [],
@@ -240,4 +241,26 @@ test('status gives up after --connect-timeout when the server never answers', as
   } finally {
     silent.close();
   }
+});
+
+test('a device line takes the state of the worker incarnation its record names, else the newest', () => {
+  const record = { id: 'gpu-1', memoryBytes: '2147483648', executor: 'sim', host: 'h', pid: '7', registeredAt: 'x' };
+  const worker = (pid: number, state: 'ready' | 'draining') => ({
+    id: `w${pid}`,
+    name: 'gpu-1',
+    kind: 'GpuWorker',
+    host: 'h',
+    pid,
+    startedAt: 'x',
+    state,
+  });
+  assert.equal(
+    deviceLine('gpu-1', record, [worker(7, 'draining'), worker(9, 'ready')]),
+    'gpu-1    sim     2.0 GiB  h:7  draining',
+  );
+  assert.equal(
+    deviceLine('gpu-1', record, [worker(5, 'ready'), worker(9, 'draining')]),
+    'gpu-1    sim     2.0 GiB  h:7  draining',
+  );
+  assert.equal(deviceLine('gpu-1', record, []), 'gpu-1    sim     2.0 GiB  h:7  no worker registered');
 });

@@ -1,289 +1,34 @@
-// Reliability harness: a serving cluster as separate processes (planner, dispatcher, GPU workers
-// forked by the bus Supervisor through dev/local-cluster.ts), private nats-server and
-// redis-server, an observer ActorSystem and a load client that tracks every reply by request id.
-// Faults are injected for real: SIGKILL/SIGTERM to worker processes, server kill and restart.
-import { createInbox, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import {
-  type ActorHandle,
-  ActorSystem,
-  connectNats,
-  decode,
-  encode,
-  isNoResponders,
-  type SupervisedActor,
-} from '../../bus/index.js';
-import { type LocalCluster, type LocalClusterOptions, launchCluster } from '../../dev/local-cluster.js';
-import type { ModelProfile } from '../../planner/types.js';
-import type { Dispatcher } from '../../serving/dispatcher/dispatcher.js';
-import { storeProfiles } from '../../serving/planner-actor/cluster-state.js';
-import type { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
-import { GroupEvent, InferReply } from '../../serving/protocol/messages.js';
-import { RuntimeSubjects } from '../../serving/protocol/subjects.js';
-import { type LocalServer, startServers, type TestServers } from '../helpers/servers.js';
+// Reliability harness for the tests: the fault-run tooling of dev/faults (process cluster, load
+// client, taps) with logs silent by default, and a server outage helper.
+import type { LocalServer } from '../../dev/servers.js';
 
 process.env.LOG_LEVEL ??= 'silent';
 
-import { sleep, until } from '../helpers/until.js';
+import {
+  type ProcessCluster,
+  type ProcessClusterOptions,
+  startProcessCluster as startCluster,
+} from '../../dev/faults/process-cluster.js';
+import { sleep } from '../../dev/faults/wait.js';
 
-export { sleep, until };
-
-export interface ProcessClusterOptions
-  extends Pick<LocalClusterOptions, 'workers' | 'planner' | 'dispatcher' | 'worker' | 'execArgv'> {
-  profiles: ModelProfile[];
-  /** Registry heartbeat interval of every process (ms). Default 500. */
-  heartbeatIntervalMs?: number;
+/** The cluster processes log at LOG_LEVEL (silent unless set). */
+export function startProcessCluster(o: ProcessClusterOptions): Promise<ProcessCluster> {
+  return startCluster({ logLevel: process.env.LOG_LEVEL, ...o });
 }
 
-export interface ProcessCluster {
-  servers: TestServers;
-  /** The test's own actor system (no actors): handles, registry, events. */
-  system: ActorSystem;
-  cluster: LocalCluster;
-  client: NatsConnection;
-  subjects: RuntimeSubjects;
-  planner: ActorHandle<PlannerActor>;
-  dispatcher: ActorHandle<Dispatcher>;
-  heartbeatIntervalMs: number;
-  child(name: string): SupervisedActor;
-  close(): Promise<void>;
-}
-
-/**
- * Starts servers, the cluster processes (no crash restarts: a crash must stay visible) and places
- * once. Everything is torn down by close(); a test process that dies takes its servers along (exit
- * hook) and its actor processes drain and exit when their IPC channel closes.
- */
-export async function startProcessCluster(o: ProcessClusterOptions): Promise<ProcessCluster> {
-  const heartbeatIntervalMs = o.heartbeatIntervalMs ?? 500;
-  const servers = await startServers({ nats: true, redis: true });
-  const closers: Array<() => Promise<unknown>> = [() => servers.close()];
-  const close = async (): Promise<void> => {
-    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
-  };
-  try {
-    const system = await ActorSystem.connect({
-      natsUrl: servers.natsUrl,
-      redisUrl: servers.redisUrl,
-      heartbeat: { heartbeatIntervalMs },
-      reconnectTimeWaitMs: 100,
-      name: 'reliability-test',
-    });
-    closers.push(() => system.close());
-    await storeProfiles(system.redis!, o.profiles);
-    const cluster = await launchCluster(system, {
-      natsUrl: servers.natsUrl,
-      redisUrl: servers.redisUrl,
-      workers: o.workers,
-      heartbeatIntervalMs,
-      maxRestarts: 0,
-      execArgv: o.execArgv,
-      logLevel: process.env.LOG_LEVEL ?? 'silent',
-      log: system.log,
-      planner: { rateCheckSec: 0, deviceSettleMs: 300, ...o.planner },
-      dispatcher: o.dispatcher,
-      worker: { retireIdleMs: 300, ...o.worker },
-    });
-    closers.push(() => cluster.stop());
-    const client = await connectNats({ url: servers.natsUrl, name: 'reliability-client', reconnectTimeWaitMs: 100 });
-    closers.push(() => client.close());
-    const planner = system.actor<PlannerActor>('planner', { timeoutMs: 30_000 });
-    await planner.call('replace', 'initial');
-    return {
-      servers,
-      system,
-      cluster,
-      client,
-      planner,
-      heartbeatIntervalMs,
-      close,
-      subjects: new RuntimeSubjects(system.subjects),
-      dispatcher: system.actor<Dispatcher>('dispatcher', { timeoutMs: 5_000 }),
-      child: (name) => {
-        const c = cluster.supervisor.get(name);
-        if (!c) throw new Error(`no process ${name}`);
-        return c;
-      },
-    };
-  } catch (err) {
-    await close();
-    throw err;
-  }
-}
-
-export interface RequestRecord {
-  readonly id: string;
-  readonly model: string;
-  readonly slo: number | undefined;
-  /** Epoch ms the client published it. */
-  readonly sentAt: number;
-  readonly replies: InferReply[];
-  /** Epoch ms of the first reply. */
-  repliedAt?: number;
-  /** The server answered "no responders" (no dispatcher subscribed when it arrived). */
-  noResponders: boolean;
-}
-
-export interface RequestSpec {
-  model: string;
-  slo?: number;
-}
-
-/**
- * An open-loop client: publishes each request with its own reply subject (`<inbox>.<id>`, one
- * wildcard subscription) and records every reply by request id, so a lost request (no reply), a
- * duplicate (two) and the server's "no responders" are all visible.
- */
-export class LoadClient {
-  readonly records = new Map<string, RequestRecord>();
-  private readonly inbox = createInbox();
-  private readonly sub: Subscription;
-  private next = 0;
-  private closed = false;
-  malformedReplies = 0;
-
-  constructor(
-    private readonly nc: NatsConnection,
-    private readonly subjects: RuntimeSubjects,
-    private readonly prefix = 'r',
-  ) {
-    this.sub = nc.subscribe(`${this.inbox}.*`, {
-      callback: (err, msg) => {
-        if (err) return;
-        const rec = this.records.get(msg.subject.slice(this.inbox.length + 1));
-        if (!rec) return;
-        if (isNoResponders(msg)) {
-          rec.noResponders = true;
-          rec.repliedAt ??= Date.now();
-          return;
-        }
-        const parsed = InferReply.safeParse(safeDecode(msg.data));
-        if (!parsed.success || parsed.data.id !== rec.id) {
-          this.malformedReplies++;
-          return;
-        }
-        rec.replies.push(parsed.data);
-        rec.repliedAt ??= Date.now();
-      },
-    });
-  }
-
-  send(spec: RequestSpec): RequestRecord {
-    if (this.closed) throw new Error('load client closed');
-    const id = `${this.prefix}${this.next++}`;
-    const rec: RequestRecord = {
-      id,
-      model: spec.model,
-      slo: spec.slo,
-      sentAt: Date.now(),
-      replies: [],
-      noResponders: false,
-    };
-    this.records.set(id, rec);
-    this.nc.publish(
-      this.subjects.infer(spec.model),
-      encode({ id, input: { id }, ...(spec.slo === undefined ? {} : { slo: spec.slo }) }),
-      { reply: `${this.inbox}.${id}` },
-    );
-    return rec;
-  }
-
-  /** Sends at `rate` requests/s for `durationMs` (paced from the start time, so a late timer catches up). */
-  async paced(rate: number, durationMs: number, pick: (i: number) => RequestSpec, stop?: () => boolean): Promise<void> {
-    const start = Date.now();
-    let sent = 0;
-    while (!stop?.() && !this.closed) {
-      const elapsed = Date.now() - start;
-      if (elapsed >= durationMs) break;
-      const due = Math.floor((elapsed / 1000) * rate);
-      for (; sent < due; sent++) this.send(pick(sent));
-      await sleep(4);
-    }
-  }
-
-  /** Sends at `rate` until the returned function is called; it resolves once sending has stopped. */
-  steady(rate: number, pick: (i: number) => RequestSpec): () => Promise<void> {
-    let stopped = false;
-    const sending = this.paced(rate, Infinity, pick, () => stopped);
-    return async () => {
-      stopped = true;
-      await sending;
-    };
-  }
-
-  /** Waits until every request has a reply, or `timeoutMs` passed; then a little longer for duplicates. */
-  async settle(timeoutMs: number, graceMs = 300): Promise<void> {
-    await until('every request to be answered', () => this.unanswered().length === 0, timeoutMs).catch(() => undefined);
-    await sleep(graceMs);
-  }
-
-  /** Requests with neither a reply nor a "no responders" from the server. */
-  unanswered(): RequestRecord[] {
-    return [...this.records.values()].filter((r) => r.replies.length === 0 && !r.noResponders);
-  }
-
-  duplicates(): RequestRecord[] {
-    return [...this.records.values()].filter((r) => r.replies.length > 1);
-  }
-
-  /** Stops its senders and its reply subscription (call it in a finally). */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (!this.nc.isClosed()) this.sub.unsubscribe();
-  }
-}
-
-function safeDecode(data: Uint8Array): unknown {
-  try {
-    return decode(data);
-  } catch {
-    return undefined;
-  }
-}
-
-export type StatusCounts = Record<'ok' | 'rejected' | 'error' | 'noResponders' | 'none', number>;
-
-/** First answer of each request: a reply status, the server's "no responders", or none. */
-export function statusCounts(records: Iterable<RequestRecord>): StatusCounts {
-  const counts: StatusCounts = { ok: 0, rejected: 0, error: 0, noResponders: 0, none: 0 };
-  for (const r of records) counts[r.replies[0]?.status ?? (r.noResponders ? 'noResponders' : 'none')]++;
-  return counts;
-}
-
-/** SLO attainment (served within the SLO / sent) of the requests sent in [from, to) epoch ms. */
-export function attainment(
-  records: Iterable<RequestRecord>,
-  from: number,
-  to: number,
-): { sent: number; attainment: number } {
-  let sent = 0;
-  let good = 0;
-  for (const r of records) {
-    if (r.sentAt < from || r.sentAt >= to) continue;
-    sent++;
-    const reply = r.replies[0];
-    if (reply?.status === 'ok' && reply.withinSlo !== false) good++;
-  }
-  return { sent, attainment: sent ? good / sent : NaN };
-}
-
-/** Group events (`ms.events.group.*`) as they arrive, for measuring when routing changed. */
-export function recordGroupEvents(
-  nc: NatsConnection,
-  subjects: RuntimeSubjects,
-): { events: GroupEvent[]; stop(): void } {
-  const events: GroupEvent[] = [];
-  const sub = nc.subscribe(`${subjects.event('group')}.*`, {
-    callback: (err, msg) => {
-      if (err) return;
-      const parsed = GroupEvent.safeParse(safeDecode(msg.data));
-      if (parsed.success) events.push(parsed.data);
-    },
-  });
-  return { events, stop: () => sub.unsubscribe() };
-}
-
-export const fmtMs = (ms: number): string => `${ms.toFixed(0)} ms`;
+export {
+  attainment,
+  fmtMs,
+  LoadClient,
+  type RequestRecord,
+  type RequestSpec,
+  recordAccepted,
+  recordGroupEvents,
+  type StatusCounts,
+  statusCounts,
+} from '../../dev/faults/load-client.js';
+export type { ProcessCluster, ProcessClusterOptions } from '../../dev/faults/process-cluster.js';
+export { sleep, until } from '../../dev/faults/wait.js';
 
 /**
  * Kills `server` (SIGKILL), keeps it down `downMs`, restarts it on the same port: when it died and

@@ -27,12 +27,13 @@ describe('serving runtime: devices leaving and joining', () => {
     const placement = (await c.planner.call('current'))!;
     const device = placement.groups.find((g) => g.id === busy.id)!.devices[0][0];
     // What the registry's dead watcher publishes when a heartbeat expires (the device itself keeps
-    // running here, so its late completion must not answer the retried request).
+    // running here, so its late completion must not answer the retried request). Its own id: a dead
+    // event for another incarnation of a live device would be ignored.
     const event: ActorEvent = {
       kind: 'actor.dead',
       at: new Date().toISOString(),
       actor: {
-        id: 'x',
+        id: c.system.local(device)!.id,
         name: device,
         kind: 'GpuWorker',
         host: 'h',
