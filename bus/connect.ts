@@ -120,6 +120,8 @@ export interface RedisConnectOptions {
   name?: string;
   /** Where connection trouble is logged; default a logger at LOG_LEVEL. */
   log?: Logger;
+  /** Give up the first connection after this long (ioredis' connectTimeout; its default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -133,6 +135,7 @@ export async function connectRedis(options: RedisConnectOptions = {}): Promise<R
   const redis = new Redis(url, {
     connectionName: options.name,
     lazyConnect: true,
+    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeout: options.connectTimeoutMs }),
     maxRetriesPerRequest: 3,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
   });

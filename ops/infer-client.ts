@@ -2,10 +2,15 @@
 // on `ms.infer.<model>` in either encoding, and a small open-loop load with its summary. A client
 // like any other: it speaks only the public protocol (docs/protocol.md).
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Redis } from 'ioredis';
 import { decode, type Encoding, encode, encodingOf, headersFor } from '../bus/index.js';
 import { quantileSorted } from '../planner/stats.js';
+import { readStoredProfile } from '../serving/planner-actor/cluster-state.js';
+import type { RuntimeKeys } from '../serving/protocol/keys.js';
 import { InferReply } from '../serving/protocol/messages.js';
+import { type ServedInput, servedInputs } from '../serving/protocol/served-inputs.js';
 import type { RuntimeSubjects } from '../serving/protocol/subjects.js';
+import { float32Values, type WireTensor, wireTensor, wireTensorSchema } from '../serving/protocol/tensor.js';
 
 export interface InferBody {
   id?: string;
@@ -37,7 +42,10 @@ export async function inferRaw(
   const encoding = o.encoding ?? 'msgpack';
   const subject = subjects.infer(model); // model names may hold dots (bert-1.3b)
   try {
-    const reply = await nc.request(subject, encode(body, encoding), {
+    // Fields left undefined are left out: MessagePack would carry them as an extension type, which
+    // the dispatcher refuses (plain MessagePack only).
+    const fields = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+    const reply = await nc.request(subject, encode(fields, encoding), {
       timeout: o.timeoutMs,
       headers: headersFor(encoding),
     });
@@ -63,6 +71,78 @@ export async function inferOnce(
   const parsed = InferReply.safeParse(raw);
   if (!parsed.success) throw new Error(`not a meshserve reply: ${JSON.stringify(raw).slice(0, 200)}`);
   return parsed.data;
+}
+
+/** A tensor of the given shape whose every value is `value` (0.5: finite, and not a degenerate 0). */
+export function filledTensor(shape: readonly number[], value = 0.5): WireTensor {
+  return wireTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), [...shape]);
+}
+
+/**
+ * A request's input of tensors of 0.5s at these shapes: one input travels as its tensor, several
+ * as an object of tensors by input name (docs/protocol.md).
+ */
+export function filledInput(inputs: readonly { name?: string; shape: readonly number[] }[]): unknown {
+  if (inputs.length === 1) return filledTensor(inputs[0].shape);
+  return Object.fromEntries(inputs.map((i) => [i.name, filledTensor(i.shape)]));
+}
+
+/** The inputs `model` is served at, from its profile in Redis; undefined for a simulated model or none stored. */
+export async function readServedInputs(
+  redis: Redis,
+  keys: RuntimeKeys,
+  model: string,
+): Promise<ServedInput[] | undefined> {
+  const profile = await readStoredProfile(redis, keys, model);
+  return profile && servedInputs(profile);
+}
+
+/** The stderr line saying which input `meshserve infer` sends when it is given none. */
+export function servedInputsNote(model: string, inputs: readonly ServedInput[]): string {
+  const shape = (s: readonly number[]) => `[${s.join(',')}]`;
+  const what =
+    inputs.length === 1
+      ? `a float32 tensor ${shape(inputs[0].shape)} of 0.5s, the shape ${model} is served at`
+      : `float32 tensors ${inputs.map((i) => `${i.name} ${shape(i.shape)}`).join(', ')} of 0.5s, the shapes ${model} is served at`;
+  return `sending ${what}; give an input or --tensor for your own`;
+}
+
+/** Tensors with more values than this are abridged in a printed reply. */
+const ABRIDGE_ABOVE = 16;
+
+/** A wire tensor with its values replaced by their count, range and first few, when there are many. */
+function abridgeTensor(value: unknown): unknown {
+  const parsed = wireTensorSchema.safeParse(value);
+  if (!parsed.success || parsed.data.dtype !== 'float32' || parsed.data.data.byteLength % 4 !== 0) return value;
+  const values = float32Values(parsed.data as WireTensor);
+  if (values.length <= ABRIDGE_ABOVE) return value;
+  const round = (v: number) => Number(v.toPrecision(4));
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const first = [...values.subarray(0, 4)].map(round).join(', ');
+  return {
+    ...(value as object),
+    data: `${values.length} float32 values in [${round(min)}, ${round(max)}], first [${first}] (--raw for all)`,
+  };
+}
+
+/**
+ * A reply for the terminal: an output tensor (or each of several by name) with more than a few
+ * values shows its dtype, shape, range and first values instead of its bytes. Everything else as sent.
+ */
+export function abridgeReply(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || !('output' in raw)) return raw;
+  const output = (raw as { output: unknown }).output;
+  if (!output || typeof output !== 'object' || Array.isArray(output)) return raw;
+  const abridged =
+    'dtype' in output
+      ? abridgeTensor(output)
+      : Object.fromEntries(Object.entries(output).map(([name, t]) => [name, abridgeTensor(t)]));
+  return { ...raw, output: abridged };
 }
 
 /** The default client timeout: SLO + 2 s grace + 1 s for a reconnect (docs/protocol.md), else 10 s. */

@@ -7,6 +7,8 @@ import { type ActorSystem, describeError, type RegistryEntry } from '../bus/inde
 import { attainmentByModel, isDispatcherStats } from '../serving/dispatcher/stats.js';
 import { naturalOrder } from '../serving/natural-order.js';
 import { RuntimeKeys } from '../serving/protocol/keys.js';
+import { DeviceInfo } from '../serving/protocol/messages.js';
+import { RuntimeGroup } from '../serving/protocol/placement.js';
 
 export interface ClusterStatus {
   /** Which cluster this is, and where its URLs came from (config/environment.ts describeCluster). */
@@ -113,6 +115,34 @@ export function isEmpty(status: ClusterStatus): boolean {
   return status.actors.length === 0;
 }
 
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
+/**
+ * One device: id, executor, weight memory, host:pid, and the state of its worker actor: the
+ * incarnation the record names (host and pid), else the newest of that name (a restarted worker's
+ * dead one may still be listed). A record whose worker is not registered expires with its TTL.
+ * An entry that is not a device record is shown as stored.
+ */
+export function deviceLine(id: string, entry: unknown, actors: readonly RegistryEntry[]): string {
+  const d = DeviceInfo.safeParse(entry);
+  if (!d.success) return `${id}: not a device record: ${JSON.stringify(entry)}`;
+  const { executor, memoryBytes, host, pid } = d.data;
+  const workers = actors.filter((a) => a.name === id); // in start order
+  const worker = workers.find((a) => a.host === host && a.pid === pid) ?? workers.at(-1);
+  const state = worker?.state ?? 'no worker registered';
+  return `${id.padEnd(8)} ${executor.padEnd(5)} ${gib(memoryBytes).padStart(9)}  ${host}:${pid}  ${state}`;
+}
+
+/** One mesh group: id, (pp, op), its devices stage by stage (shards of a stage joined by commas), models. */
+export function groupLine(group: unknown): string {
+  const g = RuntimeGroup.safeParse(group);
+  if (!g.success) return `group ${JSON.stringify(group)}`;
+  const { id, config, devices, models } = g.data;
+  const stages = devices.map((shards) => shards.join(',')).join(' → ');
+  const names = [...models].sort(naturalOrder).join(', ');
+  return `${id.padEnd(6)} (pp ${config.pp}, op ${config.op})  ${stages}  models: ${names || '(none)'}`;
+}
+
 /** The human view of a status snapshot. */
 export function formatStatus(status: ClusterStatus): string {
   const lines: string[] = [];
@@ -122,15 +152,17 @@ export function formatStatus(status: ClusterStatus): string {
       'NOTHING RUNS HERE: no meshserve actor is registered on this cluster. Start one (npm start), or point NATS_URL and REDIS_URL at a running cluster.',
     );
   lines.push(`actors (${status.actors.length}):`);
-  for (const a of status.actors)
+  for (const a of [...status.actors].sort((x, y) => naturalOrder(x.name, y.name)))
     lines.push(`  ${a.name.padEnd(20)} ${a.kind.padEnd(14)} ${a.state.padEnd(9)} ${a.host}:${a.pid}`);
-  const deviceIds = Object.keys(status.devices);
+  const deviceIds = Object.keys(status.devices).sort(naturalOrder);
   lines.push(`devices (${deviceIds.length}):`);
-  for (const id of deviceIds) lines.push(`  ${id}: ${JSON.stringify(status.devices[id])}`);
+  for (const id of deviceIds) lines.push(`  ${deviceLine(id, status.devices[id], status.actors)}`);
   if (!status.placement) lines.push('placement: none yet');
   else {
     lines.push(`placement: version ${String(status.placement.version ?? '?')}`);
-    lines.push(`  groups: ${JSON.stringify(status.placement.groups ?? null)}`);
+    const groups = status.placement.groups;
+    if (Array.isArray(groups)) for (const g of groups) lines.push(`  ${groupLine(g)}`);
+    else lines.push(`  groups: ${JSON.stringify(groups ?? null)}`);
     lines.push(`  models: ${status.placement.models.join(', ') || '(none)'}`);
   }
   const failed = status.placementError;

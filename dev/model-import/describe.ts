@@ -24,13 +24,11 @@ export function describeServed(r: ServeRepositoryResult, prefix = 'ms'): string 
   const first = r.models[0];
   if (first) {
     const shapes = Object.entries(first.result.profile.imported?.inputShapes ?? {});
-    const tensor = (shape: readonly number[]) => {
-      const count = shape.reduce((a, b) => a * b, 1);
-      return `{"dtype":"float32","shape":[${shape.join(',')}],"data":<${count} numbers, or base64 of ${4 * count} bytes>}`;
-    };
-    const input =
-      shapes.length === 1 ? tensor(shapes[0][1]) : `{${shapes.map(([n, s]) => `"${n}":${tensor(s)}`).join(',')}}`;
-    lines.push(`call it: meshserve infer ${first.name} '${input}'`);
+    const what =
+      shapes.length === 1
+        ? `a float32 tensor [${shapes[0][1].join(',')}]`
+        : `float32 tensors ${shapes.map(([n, s]) => `${n} [${s.join(',')}]`).join(', ')}`;
+    lines.push(`call it: meshserve infer ${first.name}   (${what} of 0.5s; --tensor or a JSON input for your own)`);
   }
   return lines.join('\n');
 }

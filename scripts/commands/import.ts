@@ -10,11 +10,10 @@ import { TOOL_LOG_LEVEL } from '../../config/tools.js';
 import { formatImportTable, importFile } from '../../dev/model-import/import-file.js';
 import { loadProfilesFile, saveProfilesFile } from '../../dev/planner-files.js';
 import { ImportError } from '../../modelimport/import-error.js';
-import { parseProfiles } from '../../planner/profile.js';
 import type { ModelProfile } from '../../planner/types.js';
-import { storeProfiles } from '../../serving/planner-actor/cluster-state.js';
+import { readStoredProfile, storeProfiles } from '../../serving/planner-actor/cluster-state.js';
 import { RuntimeKeys } from '../../serving/protocol/keys.js';
-import { positiveInt } from './option-parsers.js';
+import { namedShape, positiveInt } from './option-parsers.js';
 
 interface ImportCliOptions {
   name?: string;
@@ -30,11 +29,10 @@ interface ImportCliOptions {
 
 /** `--input-shape x=1,3,48,320`, repeatable: shapes by input name. */
 export function inputShapeOption(value: string, previous: Record<string, number[]> = {}): Record<string, number[]> {
-  const m = /^([^=]+)=(\d+(?:,\d+)*)$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`"${value}" is not <input>=<dims>, e.g. x=1,3,48,320`);
-  const dims = m[2].split(',').map(Number);
-  if (dims.some((d) => d < 1)) throw new InvalidArgumentError(`"${value}": every dimension must be ≥ 1`);
-  return { ...previous, [m[1]]: dims };
+  const expected = '<input>=<dims>, e.g. x=1,3,48,320';
+  const { name, shape } = namedShape(value, expected);
+  if (name === undefined) throw new InvalidArgumentError(`"${value}" is not ${expected}`);
+  return { ...previous, [name]: shape };
 }
 
 /** A model name from a file name: the part before `.onnx`, in the characters subjects allow. */
@@ -107,10 +105,8 @@ export function registerImport(program: Command): void {
             Promise.reject(new Error(`${err.message}; use --no-redis to write the JSON file only`)),
           );
         const keys = new RuntimeKeys();
-        const stored = await redis?.get(keys.profile(name));
-        let previous: ModelProfile | undefined;
-        if (stored) previous = parseProfiles([JSON.parse(stored)])[0];
-        else if (existsSync(out)) previous = loadProfilesFile(out).find((p) => p.name === name);
+        let previous: ModelProfile | undefined = redis && (await readStoredProfile(redis, keys, name));
+        if (!previous && existsSync(out)) previous = loadProfilesFile(out).find((p) => p.name === name);
         const result = await importFile(bytes, {
           name,
           source: basename(file),

@@ -25,6 +25,18 @@ export function commaList(value: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * A shape written `[<name>=]<dims>`, as in `x=1,3,48,320` or `1,16,32`: its dimensions (each ≥ 1)
+ * and its name when one is given; else a usage error saying what was expected (`expected`).
+ */
+export function namedShape(value: string, expected: string): { name?: string; shape: number[] } {
+  const m = /^(?:([^=,\s]+)=)?(\d+(?:,\d+)*)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`"${value}" is not ${expected}`);
+  const shape = m[2].split(',').map(Number);
+  if (shape.some((d) => d < 1)) throw new InvalidArgumentError(`"${value}": every dimension must be ≥ 1`);
+  return { ...(m[1] === undefined ? {} : { name: m[1] }), shape };
+}
+
 /** Runs an async action; on error prints `meshserve <command>: <message>` and sets exit code 1. */
 export async function runOrFail(command: string, action: () => Promise<void>): Promise<void> {
   try {

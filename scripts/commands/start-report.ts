@@ -6,6 +6,7 @@ import type { ClusterReady } from '../../dev/local-run.js';
 import type { ScenarioReplayResult } from '../../dev/scenario-replay.js';
 import { STATUS_ERROR, STATUS_OK, STATUS_REJECTED } from '../../planner/fidelity.js';
 import { naturalOrder } from '../../serving/natural-order.js';
+import { servedInputs } from '../../serving/protocol/served-inputs.js';
 import { printFidelity, printHuman } from './report.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : '-');
@@ -17,6 +18,13 @@ export function describePlacementLines(p: ClusterReady['placement']): string[] {
     (g) =>
       `  ${g.id.padEnd(6)} (pp ${g.config.pp}, op ${g.config.op})  ${g.devices.flat().join(',').padEnd(24)} ${g.models.length} models`,
   );
+}
+
+/** `--tensor <shape> ` for the Python example when the model takes one tensor (ONNX), else nothing. */
+function pythonTensor(p: ClusterReady['placement'], model: string | undefined): string {
+  const profile = p.profiles.find((m) => m.name === model);
+  const inputs = profile && servedInputs(profile);
+  return inputs?.length === 1 ? `--tensor ${inputs[0].shape.join(',')} ` : '';
 }
 
 /** The banner: what is served, and how to reach it (the export line is for copy and paste). */
@@ -35,7 +43,7 @@ export function bannerLines(r: ClusterReady): string[] {
       `  try, in another terminal in this directory (they find the cluster through ${r.recordFile}):`,
       `    npx meshserve status`,
       `    npx meshserve infer ${models[0] ?? '<model>'}`,
-      `    python3 examples/python_client.py ${models[0] ?? '<model>'}`,
+      `    python3 examples/python_client.py ${pythonTensor(r.placement, models[0])}${models[0] ?? '<model>'}`,
     );
   lines.push(
     '  or from anywhere, after:',

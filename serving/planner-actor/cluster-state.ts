@@ -3,6 +3,7 @@
 // `profile` to hand profiles to the planner.
 import type { Redis } from 'ioredis';
 import type { ActorServices, RegistryEntry } from '../../bus/index.js';
+import { parseProfiles } from '../../planner/profile.js';
 import type { ModelProfile } from '../../planner/types.js';
 import { ZOO_NAMES, zooProfile } from '../../planner/zoo.js';
 import { naturalOrder } from '../natural-order.js';
@@ -22,6 +23,26 @@ export async function storeProfiles(redis: Redis, profiles: readonly ModelProfil
   const tx = redis.multi();
   for (const p of profiles) tx.set(keys.profile(p.name), JSON.stringify(p));
   await tx.exec();
+}
+
+/**
+ * The profile stored for `model` (`ms:profile:<model>`, the key the planner reads), validated;
+ * undefined when none is stored (a zoo name, or not profiled).
+ */
+export async function readStoredProfile(
+  redis: Redis,
+  keys: RuntimeKeys,
+  model: string,
+): Promise<ModelProfile | undefined> {
+  const json = await redis.get(keys.profile(model));
+  if (json === null) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`${keys.profile(model)} is not JSON: ${(err as Error).message}`);
+  }
+  return parseProfiles([value], `profile in ${keys.profile(model)}`)[0];
 }
 
 /**

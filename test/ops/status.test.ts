@@ -3,10 +3,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { type AddressInfo, createServer } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../../bus/index.js';
+import { deviceLine } from '../../ops/status.js';
 import { attainmentByModel, type DispatcherStats, ModelCounters, NO_LATENCY } from '../../serving/dispatcher/stats.js';
 import { Greeter } from '../fixtures/greeter.js';
 import { startServers, type TestServers } from '../helpers/servers.js';
@@ -94,20 +96,58 @@ test('a populated cluster: actors, devices, placement, rates, attainment', async
   };
   await system.spawn('dispatcher', { stats: () => stats });
   const redis = system.redis!;
-  await redis.hset('ms:device:gpu-0', { memoryGb: '16', executor: 'simulated' });
+  const device = (id: string) => ({
+    id,
+    memoryBytes: '13958643712',
+    executor: 'onnx',
+    host: 'host-a',
+    pid: '4242',
+    registeredAt: '2026-12-01T10:00:00.000Z',
+  });
+  await redis.hset('ms:device:gpu-0', device('gpu-0'));
+  await redis.hset('ms:device:gpu-10', device('gpu-10'));
+  await redis.hset('ms:device:gpu-2', { memoryGb: '16', executor: 'simulated' });
   await redis.set('ms:rate:m1', '2.5');
-  await redis.set('ms:placement:current', JSON.stringify({ version: 4, groups: [{ id: 'g0', models: ['m1', 'm2'] }] }));
+  const groups = [
+    {
+      id: 'v4-0',
+      config: { pp: 2, op: 2 },
+      models: ['m1', 'm2'],
+      devices: [
+        ['gpu-0', 'gpu-1'],
+        ['gpu-2', 'gpu-3'],
+      ],
+    },
+    { id: 'v4-1', config: { pp: 1, op: 1 }, models: ['m2'], devices: [['gpu-10']] },
+    { id: 'odd' },
+  ];
+  await redis.set('ms:placement:current', JSON.stringify({ version: 4, groups }));
   const r = await status('--json');
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.deepEqual(s.actors.map((a: { name: string }) => a.name).sort(), ['dispatcher', 'greeter']);
-  assert.deepEqual(s.devices, { 'gpu-0': { memoryGb: '16', executor: 'simulated' } });
+  assert.deepEqual(s.devices, {
+    'gpu-0': device('gpu-0'),
+    'gpu-10': device('gpu-10'),
+    'gpu-2': { memoryGb: '16', executor: 'simulated' },
+  });
   assert.equal(s.placement.version, 4);
+  assert.deepEqual(s.placement.groups, groups);
   assert.deepEqual(s.placement.models, ['m1', 'm2']);
   assert.deepEqual(s.rates, { m1: 2.5 });
   assert.ok('stats' in s.dispatcher);
   const human = await status();
-  assert.match(human.stdout, /placement: version 4/);
+  // One line per device, in natural order (gpu-2 before gpu-10): executor, memory, host:pid, worker state.
+  assert.match(
+    human.stdout,
+    /\ndevices \(3\):\n {2}gpu-0 +onnx +13\.0 GiB {2}host-a:4242 {2}no worker registered\n {2}gpu-2: not a device record: \{"memoryGb":"16","executor":"simulated"\}\n {2}gpu-10 +onnx +13\.0 GiB {2}host-a:4242 {2}no worker registered\n/,
+  );
+  // One line per group: id, (pp, op), devices stage by stage, models; a malformed one as stored.
+  assert.match(
+    human.stdout,
+    /\nplacement: version 4\n {2}v4-0 +\(pp 2, op 2\) {2}gpu-0,gpu-1 → gpu-2,gpu-3 {2}models: m1, m2\n {2}v4-1 +\(pp 1, op 1\) {2}gpu-10 {2}models: m2\n {2}group \{"id":"odd"\}\n {2}models: m1, m2\n/,
+  );
+  assert.doesNotMatch(human.stdout, /memoryBytes|"config"/, 'no raw JSON of devices or groups');
   assert.match(human.stdout, /attainment: m1=80\.0%/);
   assert.equal((await status('--alive-here')).code, 0, 'actors of this host are ready');
 });
@@ -162,6 +202,17 @@ test('against a live cluster (real dispatcher, planner, workers): groups, totals
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
     assert.equal(await new Promise((resolve) => child.once('exit', resolve)), 0, out);
     assert.match(out, /placement: version 1/);
+    const here = `${hostname()}:${process.pid}`; // the workers run in this test's process
+    assert.match(
+      out,
+      new RegExp(
+        `\\n {2}gpu-0 +sim +13\\.0 GiB {2}${here} {2}ready\\n {2}gpu-1 +sim +13\\.0 GiB {2}${here} {2}ready\\n`,
+      ),
+    );
+    assert.match(
+      out,
+      /\n {2}v1-0 +\(pp 1, op 1\) {2}gpu-\d {2}models: m\n {2}v1-1 +\(pp 1, op 1\) {2}gpu-\d {2}models: m\n/,
+    );
     assert.match(out, /dispatcher: placement v1, 0 in flight; 8 requests: 5 ok \(5 within SLO\), 3 rejected, 0 errors/);
     assert.match(out, /attainment: m=62\.5%/);
     assert.match(out, /group v1-0: routed \d+, ok \d+, errors 0, in flight 0/);
@@ -190,4 +241,26 @@ test('status gives up after --connect-timeout when the server never answers', as
   } finally {
     silent.close();
   }
+});
+
+test('a device line takes the state of the worker incarnation its record names, else the newest', () => {
+  const record = { id: 'gpu-1', memoryBytes: '2147483648', executor: 'sim', host: 'h', pid: '7', registeredAt: 'x' };
+  const worker = (pid: number, state: 'ready' | 'draining') => ({
+    id: `w${pid}`,
+    name: 'gpu-1',
+    kind: 'GpuWorker',
+    host: 'h',
+    pid,
+    startedAt: 'x',
+    state,
+  });
+  assert.equal(
+    deviceLine('gpu-1', record, [worker(7, 'draining'), worker(9, 'ready')]),
+    'gpu-1    sim     2.0 GiB  h:7  draining',
+  );
+  assert.equal(
+    deviceLine('gpu-1', record, [worker(5, 'ready'), worker(9, 'draining')]),
+    'gpu-1    sim     2.0 GiB  h:7  draining',
+  );
+  assert.equal(deviceLine('gpu-1', record, []), 'gpu-1    sim     2.0 GiB  h:7  no worker registered');
 });

@@ -120,6 +120,8 @@ describe('first hour: npm start, then status, infer, the Python example, a REPL 
     const reply = JSON.parse(one.stdout);
     assert.equal(reply.status, 'ok');
     assert.equal(reply.model, 'bert-1.3b-0');
+    assert.equal(reply.output, undefined, 'a simulated model is sent no input (and echoes none)');
+    assert.equal(one.stderr, '', 'no tensor announced for a simulated model');
     // The protocol's tensor, as JSON: a simulated device passes the input through.
     const tensor = { dtype: 'float32', shape: [1, 2], data: [0.5, 1.5] };
     const echoed = await meshserve(dir, 'infer', 'bert-1.3b-0', JSON.stringify(tensor), '--slo', '5');

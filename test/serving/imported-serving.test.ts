@@ -134,10 +134,29 @@ describe('serving imported models', () => {
       assert.deepEqual(Object.keys(profile.imported!.stages), keys);
       assert.equal(profile.configs['pp2-op1'].stageLatency.length, 2);
     }
-    assert.match(r.stdout, /call it: meshserve infer ocr-cls '\{"dtype":"float32","shape":\[1,3,48,192\]/);
+    assert.match(r.stdout, /^call it: meshserve infer ocr-cls {3}\(a float32 tensor \[1,3,48,192\] of 0\.5s; /m);
     assert.match(r.stderr, /ocr-cls: pp2: stages of .* max relative difference/);
     await expectServed('ocr-cls', 1);
     await expectServed('tiny', 2);
+  });
+
+  it("meshserve infer with no input sends 0.5s at the import shape (said on stderr) and gets the whole file's output", async () => {
+    const m = MODELS['ocr-cls'];
+    const x = new ort.Tensor('float32', new Float32Array(3 * 48 * 192).fill(0.5), m.shape);
+    const session = await createSession(m.bytes);
+    const expected = (await runSession(session, { [m.input]: x }))[m.output];
+    await session.release();
+    const r = await run(['infer', 'ocr-cls', '--raw'], env);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.equal(
+      r.stderr,
+      'sending a float32 tensor [1,3,48,192] of 0.5s, the shape ocr-cls is served at; give an input or --tensor for your own\n',
+    );
+    const reply = JSON.parse(r.stdout);
+    assert.equal(reply.status, 'ok');
+    const out = parseWireTensor(reply.output, { name: m.output, shape: [...expected.dims] });
+    const diff = relativeDifference(expected, new ort.Tensor('float32', float32Values(out), out.shape));
+    assert.ok(diff <= 1e-4, `relative difference ${diff}`);
   });
 
   it('split over both worker processes as a 2-stage pipeline, the replies stay equal', async () => {
