@@ -11,12 +11,14 @@ import { printFidelity, printHuman } from './report.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : '-');
 const ms = (x: number) => (Number.isFinite(x) ? `${(x * 1e3).toFixed(0)} ms` : '-');
+/** `1 model`, `2 models`. */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** One line per group: id, (pp, op), devices, models. */
 export function describePlacementLines(p: ClusterReady['placement']): string[] {
   return p.groups.map(
     (g) =>
-      `  ${g.id.padEnd(6)} (pp ${g.config.pp}, op ${g.config.op})  ${g.devices.flat().join(',').padEnd(24)} ${g.models.length} models`,
+      `  ${g.id.padEnd(6)} (pp ${g.config.pp}, op ${g.config.op})  ${g.devices.flat().join(',').padEnd(24)} ${count(g.models.length, 'model')}`,
   );
 }
 
@@ -32,7 +34,7 @@ export function bannerLines(r: ClusterReady): string[] {
   const models = [...new Set(r.placement.groups.flatMap((g) => g.models))].sort(naturalOrder);
   const lines = [
     '',
-    `meshserve is serving ${models.length} models on ${r.placement.groups.length} mesh groups (placement v${r.placement.version}, ${r.placement.strategy}):`,
+    `meshserve is serving ${count(models.length, 'model')} on ${count(r.placement.groups.length, 'mesh group')} (placement v${r.placement.version}, ${r.placement.strategy}):`,
     ...describePlacementLines(r.placement),
     '',
   ];
