@@ -83,6 +83,11 @@ export function dispatcherNames(n: number): string[] {
   return Array.from({ length: n }, (_, i) => (i === 0 ? 'dispatcher' : `dispatcher-${i + 1}`));
 }
 
+/** The name of the i-th simulated or ONNX GPU worker a local cluster starts (`gpu-0`, `gpu-1`, …). */
+export function localWorkerName(i: number): string {
+  return `gpu-${i}`;
+}
+
 export async function launchCluster(system: ActorSystem, o: LocalClusterOptions): Promise<LocalCluster> {
   const supervisor = new Supervisor({ log: o.log });
   const env = { NATS_URL: o.natsUrl, REDIS_URL: o.redisUrl, LOG_LEVEL: o.logLevel };
@@ -116,7 +121,7 @@ export async function launchCluster(system: ActorSystem, o: LocalClusterOptions)
     ...dispatcherNames(o.dispatchers ?? 1).map((name) =>
       supervisor.start({ ...common(name), name, ...ACTOR_MODULES.dispatcher, constructorArgs: [o.dispatcher ?? {}] }),
     ),
-    ...Array.from({ length: o.workers }, (_, i) => startWorker(`gpu-${i}`)),
+    ...Array.from({ length: o.workers }, (_, i) => startWorker(localWorkerName(i))),
   ];
   // Requests wait for a crashed dispatcher's successor instead of getting "no responders".
   const stopStandby = standInForDispatchers(system, supervisor, {

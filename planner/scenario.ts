@@ -12,13 +12,14 @@ import type { ClusterSpec, DispatchPolicy, GroupSpec, ModelProfile, Placement, S
 import { parseMaf1Csv, parseMaf2Csv, replayMaf1, replayMaf2, syntheticMaf1, syntheticMaf2 } from './workload/azure.js';
 import { multiModelWorkload, slosFromScale } from './workload/multi-model.js';
 import { traceFromText } from './workload/trace.js';
+import { didYouMean } from './suggest.js';
 import { ZOO_NAMES, zooProfile } from './zoo.js';
 
 const GIB = 2 ** 30;
 const pos = z.number().finite().positive();
 const config = z.object({ pp: z.number().int().positive(), op: z.number().int().positive() });
 
-const modelEntry = z.union([
+export const modelEntry = z.union([
   z
     .object({ zoo: z.string(), name: z.string().min(1).optional(), count: z.number().int().positive().optional() })
     .strict(),
@@ -80,6 +81,29 @@ const azure = z
     message: 'give exactly one of "file" (a real trace) or "synthetic" (generator options)',
   });
 
+/** A workload: synthetic (rates and CV), our trace format, or an Azure Functions replay. */
+export const workloadSchema = z.union([synthetic, trace, azure]);
+export type WorkloadSpec = z.infer<typeof workloadSchema>;
+
+const perModelSlo = z.record(z.string(), pos).optional();
+/** SLOs: a scale of each model's single-device latency or seconds, `perModel` overriding by name. */
+export const sloSchema = z.union([
+  z.object({ scale: pos, perModel: perModelSlo }).strict(),
+  z.object({ seconds: pos, perModel: perModelSlo }).strict(),
+  z.object({ none: z.literal(true) }).strict(),
+]);
+export type SloSpec = z.infer<typeof sloSchema>;
+
+export const simSchema = z
+  .object({
+    policy: z.enum(DISPATCH_POLICIES as [DispatchPolicy, ...DispatchPolicy[]]).optional(),
+    stagePenalty: z.number().nonnegative().optional(),
+    overhead: z.number().nonnegative().optional(),
+    admissionMargin: z.number().nonnegative().optional(),
+    trim: z.number().nonnegative().optional(),
+  })
+  .strict();
+
 export const scenarioSchema = z
   .object({
     cluster: z
@@ -105,24 +129,9 @@ export const scenarioSchema = z
           .strict(),
       )
       .min(1),
-    workload: z.union([synthetic, trace, azure]),
-    slo: z
-      .union([
-        z.object({ scale: pos }).strict(),
-        z.object({ seconds: pos }).strict(),
-        z.object({ none: z.literal(true) }).strict(),
-      ])
-      .optional(),
-    sim: z
-      .object({
-        policy: z.enum(DISPATCH_POLICIES as [DispatchPolicy, ...DispatchPolicy[]]).optional(),
-        stagePenalty: z.number().nonnegative().optional(),
-        overhead: z.number().nonnegative().optional(),
-        admissionMargin: z.number().nonnegative().optional(),
-        trim: z.number().nonnegative().optional(),
-      })
-      .strict()
-      .optional(),
+    workload: workloadSchema,
+    slo: sloSchema.optional(),
+    sim: simSchema.optional(),
   })
   .strict();
 
@@ -154,7 +163,7 @@ const NO_FILES: ScenarioFiles = {
 };
 
 /** Reads a file the scenario names; errors start with `what` and the path. */
-function readNamed(files: ScenarioFiles, file: string, what: string): { path: string; text: string } {
+export function readNamed(files: ScenarioFiles, file: string, what: string): { path: string; text: string } {
   const path = resolve(files.baseDir, file);
   try {
     return { path, text: files.read(path) };
@@ -163,12 +172,15 @@ function readNamed(files: ScenarioFiles, file: string, what: string): { path: st
   }
 }
 
-function expandModels(entries: z.infer<typeof modelEntry>[], files: ScenarioFiles): ModelProfile[] {
+/** The profiles a list of model entries names (zoo copies expanded, files read); names must be unique. */
+export function expandModels(entries: readonly z.infer<typeof modelEntry>[], files: ScenarioFiles): ModelProfile[] {
   const out: ModelProfile[] = [];
   for (const e of entries) {
     if ('zoo' in e) {
       if (!ZOO_NAMES.includes(e.zoo))
-        throw new Error(`models: unknown zoo model "${e.zoo}"; known: ${ZOO_NAMES.join(', ')}`);
+        throw new Error(
+          `models: unknown zoo model "${e.zoo}"${didYouMean(e.zoo, ZOO_NAMES)} (known: ${ZOO_NAMES.join(', ')})`,
+        );
       if (e.count === undefined) out.push(zooProfile(e.zoo, e.name ?? e.zoo));
       else for (let k = 0; k < e.count; k++) out.push(zooProfile(e.zoo, `${e.name ?? e.zoo}-${k}`));
     } else if ('profile' in e) out.push(e.profile);
@@ -177,66 +189,118 @@ function expandModels(entries: z.infer<typeof modelEntry>[], files: ScenarioFile
       out.push(...profilesFromText(text, path));
     }
   }
-  const seen = new Set<string>();
-  for (const p of out) {
-    if (seen.has(p.name)) throw new Error(`models: "${p.name}" is defined twice`);
-    seen.add(p.name);
-  }
+  checkUniqueNames(out);
   return out;
 }
 
-function buildWorkload(
-  spec: z.infer<typeof scenarioSchema>['workload'],
-  models: string[],
-  slos: number[] | undefined,
+/** Model names must be unique. */
+export function checkUniqueNames(profiles: readonly ModelProfile[]): void {
+  const seen = new Set<string>();
+  for (const p of profiles) {
+    if (seen.has(p.name)) throw new Error(`models: "${p.name}" is defined twice`);
+    seen.add(p.name);
+  }
+}
+
+/** How much more traffic to generate: rate and CV multipliers on top of the spec's own scales. */
+export interface TrafficScale {
+  readonly rate: number;
+  readonly cv: number;
+}
+
+/**
+ * Builds the workload a spec names, reading its files once: the returned function makes it at any
+ * extra rate and CV scale. Generated traffic (synthetic, Azure replays) is regenerated at the
+ * scaled rates and CVs; a recorded trace is kept as recorded, its clock compressed by the rate
+ * scale, and it has no CV to scale (`cvScalable` false).
+ */
+export function workloadBuilder(
+  spec: WorkloadSpec,
+  models: readonly string[],
+  slos: readonly number[] | undefined,
   files: ScenarioFiles,
-): Workload {
+): { readonly cvScalable: boolean; at(scale?: TrafficScale): Workload } {
+  const names = [...models];
   if ('trace' in spec) {
     const { path, text } = readNamed(files, spec.trace, 'cannot read trace');
-    const w = traceFromText(text, path);
-    if (!slos) return w;
-    // The scenario's SLO overrides the trace's, per model.
-    const byName = new Map(models.map((m, i) => [m, slos[i]]));
-    const perTraceModel = w.modelNames.map((m) => byName.get(m) ?? Infinity);
-    return { ...w, slo: Float64Array.from(w.model, (m) => perTraceModel[m]) };
-  }
-  const slo = slos ?? Infinity;
-  if ('azure' in spec) {
-    const opts = {
-      models,
-      rateScale: spec.rateScale,
-      cvScale: spec.cvScale,
-      window: spec.window,
-      start: spec.start,
-      duration: spec.duration,
-      seed: spec.seed,
-      slo,
+    let w = traceFromText(text, path);
+    if (slos) {
+      // The scenario's SLO overrides the trace's, per model.
+      const byName = new Map(names.map((m, i) => [m, slos[i]]));
+      const perTraceModel = w.modelNames.map((m) => byName.get(m) ?? Infinity);
+      w = { ...w, slo: Float64Array.from(w.model, (m) => perTraceModel[m]) };
+    }
+    const recorded = w;
+    return {
+      cvScalable: false,
+      at: (scale) => {
+        if (!scale || scale.rate === 1) return recorded;
+        if (scale.cv !== 1) throw new Error('a recorded trace has no CV to scale');
+        return {
+          ...recorded,
+          arrival: recorded.arrival.map((t) => t / scale.rate),
+          duration: recorded.duration / scale.rate,
+        };
+      },
     };
+  }
+  const slo = slos ? [...slos] : Infinity;
+  if ('azure' in spec) {
+    const opts = { models: names, window: spec.window, start: spec.start, duration: spec.duration, seed: spec.seed, slo };
     const read = (file: string) => readNamed(files, file, 'workload.file: cannot read').text;
+    const scaled = (scale: TrafficScale | undefined) => ({
+      ...opts,
+      rateScale: spec.rateScale * (scale?.rate ?? 1),
+      cvScale: spec.cvScale * (scale?.cv ?? 1),
+    });
     if (spec.azure === 'maf1') {
       const counts = spec.file
         ? parseMaf1Csv(read(spec.file), spec.file)
         : syntheticMaf1({ ...spec.synthetic!, seed: spec.synthetic!.seed });
-      return replayMaf1(counts, opts);
+      return { cvScalable: true, at: (scale) => replayMaf1(counts, scaled(scale)) };
     }
     const inv = spec.file
       ? parseMaf2Csv(read(spec.file), spec.file)
       : syntheticMaf2({ ...spec.synthetic!, seed: spec.synthetic!.seed });
-    return replayMaf2(inv, opts);
+    return { cvScalable: true, at: (scale) => replayMaf2(inv, scaled(scale)) };
   }
-  if (spec.rates && spec.rates.length !== models.length)
-    throw new Error(`workload.rates: ${spec.rates.length} rates for ${models.length} models`);
-  return multiModelWorkload({
-    models,
-    totalRate: spec.rates ? spec.rates.reduce((a, b) => a + b, 0) : spec.totalRate!,
-    cv: spec.process === 'poisson' ? 1 : spec.cv!,
-    duration: spec.duration,
-    seed: spec.seed,
-    split: spec.rates ?? spec.split ?? 'power-law',
-    rateScale: spec.rateScale,
-    cvScale: spec.cvScale,
-    slo,
-  });
+  if (spec.rates && spec.rates.length !== names.length)
+    throw new Error(`workload.rates: ${spec.rates.length} rates for ${names.length} models`);
+  return {
+    cvScalable: true,
+    at: (scale) =>
+      multiModelWorkload({
+        models: names,
+        totalRate: spec.rates ? spec.rates.reduce((a, b) => a + b, 0) : spec.totalRate!,
+        cv: spec.process === 'poisson' ? 1 : spec.cv!,
+        duration: spec.duration,
+        seed: spec.seed,
+        split: spec.rates ?? spec.split ?? 'power-law',
+        rateScale: spec.rateScale * (scale?.rate ?? 1),
+        cvScale: spec.cvScale * (scale?.cv ?? 1),
+        slo,
+      }),
+  };
+}
+
+/**
+ * Per-model SLOs (seconds, in model order) from a spec, `own` giving some models theirs unless the
+ * spec's `perModel` does; undefined = none (a trace then keeps its own).
+ */
+export function slosOf(
+  spec: SloSpec | undefined,
+  profiles: readonly ModelProfile[],
+  own: Readonly<Record<string, number>> = {},
+): number[] | undefined {
+  const names = profiles.map((p) => p.name);
+  if (spec === undefined || 'none' in spec) return undefined;
+  const perModel = spec.perModel ?? {};
+  for (const m of Object.keys(perModel))
+    if (!names.includes(m))
+      throw new Error(`slo.perModel: unknown model "${m}"${didYouMean(m, names)} (define it under "models")`);
+  const base =
+    'seconds' in spec ? names.map(() => spec.seconds) : slosFromScale(names, profileMap(profiles), spec.scale);
+  return names.map((m, i) => perModel[m] ?? own[m] ?? base[i]);
 }
 
 /** Validates a parsed scenario and builds everything `simulate` needs; named files come from `files`. */
@@ -275,13 +339,7 @@ export function buildScenario(json: unknown, files: ScenarioFiles = NO_FILES, so
   const used = groups.reduce((n, g) => n + g.devices, 0);
   if (used > cluster.devices) throw new Error(`groups use ${used} devices but the cluster has ${cluster.devices}`);
   const names = profiles.map((p) => p.name);
-  const slos =
-    s.slo === undefined || 'none' in s.slo
-      ? undefined
-      : 'seconds' in s.slo
-        ? names.map(() => (s.slo as { seconds: number }).seconds)
-        : slosFromScale(names, byName, s.slo.scale);
-  const workload = buildWorkload(s.workload, names, slos, files);
+  const workload = workloadBuilder(s.workload, names, slosOf(s.slo, profiles), files).at();
   return { cluster, profiles, placement: { groups }, workload, options: { ...(s.sim ?? {}) } };
 }
 

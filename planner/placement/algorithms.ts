@@ -39,6 +39,7 @@ function layoutOptions(options: PlacementOptions, beam: number): LayoutSearchOpt
     expandModels: options.expandModels ?? BEAM_DEFAULTS.expandModels,
     expandGroups: options.expandGroups ?? BEAM_DEFAULTS.expandGroups,
     beamLayouts: options.beamLayouts ?? BEAM_DEFAULTS.beamLayouts,
+    onProgress: options.onProgress,
   };
 }
 

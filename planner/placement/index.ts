@@ -25,6 +25,7 @@ export type {
   PlacementOptions,
   PlacementResult,
   PlacementSchedule,
+  SearchProgress,
   SearchStats,
 } from './types.js';
 

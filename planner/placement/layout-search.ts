@@ -10,7 +10,7 @@
 
 import type { SearchContext, SearchGroup } from './search-context.js';
 import { type BeamOptions, beamSelection, greedySelection } from './selection.js';
-import type { GroupLayout, PlacementInput, SearchStats } from './types.js';
+import type { GroupLayout, PlacementInput, SearchProgress, SearchStats } from './types.js';
 
 export type SelectionMode = { readonly kind: 'greedy' } | ({ readonly kind: 'beam' } & BeamOptions);
 
@@ -45,8 +45,18 @@ export function solveLayout(
 /** Runs layout tasks, in this thread or on a worker pool; results in task order. */
 export type LayoutRunner = (tasks: readonly { layout: number; mode: SelectionMode }[]) => Promise<LayoutSolution[]>;
 
-export function inThreadRunner(ctx: SearchContext, layouts: readonly GroupLayout[]): LayoutRunner {
-  return async (tasks) => tasks.map((t) => solveLayout(ctx, layouts, t.layout, t.mode));
+/** `onSolved(done, total)` after each task: progress of a long search (a worker pool reports per batch). */
+export function inThreadRunner(
+  ctx: SearchContext,
+  layouts: readonly GroupLayout[],
+  onSolved?: (done: number, total: number) => void,
+): LayoutRunner {
+  return async (tasks) =>
+    tasks.map((t, i) => {
+      const s = solveLayout(ctx, layouts, t.layout, t.mode);
+      onSolved?.(i + 1, tasks.length);
+      return s;
+    });
 }
 
 export interface LayoutSearchOptions {
@@ -55,6 +65,8 @@ export interface LayoutSearchOptions {
   readonly expandModels?: number;
   readonly expandGroups?: number;
   readonly beamLayouts?: number;
+  /** Progress of a long search: layout searches done of this phase's total. */
+  readonly onProgress?: (p: SearchProgress) => void;
 }
 
 /** Defaults chosen by the placement bench (docs/benchmarks.md, "placement"). */
@@ -74,11 +86,15 @@ export async function searchLayouts(
   ctx: SearchContext,
   layouts: readonly GroupLayout[],
   options: LayoutSearchOptions,
-  runner: LayoutRunner = inThreadRunner(ctx, layouts),
+  runner?: LayoutRunner,
 ): Promise<LayoutSearchOutcome> {
+  let phase: SearchProgress['phase'] = 'greedy';
+  const report = options.onProgress;
+  const run: LayoutRunner =
+    runner ?? inThreadRunner(ctx, layouts, report && ((done, total) => report({ phase, done, total })));
   const usable = layouts.map((_, i) => i).filter((i) => layouts[i].some((c) => ctx.anyFits(c)));
   const stats: SearchStats = { simulations: 0, layouts: usable.length, layoutsPruned: layouts.length - usable.length };
-  const greedy = await runner(usable.map((layout) => ({ layout, mode: { kind: 'greedy' } })));
+  const greedy = await run(usable.map((layout) => ({ layout, mode: { kind: 'greedy' } })));
   let best: LayoutSolution | undefined;
   for (const s of greedy) {
     stats.simulations += s.simulations;
@@ -95,7 +111,8 @@ export async function searchLayouts(
       expandModels: options.expandModels ?? BEAM_DEFAULTS.expandModels,
       expandGroups: options.expandGroups ?? BEAM_DEFAULTS.expandGroups,
     };
-    const beamed = await runner(top.map((s) => ({ layout: s.layout, mode })));
+    phase = 'beam';
+    const beamed = await run(top.map((s) => ({ layout: s.layout, mode })));
     const greedyBest = best!;
     stats.beamBeatGreedy = false;
     for (const s of beamed) {

@@ -53,6 +53,13 @@ export interface PlacementResult {
 /** A way to split the cluster: one parallel config per group, in group order. */
 export type GroupLayout = readonly ParallelConfig[];
 
+/** Progress of a long search: layout searches done of this phase's total. */
+export interface SearchProgress {
+  readonly phase: 'greedy' | 'beam';
+  readonly done: number;
+  readonly total: number;
+}
+
 export interface PlacementOptions {
   /** Beam width for AlpaServe's model selection; 1 = the fast greedy. */
   readonly beam?: number;
@@ -70,6 +77,8 @@ export interface PlacementOptions {
   readonly stages?: number;
   /** Use model buckets for mixed model sets (default true). */
   readonly buckets?: boolean;
+  /** Progress of a long search (layout searches done in this thread; a worker pool reports per batch). */
+  readonly onProgress?: (p: SearchProgress) => void;
 }
 
 export interface PlacementAlgorithm {

@@ -7,7 +7,7 @@ import { EXPERIMENT_NAMES, EXPERIMENTS, experiment } from '../../planner/experim
 import { experimentSvg, rowsFromCsv, runExperiment } from '../../planner/experiments/run.js';
 import { fail } from './errors.js';
 import { nonNegativeInt, positiveInt } from './option-parsers.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../../planner/suggest.js';
 
 interface Options {
   list?: boolean;

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
 import { fail } from './errors.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../../planner/suggest.js';
 
 /** A commander option parser: the number, or an InvalidArgumentError with `message`. */
 function numberOption(ok: (n: number) => boolean, message: string): (value: string) => number {

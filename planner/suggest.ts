@@ -1,4 +1,4 @@
-// "Did you mean": the known names closest to a mistyped one (edit distance), for usage errors.
+// "Did you mean": the known names closest to a mistyped one (edit distance), for error messages.
 
 /** Levenshtein distance between `a` and `b`. */
 function distance(a: string, b: string): number {

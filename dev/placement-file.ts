@@ -1,0 +1,78 @@
+// Placement files: a placement in the runtime's own format (RuntimePlacement, what the planner
+// stores in Redis and publishes), written by `meshserve place` and `meshserve plan` and read as
+// they are by `meshserve replay --placement` and `meshserve planner --placement`. A file's groups
+// are bound to the device ids a local cluster gives its workers (gpu-0, gpu-1, …); a planner that
+// takes it binds the same groups, in the same order, to the devices it finds live.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { PlannerConfigInput } from '../config/planner.js';
+import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from '../planner/latency-model.js';
+import { formatIssues } from '../planner/profile.js';
+import type { ModelProfile, Placement, SimOptions } from '../planner/types.js';
+import { bindPlacement } from '../serving/planner-actor/bind.js';
+import { checkPlacement, RuntimePlacement } from '../serving/protocol/placement.js';
+import { localWorkerName } from './local-cluster.js';
+
+export interface PlacementFileOptions {
+  /** The algorithm that made it (the runtime placement's `strategy`). */
+  readonly strategy: string;
+  /** Why it was made (e.g. `meshserve place scenario.json`). */
+  readonly reason: string;
+  readonly profiles: readonly ModelProfile[];
+  /** The simulator options it was scored with: their stage penalty and overhead travel with it. */
+  readonly sim?: SimOptions;
+}
+
+/** A placement in the runtime's format, version 1, on the devices of a local cluster. */
+export function runtimePlacementOf(placement: Placement, o: PlacementFileOptions): RuntimePlacement {
+  const devices = placement.groups.reduce((n, g) => n + g.config.pp * g.config.op, 0);
+  return bindPlacement(
+    placement,
+    Array.from({ length: devices }, (_, i) => localWorkerName(i)),
+    {
+      version: 1,
+      strategy: o.strategy,
+      reason: o.reason,
+      profiles: o.profiles,
+      params: {
+        stagePenalty: o.sim?.stagePenalty ?? REFERENCE_STAGE_PENALTY,
+        overhead: o.sim?.overhead ?? REFERENCE_OVERHEAD,
+      },
+    },
+  );
+}
+
+export function writePlacementFile(path: string, placement: Placement, o: PlacementFileOptions): RuntimePlacement {
+  const runtime = runtimePlacementOf(placement, o);
+  writeFileSync(path, `${JSON.stringify(runtime, null, 2)}\n`);
+  return runtime;
+}
+
+/** Reads and checks a placement file; errors name the file (and the field). */
+export function loadPlacementFile(path: string): RuntimePlacement {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read placement ${path}: ${(e as Error).message}`);
+  }
+  const r = RuntimePlacement.safeParse(json);
+  if (!r.success)
+    throw new Error(`placement ${path} is not a runtime placement: ${formatIssues(r.error).replace(/\n\s*/g, '; ')}`);
+  try {
+    checkPlacement(r.data);
+  } catch (e) {
+    throw new Error(`placement ${path}: ${(e as Error).message}`);
+  }
+  return r.data;
+}
+
+/** The planner configuration that places a file's groups as they are (the `static` strategy). */
+export function plannerConfigOf(p: RuntimePlacement): PlannerConfigInput {
+  return {
+    strategy: 'static',
+    models: p.profiles.map((m) => m.name),
+    groups: p.groups.map((g) => ({ config: g.config, models: [...g.models] })),
+    stagePenalty: p.params.stagePenalty,
+    overhead: p.params.overhead,
+  };
+}
