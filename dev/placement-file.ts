@@ -4,11 +4,15 @@
 // are bound to the device ids a local cluster gives its workers (gpu-0, gpu-1, …); a planner that
 // takes it binds the same groups, in the same order, to the devices it finds live.
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { ActorSystem } from '../bus/index.js';
 import type { PlannerConfigInput } from '../config/planner.js';
 import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from '../planner/latency-model.js';
 import { formatIssues } from '../planner/profile.js';
 import type { ModelProfile, Placement, SimOptions } from '../planner/types.js';
 import { bindPlacement } from '../serving/planner-actor/bind.js';
+import { liveDevices, storeProfiles } from '../serving/planner-actor/cluster-state.js';
+import type { PlannerActor } from '../serving/planner-actor/planner-actor.js';
+import { RuntimeKeys } from '../serving/protocol/keys.js';
 import { checkPlacement, RuntimePlacement } from '../serving/protocol/placement.js';
 import { localWorkerName } from './local-cluster.js';
 
@@ -75,4 +79,16 @@ export function plannerConfigOf(p: RuntimePlacement): PlannerConfigInput {
     stagePenalty: p.params.stagePenalty,
     overhead: p.params.overhead,
   };
+}
+
+/**
+ * Hands a placement file to a running planner configured with `plannerConfigOf(file)`: stores its
+ * profiles where the planner reads them and, when GPU workers are registered, has it place now
+ * (otherwise it places as they register: `autoPlace`).
+ */
+export async function placeFile(system: ActorSystem, planner: string, file: RuntimePlacement): Promise<void> {
+  if (!system.redis) throw new Error('a placement file needs Redis to hand its profiles to the planner');
+  await storeProfiles(system.redis, file.profiles, system.subjects.prefix);
+  const devices = await liveDevices(system, new RuntimeKeys(system.subjects.prefix));
+  if (devices.length) system.actor<PlannerActor>(planner).tell('replace', 'placement file');
 }

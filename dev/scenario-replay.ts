@@ -11,6 +11,7 @@ import { storeProfiles } from '../serving/planner-actor/cluster-state.js';
 import type { PlannerActor } from '../serving/planner-actor/planner-actor.js';
 import { type RuntimePlacement, simPlacement } from '../serving/protocol/placement.js';
 import { RuntimeSubjects } from '../serving/protocol/subjects.js';
+import { plannerConfigOf } from './placement-file.js';
 import { type LiveRecords, outcomesOn, type ReplayProgress, replayWorkload } from './replay-client.js';
 
 export interface ScenarioReplayOptions {
@@ -21,6 +22,8 @@ export interface ScenarioReplayOptions {
    * force. Default true.
    */
   place?: boolean;
+  /** Place these groups (a placement file, as `meshserve place` writes it) instead of the scenario's. */
+  placement?: RuntimePlacement;
   onProgress?: (p: ReplayProgress) => void;
   signal?: AbortSignal;
 }
@@ -49,14 +52,20 @@ export async function replayScenario(
   if (o.admissionMargin) notes.push('the dispatcher has no admission margin; the simulation here uses none either');
   if (options.place !== false) {
     if (!system.redis) throw new Error('replay needs Redis to hand the profiles to the planner');
-    await storeProfiles(system.redis, scenario.profiles, system.subjects.prefix);
-    await planner.call('configure', {
-      strategy: 'static',
-      models: scenario.profiles.map((p) => p.name),
-      groups: scenario.placement.groups.map((g) => ({ config: g.config, models: [...g.models] })),
-      stagePenalty: o.stagePenalty ?? REFERENCE_STAGE_PENALTY,
-      overhead: o.overhead ?? REFERENCE_OVERHEAD,
-    });
+    const file = options.placement;
+    await storeProfiles(system.redis, file ? file.profiles : scenario.profiles, system.subjects.prefix);
+    await planner.call(
+      'configure',
+      file
+        ? plannerConfigOf(file)
+        : {
+            strategy: 'static',
+            models: scenario.profiles.map((p) => p.name),
+            groups: scenario.placement.groups.map((g) => ({ config: g.config, models: [...g.models] })),
+            stagePenalty: o.stagePenalty ?? REFERENCE_STAGE_PENALTY,
+            overhead: o.overhead ?? REFERENCE_OVERHEAD,
+          },
+    );
     await planner.call('replace', 'replay');
   }
   const placement = await planner.call('current');

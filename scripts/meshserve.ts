@@ -10,6 +10,8 @@ import { registerHops } from './commands/hops.js';
 import { registerImport } from './commands/import.js';
 import { registerInfer } from './commands/infer.js';
 import { registerMakeModels } from './commands/make-models.js';
+import { registerPlace } from './commands/place.js';
+import { registerPlan } from './commands/plan.js';
 import { registerPlanner } from './commands/planner.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRepl } from './commands/repl.js';
@@ -35,6 +37,8 @@ program
 
 registerStart(program);
 registerSimulate(program);
+registerPlace(program);
+registerPlan(program);
 registerMakeModels(program);
 registerWorker(program);
 registerDispatcher(program);

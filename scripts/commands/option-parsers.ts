@@ -1,6 +1,6 @@
 // Option parsers and the failure wrapper shared by the subcommands.
 import { InvalidArgumentError } from 'commander';
-import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
+import { livePlacementAlgorithmNames, PLACEMENT_ALGORITHMS } from '../../planner/placement/index.js';
 import { fail } from './errors.js';
 import { didYouMean } from '../../planner/suggest.js';
 
@@ -52,6 +52,21 @@ export function strategyName(value: string): string {
   if (!known.includes(value))
     throw new InvalidArgumentError(
       `unknown strategy "${value}"${didYouMean(value, known)} (known: ${known.join(', ')})`,
+    );
+  return value;
+}
+
+/** Every algorithm name and alias of the registry (oracles included: they place a scenario too). */
+export function algorithmNames(): string[] {
+  return PLACEMENT_ALGORITHMS.flatMap((a) => [a.name, ...(a.aliases ?? [])]);
+}
+
+/** An --algorithm value: a placement algorithm's name or alias, else a usage error (exit 2). */
+export function algorithmName(value: string): string {
+  const known = algorithmNames();
+  if (!known.includes(value))
+    throw new InvalidArgumentError(
+      `unknown algorithm "${value}"${didYouMean(value, known)} (known: ${known.join(', ')})`,
     );
   return value;
 }

@@ -5,6 +5,7 @@ import { setUpProcess } from '../../config/environment.js';
 import { PLANNER_DEFAULTS } from '../../config/planner.js';
 import { ACTOR_LOG_LEVEL } from '../../config/tools.js';
 import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
+import { loadPlacementFile, placeFile, plannerConfigOf } from '../../dev/placement-file.js';
 import { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
 import { commaList, nonNegativeNumber, positiveNumber, runOrFail, strategyName } from './option-parsers.js';
 
@@ -15,6 +16,7 @@ interface PlannerCliOptions {
   memoryGib?: number;
   rateCheckSec: number;
   autoPlace?: boolean;
+  placement?: string;
 }
 
 export function registerPlanner(program: Command): void {
@@ -40,15 +42,23 @@ export function registerPlanner(program: Command): void {
       PLANNER_DEFAULTS.rateCheckSec,
     )
     .option('--auto-place', 'place as soon as GPU workers register (and again as they join or leave)')
+    .option(
+      '--placement <file>',
+      "place this placement file's groups as they are (as `meshserve place` or `plan` writes it), at once if GPU workers are registered, else as soon as they are",
+    )
     .action((o: PlannerCliOptions) =>
       runOrFail('planner', async () => {
+        if (o.placement && (o.strategy || o.models))
+          throw new Error('--placement names the groups and models: give neither --strategy nor --models with it');
+        const file = o.placement ? loadPlacementFile(o.placement) : undefined;
         const { env, log } = setUpProcess(ACTOR_LOG_LEVEL);
         const planner = new PlannerActor({
           ...(o.strategy ? { strategy: o.strategy } : {}),
           models: o.models,
           memoryPerDeviceGiB: o.memoryGib,
           rateCheckSec: o.rateCheckSec,
-          autoPlace: Boolean(o.autoPlace),
+          autoPlace: Boolean(o.autoPlace || file),
+          ...(file ? plannerConfigOf(file) : {}),
         });
         await serveActor({
           name: o.name,
@@ -56,6 +66,8 @@ export function registerPlanner(program: Command): void {
           natsUrl: env.bus.natsUrl,
           redisUrl: env.bus.redisUrl,
           log,
+          // The file's profiles go where the planner reads them; then it places the file's groups.
+          onReady: file && ((system) => placeFile(system, o.name, file)),
         });
       }),
     );

@@ -19,3 +19,32 @@ export function progressPrinter(): { update: (p: ReplayProgress) => void; done: 
     },
   };
 }
+
+/**
+ * Progress lines of a long computation on stderr: `update(line)` rewrites the line in place on a
+ * terminal, else prints one every 2 s; `note(line)` always prints a line of its own.
+ */
+export function lineProgress(): { update: (line: string) => void; note: (line: string) => void; done: () => void } {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  let open = false;
+  return {
+    update(line) {
+      if (tty) {
+        process.stderr.write(`\r${line}\x1b[K`);
+        open = true;
+      } else if (Date.now() - last >= 2_000) {
+        last = Date.now();
+        process.stderr.write(`${line}\n`);
+      }
+    },
+    note(line) {
+      process.stderr.write(`${tty && open ? '\r\x1b[K' : ''}${line}\n`);
+      open = false;
+    },
+    done() {
+      if (tty && open) process.stderr.write('\r\x1b[K');
+      open = false;
+    },
+  };
+}

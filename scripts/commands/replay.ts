@@ -6,6 +6,7 @@ import { ActorSystem } from '../../bus/index.js';
 import { setUpProcess } from '../../config/environment.js';
 import { TOOL_LOG_LEVEL } from '../../config/tools.js';
 import { loadScenarioFile } from '../../dev/planner-files.js';
+import { loadPlacementFile } from '../../dev/placement-file.js';
 import { replayScenario } from '../../dev/scenario-replay.js';
 import { fail } from './errors.js';
 import { runOrFail } from './option-parsers.js';
@@ -20,12 +21,15 @@ export function registerReplay(program: Command): void {
     )
     .argument('<scenario>', 'scenario JSON file (the format of `meshserve simulate`)')
     .option('--keep-placement', "replay on the placement in force instead of placing the scenario's groups")
+    .option('--placement <file>', "place this placement file's groups (as `meshserve place` or `plan` writes it) instead")
     .option('--planner <name>', 'planner actor name', 'planner')
     .option('--json', 'print live, simulated and fidelity results as JSON')
-    .action((file: string, o: { keepPlacement?: boolean; planner: string; json?: boolean }) =>
+    .action((file: string, o: { keepPlacement?: boolean; placement?: string; planner: string; json?: boolean }) =>
       runOrFail('replay', async () => {
         const { env, log } = setUpProcess(TOOL_LOG_LEVEL);
+        if (o.keepPlacement && o.placement) throw new Error('give --keep-placement or --placement, not both');
         const scenario = loadScenarioFile(file);
+        const placement = o.placement ? loadPlacementFile(o.placement) : undefined;
         const system = await ActorSystem.connect({
           name: 'meshserve-replay',
           natsUrl: env.bus.natsUrl,
@@ -40,6 +44,7 @@ export function registerReplay(program: Command): void {
           const progress = progressPrinter();
           const r = await replayScenario(system, scenario, {
             place: !o.keepPlacement,
+            placement,
             planner: o.planner,
             onProgress: progress.update,
             signal: abort.signal,
