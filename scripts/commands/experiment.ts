@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXPERIMENT_NAMES, EXPERIMENTS, experiment } from '../../planner/experiments/definitions.js';
 import { experimentSvg, rowsFromCsv, runExperiment } from '../../planner/experiments/run.js';
+import { didYouMean } from '../../planner/suggest.js';
 import { fail } from './errors.js';
 import { nonNegativeInt, positiveInt } from './option-parsers.js';
-import { didYouMean } from '../../planner/suggest.js';
 
 interface Options {
   list?: boolean;

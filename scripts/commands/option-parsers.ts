@@ -1,8 +1,8 @@
 // Option parsers and the failure wrapper shared by the subcommands.
 import { InvalidArgumentError } from 'commander';
 import { livePlacementAlgorithmNames, PLACEMENT_ALGORITHMS } from '../../planner/placement/index.js';
-import { fail } from './errors.js';
 import { didYouMean } from '../../planner/suggest.js';
+import { fail } from './errors.js';
 
 /** A commander option parser: the number, or an InvalidArgumentError with `message`. */
 function numberOption(ok: (n: number) => boolean, message: string): (value: string) => number {

@@ -2,8 +2,8 @@
 // of the registry, writes the placement in the runtime's format and prints the attainment the
 // simulator predicts on the scenario's workload, overall and per model.
 import type { Command } from 'commander';
-import { loadScenarioFile } from '../../dev/planner-files.js';
 import { writePlacementFile } from '../../dev/placement-file.js';
+import { loadScenarioFile } from '../../dev/planner-files.js';
 import { placeScenario } from '../../planner/capacity/place.js';
 import { describeLayout } from '../../planner/placement/index.js';
 import { algorithmName, algorithmNames, positiveInt, runOrFail } from './option-parsers.js';
@@ -25,7 +25,10 @@ export function registerPlace(program: Command): void {
     .description(
       "place a scenario's models on its cluster; write the placement in the runtime's format and print the predicted SLO attainment on its workload",
     )
-    .argument('<scenario>', 'scenario JSON file (the format of `meshserve simulate`; its groups are used by `static` only)')
+    .argument(
+      '<scenario>',
+      'scenario JSON file (the format of `meshserve simulate`; its groups are used by `static` only)',
+    )
     .option('--algorithm <name>', `placement algorithm (${algorithmNames().join(', ')})`, algorithmName, 'alpaserve')
     .option('--out <file>', 'where to write the placement', 'placement.json')
     .option('--json', 'print the result as JSON')
@@ -94,7 +97,9 @@ take it as it is.`,
           `${result.algorithm}: ${runtime.groups.length} groups on ${devices} of ${scenario.cluster.devices} devices, ${layout || 'nothing placed'}`,
         );
         runtime.groups.forEach((g, i) =>
-          console.log(`  group ${i}: pp ${g.config.pp}, op ${g.config.op}: ${g.models.join(', ') || '(no model fits)'}`),
+          console.log(
+            `  group ${i}: pp ${g.config.pp}, op ${g.config.op}: ${g.models.join(', ') || '(no model fits)'}`,
+          ),
         );
         if (result.schedule)
           console.log(

@@ -4,8 +4,8 @@ import { serveActor } from '../../bus/index.js';
 import { setUpProcess } from '../../config/environment.js';
 import { PLANNER_DEFAULTS } from '../../config/planner.js';
 import { ACTOR_LOG_LEVEL } from '../../config/tools.js';
-import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
 import { loadPlacementFile, placeFile, plannerConfigOf } from '../../dev/placement-file.js';
+import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
 import { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
 import { commaList, nonNegativeNumber, positiveNumber, runOrFail, strategyName } from './option-parsers.js';
 

@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { ActorSystem } from '../../bus/index.js';
 import { setUpProcess } from '../../config/environment.js';
 import { TOOL_LOG_LEVEL } from '../../config/tools.js';
-import { loadScenarioFile } from '../../dev/planner-files.js';
 import { loadPlacementFile } from '../../dev/placement-file.js';
+import { loadScenarioFile } from '../../dev/planner-files.js';
 import { replayScenario } from '../../dev/scenario-replay.js';
 import { fail } from './errors.js';
 import { runOrFail } from './option-parsers.js';
@@ -21,7 +21,10 @@ export function registerReplay(program: Command): void {
     )
     .argument('<scenario>', 'scenario JSON file (the format of `meshserve simulate`)')
     .option('--keep-placement', "replay on the placement in force instead of placing the scenario's groups")
-    .option('--placement <file>', "place this placement file's groups (as `meshserve place` or `plan` writes it) instead")
+    .option(
+      '--placement <file>',
+      "place this placement file's groups (as `meshserve place` or `plan` writes it) instead",
+    )
     .option('--planner <name>', 'planner actor name', 'planner')
     .option('--json', 'print live, simulated and fidelity results as JSON')
     .action((file: string, o: { keepPlacement?: boolean; placement?: string; planner: string; json?: boolean }) =>
