@@ -8,11 +8,11 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { formatIssues, groupWeightBytes, modelProfileSchema, profileMap, profilesFromText } from './profile.js';
 import { DISPATCH_POLICIES } from './simulator.js';
+import { didYouMean } from './suggest.js';
 import type { ClusterSpec, DispatchPolicy, GroupSpec, ModelProfile, Placement, SimOptions, Workload } from './types.js';
 import { parseMaf1Csv, parseMaf2Csv, replayMaf1, replayMaf2, syntheticMaf1, syntheticMaf2 } from './workload/azure.js';
 import { multiModelWorkload, slosFromScale } from './workload/multi-model.js';
 import { traceFromText } from './workload/trace.js';
-import { didYouMean } from './suggest.js';
 import { ZOO_NAMES, zooProfile } from './zoo.js';
 
 const GIB = 2 ** 30;
@@ -246,7 +246,14 @@ export function workloadBuilder(
   }
   const slo = slos ? [...slos] : Infinity;
   if ('azure' in spec) {
-    const opts = { models: names, window: spec.window, start: spec.start, duration: spec.duration, seed: spec.seed, slo };
+    const opts = {
+      models: names,
+      window: spec.window,
+      start: spec.start,
+      duration: spec.duration,
+      seed: spec.seed,
+      slo,
+    };
     const read = (file: string) => readNamed(files, file, 'workload.file: cannot read').text;
     const scaled = (scale: TrafficScale | undefined) => ({
       ...opts,
