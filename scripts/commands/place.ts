@@ -96,11 +96,10 @@ take it as it is.`,
         console.log(
           `${result.algorithm}: ${runtime.groups.length} groups on ${devices} of ${scenario.cluster.devices} devices, ${layout || 'nothing placed'}`,
         );
-        runtime.groups.forEach((g, i) =>
+        for (const [i, g] of runtime.groups.entries())
           console.log(
             `  group ${i}: pp ${g.config.pp}, op ${g.config.op}: ${g.models.join(', ') || '(no model fits)'}`,
-          ),
-        );
+          );
         if (result.schedule)
           console.log(
             `  re-placed on each of ${result.schedule.windows.length} windows; the attainment below runs that schedule, the file holds its first window`,
