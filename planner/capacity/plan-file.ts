@@ -128,6 +128,7 @@ function planSystems(names: readonly string[] | undefined, greedy: boolean): Pla
 }
 
 const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
+const devicesText = (n: number) => `${n} device${n === 1 ? '' : 's'}`;
 
 /**
  * Every model needs a config that fits a device's memory on at most `maxDevices` devices; the
@@ -148,13 +149,13 @@ export function checkModelsFit(profiles: readonly ModelProfile[], memoryPerDevic
   const smallest = (n: (typeof need)[number]) =>
     n.best
       ? `needs at least ${gib(n.best.bytes)} per device (${n.best.key})`
-      : `has no config on ${maxDevices} devices or fewer`;
+      : `has no config on ${devicesText(maxDevices)} or fewer`;
   if (unfit.length === profiles.length)
     throw new Error(
-      `no model fits on any device of ${gib(memoryPerDevice)} within ${maxDevices} devices: "${unfit[0].name}" ${smallest(unfit[0])}${unfit.length > 1 ? `, and ${unfit.length - 1} more do not fit either` : ''}`,
+      `no model fits on any device of ${gib(memoryPerDevice)} within ${devicesText(maxDevices)}: "${unfit[0].name}" ${smallest(unfit[0])}${unfit.length > 1 ? `, and ${unfit.length - 1} more do not fit either` : ''}`,
     );
   throw new Error(
-    `model "${unfit[0].name}": no config fits ${gib(memoryPerDevice)} per device within ${maxDevices} devices; it ${smallest(unfit[0])}${unfit.length > 1 ? ` (${unfit.length - 1} more models do not fit either)` : ''}`,
+    `model "${unfit[0].name}": no config fits ${gib(memoryPerDevice)} per device within ${devicesText(maxDevices)}; it ${smallest(unfit[0])}${unfit.length > 1 ? ` (${unfit.length - 1} more models do not fit either)` : ''}`,
   );
 }
 
