@@ -133,13 +133,15 @@ describe('meshserve plan', () => {
   });
 
   test('bad input exits 1 with a one-line reason', () => {
+    // Output into the test folder, should one of them not fail.
+    const plan = (path: string) => run('plan', path, '--out', join(dir, 'bad'));
     failsWith(
-      run('plan', planFile('zoo.json', { models: [{ zoo: 'bert-1.3', count: 2 }] })),
+      plan(planFile('zoo.json', { models: [{ zoo: 'bert-1.3', count: 2 }] })),
       'plan',
       /unknown zoo model "bert-1\.3"; did you mean "bert-1\.3b"/,
     );
     failsWith(
-      run('plan', planFile('system.json', { systems: ['alpaserv'] })),
+      plan(planFile('system.json', { systems: ['alpaserv'] })),
       'plan',
       /unknown system "alpaserv"; did you mean "alpaserve"/,
     );
@@ -148,25 +150,25 @@ describe('meshserve plan', () => {
     const profiles = join(dir, 'big-profiles.json');
     writeFileSync(profiles, JSON.stringify([big]));
     failsWith(
-      run('plan', planFile('big.json', { models: [{ zoo: 'bert-1.3b' }, { profilesFile: profiles }] })),
+      plan(planFile('big.json', { models: [{ zoo: 'bert-1.3b' }, { profilesFile: profiles }] })),
       'plan',
       /model "big": no config fits 13\.00 GiB per device within 8 devices; it needs at least [\d.]+ GiB per device \(pp2-op1\)/,
     );
     failsWith(
-      run('plan', planFile('none.json', { devices: { memoryGiB: 0.2, min: 1, max: 8 } })),
+      plan(planFile('none.json', { devices: { memoryGiB: 0.2, min: 1, max: 8 } })),
       'plan',
       /no model fits on any device of 0\.20 GiB within 8 devices: "summarise" needs at least/,
     );
     const trace = join(dir, 'bad-trace.csv');
     writeFileSync(trace, 'arrival,model,slo\n0.1,summarise,\n0.2,translate,\nsoon,classify,\n');
-    failsWith(run('plan', planFile('trace.json', { traffic: { trace } })), 'plan', /line 4: arrival must be a number/);
+    failsWith(plan(planFile('trace.json', { traffic: { trace } })), 'plan', /line 4: arrival must be a number/);
     failsWith(
-      run('plan', planFile('range.json', { devices: { memoryGiB: 13, min: 8, max: 4 } })),
+      plan(planFile('range.json', { devices: { memoryGiB: 13, min: 8, max: 4 } })),
       'plan',
       /devices: the range 8\.\.4 is empty/,
     );
     failsWith(
-      run('plan', planFile('pow.json', { devices: { memoryGiB: 13, min: 5, max: 7, powersOfTwo: true } })),
+      plan(planFile('pow.json', { devices: { memoryGiB: 13, min: 5, max: 7, powersOfTwo: true } })),
       'plan',
       /the range 5\.\.7 \(powers of two\) is empty/,
     );
