@@ -22,6 +22,11 @@ export const SUITES: Readonly<Record<string, Suite>> = {
       'placement search time and attainment: 32 models on 64 devices, SR vs AlpaServe fast greedy vs beam search',
     load: () => import('./placement.js'),
   },
+  plan: {
+    description:
+      'time of a capacity plan (meshserve plan): 60 models, 8..96 devices, fast greedy, every system the plan compares',
+    load: () => import('./plan.js'),
+  },
   onnx: {
     description: 'generated ONNX models: sizes, single-graph latency, 2-stage and 2-shard per-stage latency',
     load: () => import('./onnx.js'),
