@@ -19,6 +19,7 @@ import type { RuntimePlacement } from '../serving/protocol/placement.js';
 import { demoScenario } from './demo-scenario.js';
 import { type LocalCluster, launchCluster } from './local-cluster.js';
 import { LOCAL_ONNX_WORKER, serveLocalRepository } from './model-import/local-models.js';
+import { plannerConfigOf } from './placement-file.js';
 import type { ReplayProgress } from './replay-client.js';
 import { replayScenario, type ScenarioReplayResult } from './scenario-replay.js';
 import { keepServersAlive } from './server-watch.js';
@@ -43,6 +44,8 @@ export interface LocalRunOptions {
   recordDir?: string;
   /** A model repository to import and serve on ONNX workers, instead of the demo. */
   models?: string;
+  /** A placement file to serve (its models and groups, on simulated workers), instead of the demo. */
+  placement?: RuntimePlacement;
   /** LOG_LEVEL of the cluster's processes. */
   logLevel: string;
   /** This process's logger. */
@@ -111,10 +114,12 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       logLevel: o.logLevel,
       log: o.log,
       // With a repository, `serve` tells the planner its models (a restarted planner places every stored profile).
-      planner: {
-        strategy: o.strategy ?? DEFAULT_STRATEGY,
-        ...(o.models ? {} : { models: scenario.profiles.map((p) => p.name) }),
-      },
+      planner: o.placement
+        ? plannerConfigOf(o.placement)
+        : {
+            strategy: o.strategy ?? DEFAULT_STRATEGY,
+            ...(o.models ? {} : { models: scenario.profiles.map((p) => p.name) }),
+          },
       ...(o.models ? { worker: LOCAL_ONNX_WORKER } : {}),
     });
     const planner = system.actor<PlannerActor>('planner', { timeoutMs: 60_000 });
@@ -131,7 +136,10 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       if (o.recordDir !== undefined) writeClusterRecord(o.recordDir, { ...urls, dashboardUrl: `${metrics.url}/` });
     }
     if (o.models) await serveLocalRepository(system, infra.natsUrl, o.models, events.info);
-    else {
+    else if (o.placement) {
+      await storeProfiles(system.redis!, o.placement.profiles, system.subjects.prefix);
+      await planner.call('replace', 'start: placement file');
+    } else {
       await storeProfiles(system.redis!, scenario.profiles, system.subjects.prefix);
       if (!o.strategy && o.workers === 8) {
         await planner.call('configure', {
@@ -153,8 +161,8 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
     // --duration bounds the whole run: a demo longer than the time left is shortened to fit.
     const leftSeconds = () =>
       o.durationSeconds === undefined ? Infinity : o.durationSeconds - (Date.now() - began) / 1000;
-    // A repository's models are served, not the demo's: there is no demo to replay.
-    let demoSeconds = o.models ? 0 : o.demoSeconds;
+    // A repository's models or a placement file's are served, not the demo's: there is no demo to replay.
+    let demoSeconds = o.models || o.placement ? 0 : o.demoSeconds;
     if (demoSeconds > leftSeconds()) {
       demoSeconds = Math.max(0, Math.floor(leftSeconds()));
       events.demoShortened?.(demoSeconds);

@@ -10,6 +10,8 @@ import { setUpProcess } from '../../config/environment.js';
 import { DEFAULT_STRATEGY } from '../../config/planner.js';
 import { START_DEFAULTS, TOOL_LOG_LEVEL } from '../../config/tools.js';
 import { runLocalCluster } from '../../dev/local-run.js';
+import { loadPlacementFile } from '../../dev/placement-file.js';
+import { placedDevices } from '../../serving/protocol/placement.js';
 import { fail } from './errors.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, strategyName } from './option-parsers.js';
 import { progressPrinter } from './progress.js';
@@ -17,7 +19,8 @@ import { bannerLines, printDemoReport } from './start-report.js';
 
 interface StartOptions {
   duration?: number;
-  workers: number;
+  workers?: number;
+  placement?: string;
   demoSeconds: number;
   demoRate: number;
   strategy?: string;
@@ -45,7 +48,11 @@ export function registerStart(program: Command): void {
       'stop by itself after this many seconds in all, the demo shortened to fit (default: run until Ctrl-C)',
       positiveNumber,
     )
-    .option('--workers <n>', 'simulated GPU workers', positiveInt, START_DEFAULTS.workers)
+    .option(
+      '--workers <n>',
+      `simulated GPU workers (default ${START_DEFAULTS.workers}, or the devices a --placement file uses)`,
+      positiveInt,
+    )
     .option(
       '--demo-seconds <s>',
       'length of the demo workload (0 = no demo)',
@@ -68,6 +75,10 @@ export function registerStart(program: Command): void {
       `placement strategy (default: the demo's groups on 8 workers, else ${DEFAULT_STRATEGY})`,
       strategyName,
     )
+    .option(
+      '--placement <file>',
+      'serve this placement file (as `meshserve place` or `plan` writes it): its models on its groups, no demo',
+    )
     .option('--verbose', "the demo's full report: per model, per group, and the fidelity figures (docs/runtime.md)")
     .addHelpText(
       'after',
@@ -87,10 +98,18 @@ Logs are human-readable on a terminal, JSON lines otherwise (LOG_LEVEL, default 
         const cwd = process.cwd();
         const busy = runningHere(cwd);
         if (busy) throw new Error(busy);
+        if (o.placement && (o.models || o.strategy))
+          throw new Error('--placement names the models and groups: give neither --models nor --strategy with it');
+        const placement = o.placement ? loadPlacementFile(o.placement) : undefined;
+        const needed = placement ? placedDevices(placement).size : 0;
+        const workers = o.workers ?? (placement ? needed : START_DEFAULTS.workers);
+        if (workers < needed)
+          throw new Error(`the placement ${o.placement} uses ${needed} devices; --workers ${workers} is too few`);
         await runLocalCluster(
           {
             ...env.servers,
-            workers: o.workers,
+            workers,
+            placement,
             demoSeconds: o.demoSeconds,
             demoRate: o.demoRate,
             strategy: o.strategy,
