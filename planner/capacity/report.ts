@@ -63,6 +63,7 @@ export function planLines(plan: Plan, outcome: PlanOutcome, placementFile: (syst
   const lines = [
     `target: ${pct(plan.target)} of requests within their SLO; placements fitted on the first ${fmt(train.duration)} s of the traffic (${train.arrival.length} requests), scored on the ${fmt(test.duration)} s held out after it (${test.arrival.length} requests)`,
     '',
+    'the fewest devices that reach the target, per system (- = not reached):',
     `${'system'.padEnd(30)} ${'devices'.padStart(8)}  ${'attainment'.padStart(10)}  layout`,
   ];
   for (const s of outcome.systems) {
