@@ -77,4 +77,22 @@ describe('placement files on a running cluster', () => {
       child?.kill('SIGTERM');
     }
   });
+
+  it('start --placement serves the file on as many workers as it uses', { timeout: 60_000 }, async () => {
+    const file = join(dir, 'start.json');
+    const placed = await runCli(['place', scenario, '--algorithm', 'pipeline', '--out', file]);
+    assert.equal(placed.status, 0, placed.stderr);
+    const groups = loadPlacementFile(file).groups;
+    const tooFew = await runCli(['start', '--placement', file, '--workers', '2'], {}, dir);
+    assert.equal(tooFew.status, 1);
+    assert.match(tooFew.stderr, /^meshserve start: the placement .* uses 8 devices; --workers 2 is too few/);
+    const r = await runCli(['start', '--placement', file, '--duration', '6', '--no-metrics'], {}, dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /a dispatcher and 8 simulated GPU workers/);
+    assert.match(
+      r.stdout,
+      new RegExp(`serving 6 models on ${groups.length} mesh groups \\(placement v\\d+, static\\)`),
+    );
+    assert.doesNotMatch(r.stdout, /demo:/, 'no demo: the file names other models');
+  });
 });
