@@ -31,16 +31,19 @@ export interface Invocations {
   readonly arrival: Float64Array;
 }
 
-function csvLines(text: string): string[][] {
+/** The non-blank lines of a CSV as cells, each with its line number in the file (for errors). */
+function csvLines(text: string): { cells: string[]; line: number }[] {
   return text
     .split(/\r?\n/)
-    .filter((l) => l.trim() !== '')
-    .map((l) => l.split(',').map((c) => c.trim()));
+    .map((l, i) => ({ l, line: i + 1 }))
+    .filter(({ l }) => l.trim() !== '')
+    .map(({ l, line }) => ({ cells: l.split(',').map((c) => c.trim()), line }));
 }
 
 /** Reads one MAF1 daily invocation-count CSV. */
 export function parseMaf1Csv(text: string, source = 'MAF1 CSV'): MinuteCounts {
-  const [header, ...rows] = csvLines(text);
+  const [first, ...rows] = csvLines(text);
+  const header = first?.cells;
   if (!header) throw new Error(`${source}: empty file`);
   const key = header.indexOf('HashFunction');
   if (key < 0) throw new Error(`${source}: no "HashFunction" column in the header`);
@@ -53,13 +56,13 @@ export function parseMaf1Csv(text: string, source = 'MAF1 CSV'): MinuteCounts {
   });
   const functions: string[] = [];
   const counts: Float64Array[] = [];
-  rows.forEach((cells, r) => {
+  rows.forEach(({ cells, line }, r) => {
     const c = new Float64Array(minuteCols.length);
     minuteCols.forEach(([, col], k) => {
       const v = Number(cells[col] ?? '');
       if (!(v >= 0))
         throw new Error(
-          `${source} row ${r + 2}: minute ${k + 1} count must be a number ≥ 0, got "${cells[col] ?? ''}"`,
+          `${source} line ${line}: minute ${k + 1} count must be a number ≥ 0, got "${cells[col] ?? ''}"`,
         );
       c[k] = v;
     });
@@ -71,7 +74,8 @@ export function parseMaf1Csv(text: string, source = 'MAF1 CSV'): MinuteCounts {
 
 /** Reads the MAF2 invocation CSV (columns func, end_timestamp, duration; others ignored). */
 export function parseMaf2Csv(text: string, source = 'MAF2 CSV'): Invocations {
-  const [header, ...rows] = csvLines(text);
+  const [first, ...rows] = csvLines(text);
+  const header = first?.cells;
   if (!header) throw new Error(`${source}: empty file`);
   const col = (name: string) => {
     const i = header.indexOf(name);
@@ -85,11 +89,11 @@ export function parseMaf2Csv(text: string, source = 'MAF2 CSV'): Invocations {
   const functions: string[] = [];
   const func: number[] = [];
   const arrival: number[] = [];
-  rows.forEach((cells, r) => {
+  rows.forEach(({ cells, line }) => {
     const end = Number(cells[ec]);
     const dur = Number(cells[dc]);
     if (!Number.isFinite(end) || !(dur >= 0))
-      throw new Error(`${source} row ${r + 2}: bad end_timestamp/duration "${cells[ec]}", "${cells[dc]}"`);
+      throw new Error(`${source} line ${line}: bad end_timestamp/duration "${cells[ec]}", "${cells[dc]}"`);
     const name = cells[fc];
     let f = index.get(name);
     if (f === undefined) {

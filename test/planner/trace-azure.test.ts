@@ -89,7 +89,12 @@ test('MAF1 reader and replay: function j → model j mod n, per-minute rates', (
   assert.equal(mc.minutes, 3);
   assert.deepEqual([...mc.counts[0]], [60, 0, 120]);
   assert.throws(() => parseMaf1Csv('HashOwner,HashApp,HashFunction,Trigger,1,3\no,a,f,h,1,2'), /missing "2"/);
-  assert.throws(() => parseMaf1Csv('HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,h,-1'), /row 2: minute 1 count/);
+  assert.throws(() => parseMaf1Csv('HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,h,-1'), /line 2: minute 1 count/);
+  // The line number counts blank lines too: it is where an editor shows the bad line.
+  assert.throws(
+    () => parseMaf2Csv('app,func,end_timestamp,duration\n\na,f,1,0.5\na,f,x,0.5'),
+    /line 4: bad end_timestamp/,
+  );
   // two models: model 0 gets fA + fC = [60, 60, 120]/min, model 1 gets fB = 6/min.
   // Scale the rates up so the counts are large enough to check.
   const w = replayMaf1(mc, { models: ['m0', 'm1'], rateScale: 100, cvScale: 1, seed: 1 });

@@ -162,6 +162,13 @@ describe('meshserve plan', () => {
     const trace = join(dir, 'bad-trace.csv');
     writeFileSync(trace, 'arrival,model,slo\n0.1,summarise,\n0.2,translate,\nsoon,classify,\n');
     failsWith(plan(planFile('trace.json', { traffic: { trace } })), 'plan', /line 4: arrival must be a number/);
+    const maf2 = join(dir, 'bad-maf2.csv');
+    writeFileSync(maf2, 'app,func,end_timestamp,duration\na,f,10,0.5\na,g,eleven,0.5\n');
+    failsWith(
+      plan(planFile('maf2.json', { traffic: { azure: 'maf2', file: maf2, rateScale: 1, cvScale: 1 } })),
+      'plan',
+      /line 3: bad end_timestamp\/duration "eleven"/,
+    );
     failsWith(
       plan(planFile('range.json', { devices: { memoryGiB: 13, min: 8, max: 4 } })),
       'plan',
