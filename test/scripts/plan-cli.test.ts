@@ -3,7 +3,7 @@
 // target, and each kind of bad input (exit 1, one line).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -108,6 +108,35 @@ describe('meshserve plan', () => {
     // The scenario written for a system places and replays as it is.
     const placed = run('place', join(out, 'alpaserve.scenario.json'), '--out', join(dir, 'p.json'), '--json');
     assert.equal(placed.status, 0, placed.stderr);
+  });
+
+  test("a model repository: its imported profiles, and each model's own SLO", () => {
+    const repo = join(dir, 'repo');
+    for (const name of ['m1', 'm2']) {
+      mkdirSync(join(repo, name), { recursive: true });
+      writeFileSync(join(repo, name, 'model.onnx'), '');
+      writeFileSync(join(repo, name, 'meshserve.json'), JSON.stringify({ slo: name === 'm1' ? 0.6 : 0.9 }));
+    }
+    const path = join(dir, 'repo-plan.json');
+    const plan = {
+      models: [{ repository: 'repo' }],
+      traffic: { process: 'poisson', rates: [3, 2], duration: 60 },
+      devices: { memoryGiB: 13, max: 4 },
+    };
+    writeFileSync(path, JSON.stringify(plan));
+    failsWith(
+      run('plan', path, '--out', join(dir, 'repo-out')),
+      'plan',
+      /model "m1" in .*repo has no readable m1\/profile\.json: run `meshserve import`/,
+    );
+    for (const name of ['m1', 'm2'])
+      writeFileSync(join(repo, name, 'profile.json'), JSON.stringify([zooProfile('bert-1.3b', name)]));
+    const out = join(dir, 'repo-out');
+    const r = run('plan', path, '--json', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(typeof JSON.parse(r.stdout).systems[0].devices, 'number');
+    const scenario = JSON.parse(readFileSync(join(out, 'alpaserve.scenario.json'), 'utf8'));
+    assert.deepEqual(scenario.slo.perModel, { m1: 0.6, m2: 0.9 });
   });
 
   test('an unreachable target is no error: null devices, the best attainment, said in the text', () => {

@@ -1,0 +1,71 @@
+// The capacity search: device ranges, bisection against a sweep of every count, the held-out
+// split, and the headroom it reports holding at the target.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildPlan, deviceCandidates, type PlanFiles } from '../../planner/capacity/plan-file.js';
+import { headroom, runPlan, splitTraffic } from '../../planner/capacity/search.js';
+import { evaluatePlacement } from '../../planner/placement/index.js';
+
+const NO_FILES: PlanFiles = {
+  baseDir: '.',
+  read: () => {
+    throw new Error('no files here');
+  },
+  repository: () => {
+    throw new Error('no repositories here');
+  },
+};
+
+const planJson = (search: 'bisect' | 'sweep') => ({
+  models: [{ zoo: 'bert-1.3b', count: 4 }],
+  traffic: { process: 'gamma', totalRate: 24, cv: 3, duration: 120, seed: 2 },
+  slo: { scale: 5 },
+  devices: { memoryGiB: 13, min: 1, max: 10, search },
+  systems: ['alpaserve-greedy', 'selective-replication'],
+});
+
+test('device ranges: steps, powers of two, empty ones', () => {
+  assert.deepEqual(deviceCandidates({ min: 2, max: 9, step: 3 }), [2, 5, 8]);
+  assert.deepEqual(deviceCandidates({ min: 3, max: 40, powersOfTwo: true }), [4, 8, 16, 32]);
+  assert.throws(() => deviceCandidates({ min: 9, max: 3 }), /the range 9\.\.3 is empty/);
+});
+
+test('bisection finds the fewest devices a sweep of every count finds', async () => {
+  const bisect = await runPlan(buildPlan(planJson('bisect'), NO_FILES));
+  const sweep = await runPlan(buildPlan(planJson('sweep'), NO_FILES));
+  for (const [i, s] of sweep.systems.entries()) {
+    const rising = s.curve.every((p, k) => k === 0 || p.attainment >= s.curve[k - 1].attainment);
+    assert.ok(rising, `${s.name}: attainment rises with devices in this plan`);
+    assert.equal(s.curve.length, 10);
+    assert.equal(typeof s.devices, 'number');
+    assert.ok(s.devices! > 1, `${s.name}: one device is not enough`);
+    assert.equal(bisect.systems[i].devices, s.devices, s.name);
+    assert.ok(bisect.systems[i].curve.length < 10, 'bisection evaluates fewer counts');
+    const below = s.curve.find((p) => p.devices === s.devices! - 1)!;
+    assert.ok(below.attainment < 0.99);
+  }
+});
+
+test('placements are scored on the held-out part of the traffic only', async () => {
+  const plan = buildPlan({ ...planJson('bisect'), holdOut: 0.25 }, NO_FILES);
+  const { train, test: held } = splitTraffic(plan.trafficAt(), 0.25);
+  assert.equal(train.duration, 90);
+  assert.equal(held.duration, 30);
+  assert.equal(train.arrival.length + held.arrival.length, plan.trafficAt().arrival.length);
+  const out = await runPlan(plan, {}, 8);
+  const at = out.at![0];
+  assert.equal(at.point.scored.requests, held.arrival.length);
+  // The headroom found still meets the target; well beyond it, the placement does not.
+  const h = headroom(plan, at.point);
+  assert.ok(h.rate > 1 && h.rate < h.limit, `rate headroom ${h.rate}`);
+  const scoredAt = (rate: number) =>
+    evaluatePlacement(
+      at.point.result,
+      plan.profiles,
+      splitTraffic(plan.trafficAt({ rate, cv: 1 }), 0.25).test,
+      plan.sim,
+    ).attainment;
+  assert.ok(scoredAt(h.rate) >= 0.99);
+  assert.ok(scoredAt(h.rate * 2) < 0.99);
+  assert.ok(h.cv !== undefined && h.cv >= 1, 'generated traffic has a CV headroom');
+});
