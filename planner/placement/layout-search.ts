@@ -90,8 +90,14 @@ export async function searchLayouts(
 ): Promise<LayoutSearchOutcome> {
   let phase: SearchProgress['phase'] = 'greedy';
   const report = options.onProgress;
-  const run: LayoutRunner =
-    runner ?? inThreadRunner(ctx, layouts, report && ((done, total) => report({ phase, done, total })));
+  // In this thread: progress after each layout; on a worker pool: after each batch.
+  const run: LayoutRunner = runner
+    ? async (tasks) => {
+        const out = await runner(tasks);
+        report?.({ phase, done: tasks.length, total: tasks.length });
+        return out;
+      }
+    : inThreadRunner(ctx, layouts, report && ((done, total) => report({ phase, done, total })));
   const usable = layouts.map((_, i) => i).filter((i) => layouts[i].some((c) => ctx.anyFits(c)));
   const stats: SearchStats = { simulations: 0, layouts: usable.length, layoutsPruned: layouts.length - usable.length };
   const greedy = await run(usable.map((layout) => ({ layout, mode: { kind: 'greedy' } })));

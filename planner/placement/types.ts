@@ -77,7 +77,7 @@ export interface PlacementOptions {
   readonly stages?: number;
   /** Use model buckets for mixed model sets (default true). */
   readonly buckets?: boolean;
-  /** Progress of a long search (layout searches done in this thread; a worker pool reports per batch). */
+  /** Progress of a long search: after each layout searched in this thread, after each batch on a worker pool. */
   readonly onProgress?: (p: SearchProgress) => void;
 }
 
