@@ -46,7 +46,14 @@ export function planSvg(plan: Plan, outcome: PlanOutcome): string {
     xLabel: 'devices',
     yLabel: 'SLO attainment (fraction of requests)',
     series: outcome.systems.map((s) => ({ name: label(s), points: s.curve.map((p) => [p.devices, p.attainment]) })),
-    yRange: [0, 1],
+    // From a tenth below the lowest point (at most 0.9), so curves near the target stay apart.
+    yRange: [
+      Math.min(
+        0.9,
+        Math.floor(Math.min(...outcome.systems.flatMap((s) => s.curve.map((p) => p.attainment))) * 10) / 10,
+      ),
+      1,
+    ],
     yLine: plan.target,
     yLineLabel: `target: ${pct(plan.target)} of requests within their SLO`,
   });
