@@ -31,8 +31,10 @@ const synthetic = z
   .object({
     process: z.enum(['gamma', 'poisson']).default('gamma'),
     totalRate: z.number().finite().nonnegative().optional(),
-    /** Explicit per-model rates (req/s, in model order) instead of totalRate + split. */
-    rates: z.array(z.number().finite().nonnegative()).optional(),
+    /** Explicit per-model rates (req/s, in model order, or by model name: others get 0) instead of totalRate + split. */
+    rates: z
+      .union([z.array(z.number().finite().nonnegative()), z.record(z.string(), z.number().finite().nonnegative())])
+      .optional(),
     cv: pos.optional(),
     duration: pos,
     seed: z.number().int().default(0),
@@ -271,23 +273,35 @@ export function workloadBuilder(
       : syntheticMaf2({ ...spec.synthetic!, seed: spec.synthetic!.seed });
     return { cvScalable: true, at: (scale) => replayMaf2(inv, scaled(scale)) };
   }
-  if (spec.rates && spec.rates.length !== names.length)
-    throw new Error(`workload.rates: ${spec.rates.length} rates for ${names.length} models`);
+  const rates = spec.rates && ratesInOrder(spec.rates, names);
   return {
     cvScalable: true,
     at: (scale) =>
       multiModelWorkload({
         models: names,
-        totalRate: spec.rates ? spec.rates.reduce((a, b) => a + b, 0) : spec.totalRate!,
+        totalRate: rates ? rates.reduce((a, b) => a + b, 0) : spec.totalRate!,
         cv: spec.process === 'poisson' ? 1 : spec.cv!,
         duration: spec.duration,
         seed: spec.seed,
-        split: spec.rates ?? spec.split ?? 'power-law',
+        split: rates ?? spec.split ?? 'power-law',
         rateScale: spec.rateScale * (scale?.rate ?? 1),
         cvScale: spec.cvScale * (scale?.cv ?? 1),
         slo,
       }),
   };
+}
+
+/** Per-model rates in model order, from a list in that order or a record by name (absent = 0). */
+function ratesInOrder(rates: readonly number[] | Readonly<Record<string, number>>, names: readonly string[]): number[] {
+  if (Array.isArray(rates)) {
+    if (rates.length !== names.length)
+      throw new Error(`workload.rates: ${rates.length} rates for ${names.length} models`);
+    return [...rates];
+  }
+  const byName = rates as Readonly<Record<string, number>>;
+  for (const m of Object.keys(byName))
+    if (!names.includes(m)) throw new Error(`workload.rates: unknown model "${m}"${didYouMean(m, names)}`);
+  return names.map((m) => byName[m] ?? 0);
 }
 
 /**

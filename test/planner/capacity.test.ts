@@ -69,3 +69,18 @@ test('placements are scored on the held-out part of the traffic only', async () 
   assert.ok(scoredAt(h.rate * 2) < 0.99);
   assert.ok(h.cv !== undefined && h.cv >= 1, 'generated traffic has a CV headroom');
 });
+
+test('traffic rates by model name: models not named get none; an unknown name is an error', () => {
+  const json = {
+    ...planJson('bisect'),
+    traffic: { process: 'gamma', rates: { 'bert-1.3b-0': 5, 'bert-1.3b-2': 3 }, cv: 2, duration: 60 },
+  };
+  const w = buildPlan(json, NO_FILES).trafficAt();
+  const counts = w.modelNames.map((_, m) => w.model.filter((x) => x === m).length);
+  assert.ok(counts[0] > 200 && counts[2] > 100, `counts ${counts}`);
+  assert.equal(counts[1] + counts[3], 0);
+  assert.throws(
+    () => buildPlan({ ...json, traffic: { ...json.traffic, rates: { 'bert-1.3b-9': 1 } } }, NO_FILES),
+    /workload\.rates: unknown model "bert-1\.3b-9"; did you mean/,
+  );
+});
