@@ -110,7 +110,7 @@ export async function run(args: string[]): Promise<void> {
   for (const t of timed.values()) {
     const m = median(t.times);
     console.log(
-      `  ${t.engine.padEnd(4)} ${t.policy.padEnd(17)} median ${(m * 1e3).toFixed(1).padStart(6)} ms  ${(w.arrival.length / m / 1e6).toFixed(1).padStart(5)} M req/s  attainment ${t.attainment.toFixed(4)}`,
+      `  ${t.engine.padEnd(4)} ${t.policy.padEnd(17)} median ${(m * 1e3).toFixed(1)} ms  ${(w.arrival.length / m / 1e6).toFixed(1)} M req/s  attainment ${t.attainment.toFixed(4)}`,
     );
   }
   const get = (engine: SimEngine, policy: DispatchPolicy) => timed.get(key(engine, policy)) as Timed;
