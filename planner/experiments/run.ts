@@ -40,7 +40,9 @@ export interface RunOptions {
 
 function systemFor(s: SystemSpec, opts: RunOptions): SystemSpec {
   const algorithm = opts.greedy && s.algorithm === 'alpaserve' ? 'alpaserve-greedy' : s.algorithm;
-  return { ...s, algorithm, options: { ...(opts.placement ?? {}), ...(s.options ?? {}) } };
+  // Adaptive AlpaServe starts from AlpaServe's placement: the same search as the static row.
+  const greedyStart = opts.greedy && s.algorithm === 'adaptive' ? { beam: 1 } : {};
+  return { ...s, algorithm, options: { ...(opts.placement ?? {}), ...greedyStart, ...(s.options ?? {}) } };
 }
 
 const csvCell = (v: string | number) =>

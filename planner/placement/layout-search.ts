@@ -69,16 +69,20 @@ export interface LayoutSearchOutcome {
   readonly stats: SearchStats;
 }
 
-/** Searches the layouts that can host anything; `best` is undefined when none can. */
-export async function searchLayouts(
+/** Layout tasks a search asks to have solved; it is resumed with their solutions, in order. */
+export type LayoutTasks = readonly { layout: number; mode: SelectionMode }[];
+/** A search written once, driven in this thread (searchLayoutsSync) or through a runner (searchLayouts). */
+export type LayoutSearchSteps<T> = Generator<LayoutTasks, T, LayoutSolution[]>;
+
+/** The search itself: yields the tasks it needs solved, returns the outcome. */
+export function* layoutSearchSteps(
   ctx: SearchContext,
   layouts: readonly GroupLayout[],
   options: LayoutSearchOptions,
-  runner: LayoutRunner = inThreadRunner(ctx, layouts),
-): Promise<LayoutSearchOutcome> {
+): LayoutSearchSteps<LayoutSearchOutcome> {
   const usable = layouts.map((_, i) => i).filter((i) => layouts[i].some((c) => ctx.anyFits(c)));
   const stats: SearchStats = { simulations: 0, layouts: usable.length, layoutsPruned: layouts.length - usable.length };
-  const greedy = await runner(usable.map((layout) => ({ layout, mode: { kind: 'greedy' } })));
+  const greedy = yield usable.map((layout) => ({ layout, mode: { kind: 'greedy' } }));
   let best: LayoutSolution | undefined;
   for (const s of greedy) {
     stats.simulations += s.simulations;
@@ -95,7 +99,7 @@ export async function searchLayouts(
       expandModels: options.expandModels ?? BEAM_DEFAULTS.expandModels,
       expandGroups: options.expandGroups ?? BEAM_DEFAULTS.expandGroups,
     };
-    const beamed = await runner(top.map((s) => ({ layout: s.layout, mode })));
+    const beamed = yield top.map((s) => ({ layout: s.layout, mode }));
     const greedyBest = best!;
     stats.beamBeatGreedy = false;
     for (const s of beamed) {
@@ -105,6 +109,42 @@ export async function searchLayouts(
     }
   }
   return { best, stats };
+}
+
+/** Drives a search through `runner` (a worker pool, or this thread). */
+export async function driveSteps<T>(steps: LayoutSearchSteps<T>, runner: LayoutRunner): Promise<T> {
+  let step = steps.next([]);
+  while (!step.done) step = steps.next(await runner(step.value));
+  return step.value;
+}
+
+/** Drives a search in this thread, synchronously (`solve` solves one task). */
+export function driveStepsSync<T>(
+  steps: LayoutSearchSteps<T>,
+  solve: (task: LayoutTasks[number]) => LayoutSolution,
+): T {
+  let step = steps.next([]);
+  while (!step.done) step = steps.next(step.value.map(solve));
+  return step.value;
+}
+
+/** Searches the layouts that can host anything; `best` is undefined when none can. */
+export function searchLayouts(
+  ctx: SearchContext,
+  layouts: readonly GroupLayout[],
+  options: LayoutSearchOptions,
+  runner: LayoutRunner = inThreadRunner(ctx, layouts),
+): Promise<LayoutSearchOutcome> {
+  return driveSteps(layoutSearchSteps(ctx, layouts, options), runner);
+}
+
+/** searchLayouts in this thread, synchronously (for callers that cannot wait: online re-placement). */
+export function searchLayoutsSync(
+  ctx: SearchContext,
+  layouts: readonly GroupLayout[],
+  options: LayoutSearchOptions,
+): LayoutSearchOutcome {
+  return driveStepsSync(layoutSearchSteps(ctx, layouts, options), (t) => solveLayout(ctx, layouts, t.layout, t.mode));
 }
 
 /** The input fields a worker needs to rebuild the search context (all structured-cloneable). */
