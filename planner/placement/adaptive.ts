@@ -3,13 +3,16 @@
 // decides the next window from the last one; the simulator's online evaluation (adaptiveSchedule)
 // and the live planner actor both call the same step.
 //
-// A step proposes candidates and predicts each one's good requests on the window just past, taken
-// as the forecast of the next one: the fast-greedy AlpaServe search on that traffic, a re-selection
-// of models on the current groups (cheap to switch to: the groups stay), and the starting placement.
-// A candidate's prediction is simulated with its groups out of service while their new weights
-// load (swap-cost.ts), so its net gain over keeping the current placement is gain − cost. The step
-// switches to the best candidate only when that net gain exceeds `minGain` × the window's requests
-// (hysteresis: small predicted gains are noise from a short, bursty sample).
+// Candidates: the fast-greedy AlpaServe search on the last window's traffic, a re-selection of
+// models on the current groups (cheap to switch to: the groups stay), and the starting placement.
+// A fitted candidate cannot be judged on the traffic it was fitted to (it always looks good there),
+// so each step fits both on its window and the next step judges those fits on the window that
+// followed: how well "fit on the last window, serve the next" has just worked. The judged placement
+// is simulated with its groups out of service while their new weights load (swap-cost.ts), so its
+// net gain over keeping the current placement is gain − cost. The step switches (to the fresh fit
+// of the winning kind, or home) only when that net gain exceeds `minGain` × the window's requests,
+// and, for a fitted kind, did at its previous judgement too: hysteresis against noise from a
+// short, bursty sample.
 import { type Profiles, profileMap } from '../profile.js';
 import { Simulator } from '../simulator.js';
 import type { ClusterSpec, ModelProfile, Placement, SimOptions, Workload } from '../types.js';
@@ -24,6 +27,9 @@ import type { OnlinePolicy, PlacementInput, PlacementOptions, PlacementResult, P
 export const DEFAULT_ADAPTIVE_WINDOW = 60;
 /** Default hysteresis: the net predicted gain must exceed this fraction of the window's requests. */
 export const DEFAULT_MIN_GAIN = 0.002;
+
+/** Windows of past traffic the candidates are fitted on (the last one is also what they are judged on). */
+export const DEFAULT_HISTORY = 1;
 
 /** Runs an AlpaServe search synchronously (injected: algorithms.ts owns the search and imports this file). */
 export type SyncSearch = (input: PlacementInput, options: PlacementOptions) => PlacementResult;
@@ -68,58 +74,91 @@ const sameGroups = (a: Placement, b: Placement) =>
   });
 
 /**
- * One decision: keep `current` for the next window, or switch, judged on `observed` (the traffic
- * of the window just past; nothing later).
+ * What a step carries to the next: the candidates it fitted on its window. The next step judges
+ * each fitting procedure by how its fit did on the traffic that came after it (out of sample: a
+ * placement fitted on a window always looks good on that same window).
  */
-export function adaptiveStep(current: Placement, observed: Workload, ctx: AdaptiveContext): AdaptiveDecision {
-  const keep = (candidate = 'none', gain = 0, cost = 0): AdaptiveDecision => ({
+export interface AdaptiveState {
+  readonly fits?: ReadonlyMap<string, Placement>;
+  /** Each fitting procedure's last judged net gain, as a fraction of its window's requests. */
+  readonly record?: ReadonlyMap<string, number>;
+}
+
+/**
+ * One decision: keep `current` for the next window, or switch, judged on `observed` (the traffic
+ * of the window just past; nothing later) and `state` (from the step before).
+ */
+export function adaptiveStep(
+  current: Placement,
+  observed: Workload,
+  ctx: AdaptiveContext,
+  state: AdaptiveState = {},
+  history: Workload = observed,
+): AdaptiveDecision & { readonly state: AdaptiveState } {
+  const requests = observed.arrival.length;
+  const keep = (candidate = 'none', gain = 0, cost = 0, next: AdaptiveState = state) => ({
     replace: false,
     placement: current,
     loading: current.groups.map(() => 0),
     candidate,
     gain,
     cost,
-    requests: observed.arrival.length,
+    requests,
+    state: next,
   });
-  if (observed.arrival.length === 0) return keep();
+  if (requests === 0) return keep();
   const bandwidth = ctx.options.loadBandwidth ?? DEFAULT_LOAD_BANDWIDTH;
   const minGain = ctx.options.minGain ?? DEFAULT_MIN_GAIN;
   const sim: SimOptions = { ...(ctx.sim ?? {}), trim: 0, records: false };
-  const input: PlacementInput = { cluster: ctx.cluster, profiles: ctx.profiles, workload: observed, sim };
-  const searched = ctx.search(input, { ...ctx.options, beam: 1 }).placement;
-  const reselected = (() => {
-    const sc = new SearchContext(input);
-    const layout = current.groups.map((g) => g.config);
-    return sc.toPlacement(solveLayout(sc, [layout], 0, { kind: 'greedy' }).groups);
-  })();
-  const candidates: [string, Placement][] = [
-    ['search', searched],
-    ['reselect', reselected],
-    ...(ctx.home ? [['home', ctx.home] as [string, Placement]] : []),
-  ];
+  const input: PlacementInput = { cluster: ctx.cluster, profiles: ctx.profiles, workload: history, sim };
+  // This window's fits, for the next step to judge (and to switch to, if their procedure wins).
+  const fits = new Map<string, Placement>([
+    ['search', ctx.search(input, { ...ctx.options, beam: 1 }).placement],
+    [
+      'reselect',
+      (() => {
+        const sc = new SearchContext(input);
+        return sc.toPlacement(solveLayout(sc, [current.groups.map((g) => g.config)], 0, { kind: 'greedy' }).groups);
+      })(),
+    ],
+  ]);
+  const record = new Map<string, number>();
+  const next: AdaptiveState = { fits, record };
+  // Each candidate: what is judged on `observed` (fitted before it), and what is switched to.
+  const candidates: { name: string; judged: Placement; target: Placement }[] = [];
+  for (const [name, fit] of state.fits ?? []) candidates.push({ name, judged: fit, target: fits.get(name)! });
+  if (ctx.home) candidates.push({ name: 'home', judged: ctx.home, target: ctx.home });
   const simulator = new Simulator(ctx.profiles, observed);
   const base = simulator.run(current, sim).good;
-  let best: { name: string; placement: Placement; loading: number[]; gross: number; net: number } | undefined;
-  for (const [name, raw] of candidates) {
-    const placement = alignGroups(current, raw);
-    if (sameGroups(placement, current)) continue;
-    const loading = swapLoadTimes(current, placement, ctx.profiles, bandwidth);
-    const gross = simulator.run(placement, sim).good;
-    const net = simulator.run(placement, { ...sim, groupReady: loading }).good;
-    if (!best || net > best.net) best = { name, placement, loading, gross, net };
+  let best: { name: string; target: Placement; gross: number; net: number; trusted: boolean } | undefined;
+  for (const c of candidates) {
+    const judged = alignGroups(current, c.judged);
+    if (sameGroups(judged, current)) continue;
+    const gross = simulator.run(judged, sim).good;
+    const loading = swapLoadTimes(current, judged, ctx.profiles, bandwidth);
+    const net = simulator.run(judged, { ...sim, groupReady: loading }).good;
+    // A fitting procedure must have paid off on its last judgement too: one good window can be
+    // luck (or a window whose traffic happened to match the one before).
+    const now = (net - base) / requests;
+    if (c.name !== 'home') record.set(c.name, now);
+    const before = c.name === 'home' ? now : (state.record?.get(c.name) ?? 0);
+    const trusted = now > minGain && before > minGain;
+    if (!best || net > best.net) best = { name: c.name, target: c.target, gross, net, trusted };
   }
-  if (!best) return keep();
+  if (!best) return keep('none', 0, 0, next);
   const gain = best.gross - base;
   const cost = best.gross - best.net;
-  if (!(best.net - base > minGain * observed.arrival.length)) return keep(best.name, gain, cost);
+  const target = alignGroups(current, best.target);
+  if (!best.trusted || sameGroups(target, current)) return keep(best.name, gain, cost, next);
   return {
     replace: true,
-    placement: best.placement,
-    loading: best.loading,
+    placement: target,
+    loading: swapLoadTimes(current, target, ctx.profiles, bandwidth),
     candidate: best.name,
     gain,
     cost,
-    requests: observed.arrival.length,
+    requests,
+    state: next,
   };
 }
 
@@ -152,7 +191,9 @@ export function adaptiveSchedule(
   const windows = windowsOf(workload.duration, policy.options.window ?? DEFAULT_ADAPTIVE_WINDOW);
   const out: PlacementSchedule['windows'][number][] = [];
   const decisions: (AdaptiveDecision | undefined)[] = [];
+  const historyWindows = policy.options.history ?? DEFAULT_HISTORY;
   let current = start;
+  let state: AdaptiveState = {};
   windows.forEach((win, k) => {
     if (k === 0) {
       out.push({ ...win, placement: start });
@@ -160,7 +201,15 @@ export function adaptiveSchedule(
       return;
     }
     const past = windows[k - 1];
-    const d = adaptiveStep(current, timeWindow(workload, past.start, past.end), ctx);
+    const from = Math.max(0, past.end - historyWindows * (past.end - past.start));
+    const { state: after, ...d } = adaptiveStep(
+      current,
+      timeWindow(workload, past.start, past.end),
+      ctx,
+      state,
+      timeWindow(workload, from, past.end),
+    );
+    state = after;
     current = d.placement;
     out.push(d.replace ? { ...win, placement: current, loading: d.loading } : { ...win, placement: current });
     decisions.push(d);

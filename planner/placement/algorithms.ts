@@ -181,6 +181,7 @@ async function adaptive(input: PlacementInput, options: PlacementOptions): Promi
     window: options.window ?? DEFAULT_ADAPTIVE_WINDOW,
     ...(options.loadBandwidth !== undefined ? { loadBandwidth: options.loadBandwidth } : {}),
     ...(options.minGain !== undefined ? { minGain: options.minGain } : {}),
+    ...(options.history !== undefined ? { history: options.history } : {}),
     ...(options.buckets !== undefined ? { buckets: options.buckets } : {}),
   };
   return { ...start, online: { kind: 'adaptive', cluster: input.cluster, options: policy, sim: input.sim } };

@@ -100,6 +100,8 @@ export interface PlacementOptions {
    * exceeds this fraction of the window's requests. Default 0.002.
    */
   readonly minGain?: number;
+  /** Adaptive AlpaServe: windows of past traffic its candidates are fitted on (default 1, the last). */
+  readonly history?: number;
   /** Fixed-pipeline baseline: devices (= stages) per group. */
   readonly stages?: number;
   /** Use model buckets for mixed model sets (default true). */
