@@ -10,6 +10,7 @@ import type { PlacementInput, PlacementOptions, PlacementResult } from './types.
 export {
   type AdaptiveDecision,
   type AdaptiveRun,
+  type AdaptiveState,
   adaptiveStep,
   DEFAULT_ADAPTIVE_WINDOW,
   DEFAULT_MIN_GAIN,
