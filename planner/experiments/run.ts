@@ -68,11 +68,12 @@ export function headlineLines(e: Experiment, rows: readonly ExperimentRow[], sys
   const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
   const unit = e.metric === 'attainment' ? 'attainment' : 'mean latency (s)';
   lines.push(`${unit} per point (x = ${e.xLabel}):`);
-  lines.push(`  ${'x'.padStart(8)}  ${systems.map((s) => s.padStart(22)).join('')}`);
+  const width = Math.max(22, ...systems.map((s) => s.length + 2));
+  lines.push(`  ${'x'.padStart(8)}  ${systems.map((s) => s.padStart(width)).join('')}`);
   for (const x of xs) {
     const cells = systems.map((s) => {
       const r = rows.find((q) => q.system === s && q.x === x);
-      return (r ? metricOf(e, r).toFixed(e.metric === 'attainment' ? 4 : 3) : '-').padStart(22);
+      return (r ? metricOf(e, r).toFixed(e.metric === 'attainment' ? 4 : 3) : '-').padStart(width);
     });
     lines.push(`  ${String(x).padStart(8)}  ${cells.join('')}`);
   }
