@@ -31,6 +31,47 @@ export const DEFAULT_MIN_GAIN = 0.002;
 /** Windows of past traffic the candidates are fitted on (the last one is also what they are judged on). */
 export const DEFAULT_HISTORY = 1;
 
+/** Weight of all older traffic, at its mean rates, in what candidates are fitted on. */
+export const DEFAULT_PAST_WEIGHT = 1;
+
+/**
+ * The requests of [start, end) (shifted to start at 0) plus every older request, thinned to
+ * `weight` × its mean rate and spread over the same span: a forecast that keeps every model seen
+ * before in view, so a fit does not drop a model only because the last window missed it.
+ */
+export function withOlderTraffic(workload: Workload, start: number, end: number, weight: number): Workload {
+  const recent = timeWindow(workload, start, end);
+  if (!(weight > 0) || start <= 0) return recent;
+  const older = timeWindow(workload, 0, start);
+  const span = end - start;
+  const keep = (weight * span) / start; // fraction of older requests to keep
+  const picked: number[] = [];
+  let credit = 0;
+  for (let i = 0; i < older.arrival.length; i++) {
+    credit += keep;
+    if (credit >= 1) {
+      credit -= 1;
+      picked.push(i);
+    }
+  }
+  const n = recent.arrival.length + picked.length;
+  const rows = Array.from({ length: n }, (_, j) =>
+    j < recent.arrival.length
+      ? { t: recent.arrival[j], m: recent.model[j], s: recent.slo[j] }
+      : (() => {
+          const i = picked[j - recent.arrival.length];
+          return { t: (older.arrival[i] / start) * span, m: older.model[i], s: older.slo[i] };
+        })(),
+  ).sort((a, b) => a.t - b.t);
+  return {
+    modelNames: workload.modelNames,
+    arrival: Float64Array.from(rows, (r) => r.t),
+    model: Int32Array.from(rows, (r) => r.m),
+    slo: Float64Array.from(rows, (r) => r.s),
+    duration: span,
+  };
+}
+
 /** Runs an AlpaServe search synchronously (injected: algorithms.ts owns the search and imports this file). */
 export type SyncSearch = (input: PlacementInput, options: PlacementOptions) => PlacementResult;
 
@@ -192,6 +233,7 @@ export function adaptiveSchedule(
   const out: PlacementSchedule['windows'][number][] = [];
   const decisions: (AdaptiveDecision | undefined)[] = [];
   const historyWindows = policy.options.history ?? DEFAULT_HISTORY;
+  const pastWeight = policy.options.pastWeight ?? DEFAULT_PAST_WEIGHT;
   let current = start;
   let state: AdaptiveState = {};
   windows.forEach((win, k) => {
@@ -207,7 +249,7 @@ export function adaptiveSchedule(
       timeWindow(workload, past.start, past.end),
       ctx,
       state,
-      timeWindow(workload, from, past.end),
+      withOlderTraffic(workload, from, past.end, pastWeight),
     );
     state = after;
     current = d.placement;

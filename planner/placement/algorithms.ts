@@ -182,6 +182,7 @@ async function adaptive(input: PlacementInput, options: PlacementOptions): Promi
     ...(options.loadBandwidth !== undefined ? { loadBandwidth: options.loadBandwidth } : {}),
     ...(options.minGain !== undefined ? { minGain: options.minGain } : {}),
     ...(options.history !== undefined ? { history: options.history } : {}),
+    ...(options.pastWeight !== undefined ? { pastWeight: options.pastWeight } : {}),
     ...(options.buckets !== undefined ? { buckets: options.buckets } : {}),
   };
   return { ...start, online: { kind: 'adaptive', cluster: input.cluster, options: policy, sim: input.sim } };

@@ -102,6 +102,8 @@ export interface PlacementOptions {
   readonly minGain?: number;
   /** Adaptive AlpaServe: windows of past traffic its candidates are fitted on (default 1, the last). */
   readonly history?: number;
+  /** Adaptive AlpaServe: weight of all older traffic (at its mean rates) in what candidates are fitted on. */
+  readonly pastWeight?: number;
   /** Fixed-pipeline baseline: devices (= stages) per group. */
   readonly stages?: number;
   /** Use model buckets for mixed model sets (default true). */
