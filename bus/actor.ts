@@ -3,9 +3,9 @@
 
 import { hostname } from 'node:os';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ulid } from 'ulid';
 import type { z } from 'zod';
 import { encode } from './codec.js';
+import { newId } from './ids.js';
 import type { Logger } from './log.js';
 import { Mailbox } from './mailbox.js';
 import { ActorMethods, type MethodStats } from './methods.js';
@@ -51,7 +51,7 @@ export interface ActorInfo {
 }
 
 export class LocalActor<A extends object = object> {
-  readonly id = ulid();
+  readonly id = newId();
   readonly kind: string;
   readonly version: string;
   readonly startedAt = new Date().toISOString();

@@ -42,6 +42,7 @@ export {
   ValidationError,
 } from './errors.js';
 export { ActorHandle } from './handle.js';
+export { newId } from './ids.js';
 export { createLogger, type Logger } from './log.js';
 export { Mailbox } from './mailbox.js';
 export type { MethodStats } from './methods.js';

@@ -8,7 +8,10 @@ export function plainDataIssue(value: unknown): string | undefined {
   if (value === undefined) return 'the body is `undefined`';
   // Containers only on the stack (with their path): leaves are checked where they are met.
   const stack: Array<{ value: object; path: string }> = [];
-  const leafIssue = (v: unknown, path: string): string | undefined => {
+  // A path is built only for a container or an issue: a large array of numbers builds none.
+  const pathOf = (parent: string, key: string | number | undefined): string =>
+    key === undefined ? parent : typeof key === 'number' ? `${parent}[${key}]` : `${parent}.${key}`;
+  const leafIssue = (v: unknown, parent: string, key: string | number | undefined): string | undefined => {
     if (v === null) return undefined;
     switch (typeof v) {
       case 'string':
@@ -17,33 +20,33 @@ export function plainDataIssue(value: unknown): string | undefined {
       case 'bigint': // a 64-bit MessagePack integer beyond 2^53
         return undefined;
       case 'undefined':
-        return `${path} is \`undefined\``;
+        return `${pathOf(parent, key)} is \`undefined\``;
       case 'object':
         break;
       default:
-        return `${path} is a ${typeof v}`;
+        return `${pathOf(parent, key)} is a ${typeof v}`;
     }
     const o = v as object;
     if (Array.isArray(o) || isPlainObject(o)) {
-      stack.push({ value: o, path });
+      stack.push({ value: o, path: pathOf(parent, key) });
       return undefined;
     }
     // MessagePack bin decodes to a Buffer (a Uint8Array); any other typed array is an extension.
     if (o instanceof Uint8Array && (o.constructor === Uint8Array || Buffer.isBuffer(o))) return undefined;
-    return `${path} is a ${o.constructor?.name ?? 'non-plain object'}`;
+    return `${pathOf(parent, key)} is a ${o.constructor?.name ?? 'non-plain object'}`;
   };
-  const top = leafIssue(value, 'the body');
+  const top = leafIssue(value, 'the body', undefined);
   if (top) return top;
   for (let item = stack.pop(); item; item = stack.pop()) {
     const { value: container, path } = item;
     if (Array.isArray(container)) {
       for (let i = 0; i < container.length; i++) {
-        const issue = leafIssue(container[i], `${path}[${i}]`);
+        const issue = leafIssue(container[i], path, i);
         if (issue) return issue;
       }
     } else {
       for (const key of Object.keys(container)) {
-        const issue = leafIssue((container as Record<string, unknown>)[key], `${path}.${key}`);
+        const issue = leafIssue((container as Record<string, unknown>)[key], path, key);
         if (issue) return issue;
       }
     }

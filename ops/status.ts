@@ -172,7 +172,7 @@ export function formatStatus(status: ClusterStatus): string {
     );
   const rateModels = Object.keys(status.rates);
   lines.push(
-    `rates: ${rateModels.length ? rateModels.map((m) => `${m}=${status.rates[m]}/s`).join(' ') : 'none recorded'}`,
+    `request rates in the dispatchers' latest interval: ${rateModels.length ? rateModels.map((m) => `${m}=${status.rates[m]}/s`).join(' ') : 'none recorded'}`,
   );
   if ('unavailable' in status.dispatcher) lines.push(`dispatcher: ${status.dispatcher.unavailable}`);
   else if (!isDispatcherStats(status.dispatcher.stats))

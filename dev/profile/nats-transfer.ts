@@ -3,8 +3,7 @@
 // validated on another connection) and the all-gather of a sharded segment (every shard's
 // StagePartial to every other shard). The profiler adds these to the measured compute.
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ulid } from 'ulid';
-import { decode, encode, parseOrThrow } from '../../bus/index.js';
+import { decode, encode, newId, parseOrThrow } from '../../bus/index.js';
 import type { TensorSpec } from '../../modelgen/tensor-spec.js';
 import { median } from '../../planner/stats.js';
 import { StagePartial, StageWork } from '../../serving/protocol/messages.js';
@@ -53,7 +52,7 @@ export function measureHop(tensor: WireTensor, spec: TensorSpec, o: TransferOpti
  */
 export function measureStageHop(input: unknown, check: (input: unknown) => void, o: TransferOptions): Promise<number> {
   return withConnections(2, o, async ([from, to]) => {
-    const subject = `_profile.${ulid()}.hop`;
+    const subject = `_profile.${newId()}.hop`;
     let arrived: (() => void) | undefined;
     const sub = to.subscribe(subject, {
       callback: (_err, msg) => {
@@ -98,7 +97,7 @@ export function measureAllGather(
 ): Promise<number> {
   if (shards < 2) return Promise.resolve(0);
   return withConnections(shards, o, async (conns) => {
-    const id = ulid();
+    const id = newId();
     const subject = (shard: number) => `_profile.${id}.reduce.${shard}`;
     let pending = 0;
     let gathered: (() => void) | undefined;

@@ -3,7 +3,6 @@
 // once when its group fails it while its deadline allows, or answered with an error naming the
 // failure, or by its timer at the deadline + grace. Exactly one reply per request.
 import type { Msg } from '@nats-io/transport-node';
-import { ulid } from 'ulid';
 import {
   decode,
   type Encoding,
@@ -11,6 +10,7 @@ import {
   heldForMs,
   isNoResponders,
   type Logger,
+  newId,
   type Outbox,
   parseOrThrow,
   respondError,
@@ -198,7 +198,7 @@ export class Requests {
         return;
       }
       const { reply, encoding, model, request } = taken;
-      const id = request.id ?? ulid();
+      const id = request.id ?? newId();
       const groups = this.c.table.routesFor(model);
       if (!groups) {
         this.#answerError(reply, encoding, id, model, arrival, notServed(model, this.c.table.servedModels()));
