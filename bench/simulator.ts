@@ -1,4 +1,5 @@
-// `npm run bench -- simulator [--requests=N] [--reps=R]`: the simulator's speed and memory on the
+// `npm run bench -- simulator [--requests=N] [--reps=R]`: the simulator's speed, per engine and
+// dispatch policy, with their ratios to each other measured in the same run, and its memory, on the
 // fixed scenario of the side-by-side harness against the reference's compiled simulator
 // (docs/benchmarks.md): 64 devices as 16 groups of (op 1, pp 4), each hosting 8 of 32 models whose
 // single-device latency is 100 ms (pp 4: four 26 ms stages, 0.5 GB per device); Gamma arrivals at 600
@@ -6,8 +7,8 @@
 // generated beforehand).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DISPATCH_POLICIES, Simulator } from '../planner/simulator.js';
-import type { DispatchPolicy, ModelProfile, Placement, Workload } from '../planner/types.js';
+import { DISPATCH_POLICIES, SIM_ENGINES, Simulator } from '../planner/simulator.js';
+import type { DispatchPolicy, ModelProfile, Placement, SimEngine, Workload } from '../planner/types.js';
 import { multiModelWorkload } from '../planner/workload/multi-model.js';
 import { takeRequests } from '../planner/workload/slice.js';
 import { median, positiveOption } from './measure.js';
@@ -57,12 +58,31 @@ function gcFunction(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
+/** Signed KiB, rounded: "+248 KiB", "0 KiB". */
+function kibi(bytes: number): string {
+  const k = Math.round(bytes / 2 ** 10);
+  return `${k > 0 ? '+' : ''}${k === 0 ? 0 : k} KiB`;
+}
+
 function bytesInUse(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 }
 
-/** Reads `--name=value` (bench.ts passes only dash-prefixed arguments through). */
+/** One configuration timed: an engine and a dispatch policy. */
+interface Timed {
+  readonly engine: SimEngine;
+  readonly policy: DispatchPolicy;
+  readonly times: number[];
+  attainment: number;
+}
+
+const key = (engine: SimEngine, policy: DispatchPolicy) => `${engine} ${policy}`;
+
+/** Median over the reps of a/b, each pair from the same rep (so both saw the same machine load). */
+function pairedRatio(a: Timed, b: Timed): number {
+  return median(a.times.map((t, r) => t / b.times[r]));
+}
 
 export async function run(args: string[]): Promise<void> {
   const requests = positiveOption(args, '--requests', 1_000_000);
@@ -74,47 +94,59 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `scenario: 16 groups × (op 1, pp 4) on 64 devices, 32 models, ${w.arrival.length} requests, Gamma 600 req/s CV 4, power law, SLO 0.5 s; ${reps} reps, median`,
   );
-  const rates: Partial<Record<DispatchPolicy, number>> = {};
-  for (const policy of DISPATCH_POLICIES) {
-    sim.run(placement, { policy }); // warm-up (JIT)
-    const times: number[] = [];
-    let attainment = 0;
-    for (let r = 0; r < reps; r++) {
+  // Every (engine, policy) once per rep, in turn, so that the ratios below compare runs made under
+  // the same machine load; the first round warms up (JIT, kernel compilation, buffers).
+  const timed = new Map<string, Timed>();
+  for (const engine of SIM_ENGINES)
+    for (const policy of DISPATCH_POLICIES)
+      timed.set(key(engine, policy), { engine, policy, times: [], attainment: 0 });
+  for (let r = -1; r < reps; r++)
+    for (const t of timed.values()) {
       const t0 = process.hrtime.bigint();
-      const res = sim.run(placement, { policy });
-      times.push(Number(process.hrtime.bigint() - t0) / 1e9);
-      attainment = res.attainment;
+      const res = sim.run(placement, { policy: t.policy, engine: t.engine });
+      if (r >= 0) t.times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      t.attainment = res.attainment;
     }
-    const rate = w.arrival.length / median(times);
-    rates[policy] = rate;
+  for (const t of timed.values()) {
+    const m = median(t.times);
     console.log(
-      `  ${policy.padEnd(17)} median ${(median(times) * 1e3).toFixed(1)} ms  ${(rate / 1e6).toFixed(1)} M req/s` +
-        `  attainment ${attainment.toFixed(4)}`,
+      `  ${t.engine.padEnd(4)} ${t.policy.padEnd(17)} median ${(m * 1e3).toFixed(1)} ms  ${(w.arrival.length / m / 1e6).toFixed(1)} M req/s  attainment ${t.attainment.toFixed(4)}`,
     );
   }
-  if (rates['earliest-finish'] && rates['last-stage-clock']) {
+  const get = (engine: SimEngine, policy: DispatchPolicy) => timed.get(key(engine, policy)) as Timed;
+  console.log('  speed ratios, the median over reps of the per-rep time ratios (> 1: the first is faster):');
+  for (const policy of DISPATCH_POLICIES)
     console.log(
-      `  earliest-finish / last-stage-clock speed: ${(rates['earliest-finish'] / rates['last-stage-clock']).toFixed(2)}`,
+      `    ${policy.padEnd(17)} wasm ÷ js: ${pairedRatio(get('js', policy), get('wasm', policy)).toFixed(2)}×`,
     );
-  }
+  for (const engine of SIM_ENGINES)
+    for (const policy of DISPATCH_POLICIES.filter((p) => p !== 'earliest-finish'))
+      console.log(
+        `    ${engine.padEnd(4)} ${policy} ÷ earliest-finish: ${pairedRatio(get(engine, 'earliest-finish'), get(engine, policy)).toFixed(2)}×`,
+      );
 
-  // Memory: bytes allocated by one run (records off), for 10× fewer and the full number of requests.
+  // Memory: what one run leaves allocated (records off), for 10× fewer and the full number of
+  // requests: the least over three runs of the growth right after a run (JIT compilation now and
+  // then adds megabytes to one run; an allocation per request would show in every run), and what
+  // stays after gc.
   const small = takeRequests(w, Math.floor(requests / 10));
-  for (const [label, wl] of [
-    [`${small.arrival.length} requests`, small],
-    [`${w.arrival.length} requests`, w],
-  ] as const) {
-    const s = new Simulator(profiles, wl);
-    s.run(placement, { policy: 'earliest-finish' });
-    gc();
-    const before = bytesInUse();
-    let peak = before;
-    const res = s.run(placement, { policy: 'earliest-finish' });
-    peak = Math.max(peak, bytesInUse());
-    gc();
-    const after = bytesInUse();
-    console.log(
-      `  memory, ${label.padEnd(17)} heap+buffers before ${(before / 2 ** 20).toFixed(1)} MiB, right after run ${(peak / 2 ** 20).toFixed(1)} MiB, after gc ${(after / 2 ** 20).toFixed(1)} MiB (attainment ${res.attainment.toFixed(4)})`,
-    );
-  }
+  for (const wl of [small, w])
+    for (const engine of SIM_ENGINES)
+      for (const policy of DISPATCH_POLICIES) {
+        const s = new Simulator(profiles, wl);
+        s.run(placement, { policy, engine });
+        let grown = Infinity;
+        let kept = 0;
+        for (let r = 0; r < 3; r++) {
+          gc();
+          const before = bytesInUse();
+          s.run(placement, { policy, engine });
+          grown = Math.min(grown, bytesInUse() - before);
+          gc();
+          kept = bytesInUse() - before;
+        }
+        console.log(
+          `  memory, ${String(wl.arrival.length).padStart(8)} requests, ${engine.padEnd(4)} ${policy.padEnd(17)} right after a run ${kibi(grown)}, after gc ${kibi(kept)} (heap+buffers ${(bytesInUse() / 2 ** 20).toFixed(1)} MiB)`,
+        );
+      }
 }

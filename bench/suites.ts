@@ -9,7 +9,8 @@ export interface Suite {
 export const SUITES: Readonly<Record<string, Suite>> = {
   bus: { description: 'actor call round trips vs raw NATS request/reply', load: () => import('./bus.js') },
   simulator: {
-    description: 'discrete-event simulator speed (req/s per dispatch policy) and memory on the reference scenario',
+    description:
+      'discrete-event simulator speed per engine and dispatch policy, their ratios in the same run, and memory',
     load: () => import('./simulator.js'),
   },
   dispatcher: {
