@@ -130,3 +130,22 @@ export function compilePlacement(
     modelUniform,
   };
 }
+
+/**
+ * The stage clocks a run starts from: group g's at `ready[g]` (0 when absent), so a group that is
+ * still loading takes no request before then. Throws on a time the kernel cannot order (negative,
+ * not finite) or a length that does not match the placement.
+ */
+export function startClocks(p: CompiledPlacement, ready: readonly number[] | undefined, clocks: Float64Array): void {
+  clocks.fill(0, 0, p.clockCount);
+  if (!ready) return;
+  if (ready.length !== p.groups)
+    throw new Error(`groupReady has ${ready.length} times but the placement has ${p.groups} groups`);
+  let at = 0;
+  for (let g = 0; g < p.groups; g++) {
+    const t = ready[g];
+    if (!(t >= 0 && t < Infinity)) throw new Error(`groupReady[${g}] must be a finite time ≥ 0, got ${t}`);
+    clocks.fill(t + 0, at, at + p.groupPp[g]);
+    at += p.groupPp[g];
+  }
+}

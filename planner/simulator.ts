@@ -9,7 +9,7 @@
 // `Simulator` is built once per (profiles, workload) and re-run on many placements (placement
 // search), reusing its buffers; nothing is allocated per request.
 
-import { type CompiledPlacement, compilePlacement } from './compiled-placement.js';
+import { type CompiledPlacement, compilePlacement, startClocks } from './compiled-placement.js';
 import { WasmSimulator } from './kernel/wasm-simulator.js';
 import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from './latency-model.js';
 import { type Profiles, profileMap } from './profile.js';
@@ -94,8 +94,10 @@ export class Simulator {
       : undefined;
     const tally = this.tally;
     tally.reset(p.hostGroup.length, from, Math.max(from, to), records);
-    const ran = engine === 'wasm' && this.wasm()?.run(policy, p, overhead, margin, tally);
-    if (!ran) loop({ workload: w, p, clocks: new Float64Array(p.clockCount), overhead, margin, tally });
+    const clocks = new Float64Array(p.clockCount);
+    startClocks(p, options.groupReady, clocks);
+    const ran = engine === 'wasm' && this.wasm()?.run(policy, p, overhead, margin, tally, clocks);
+    if (!ran) loop({ workload: w, p, clocks, overhead, margin, tally });
     return this.summarise(p, tally, this.requestsPerModel(tally.from, tally.to), Math.max(0, w.duration - 2 * trim));
   }
 

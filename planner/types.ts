@@ -166,6 +166,12 @@ export interface SimOptions {
    * 0.005). Default 0.
    */
   readonly admissionMargin?: number;
+  /**
+   * Per group of the placement (in order), when it can start serving, seconds on the workload's
+   * clock: its stage clocks start there instead of at 0 (a group still loading weights after a
+   * swap). Requests arriving earlier wait for it, go to another group or are rejected. Default 0.
+   */
+  readonly groupReady?: readonly number[];
 }
 
 export interface LatencySummary {

@@ -210,6 +210,11 @@ interface TraceSpec {
   readonly baseCv: number;
   /** Clockwork++'s re-placement window, seconds. */
   readonly window: (quick: boolean) => number;
+  /**
+   * Adaptive AlpaServe's window, seconds: the trace's own rate granularity (MAF1's minute counts,
+   * the MAF2 replay's rate-fitting window), the finest step at which its traffic is defined.
+   */
+  readonly adaptiveWindow: (quick: boolean) => number;
   workload(
     models: string[],
     slos: number[],
@@ -224,11 +229,15 @@ interface TraceSpec {
 /** The MAF2-like day's compressed length: a day's 6 h Clockwork++ windows become a quarter of it. */
 const MAF2_DAY_SECONDS = (quick: boolean): number => (quick ? 120 : 1200);
 
+/** The MAF2 replay fits rates and CVs per this many seconds of the uncompressed day (the reference's). */
+const MAF2_REPLAY_WINDOW = 5400;
+
 const TRACES: Record<string, TraceSpec> = {
   maf1: {
     label: 'MAF1-like',
     baseCv: 4,
     window: () => 60,
+    adaptiveWindow: () => 60,
     workload: (models, slos, rateMul, cvScale, _set, quick, seed) => {
       const counts = syntheticMaf1({ functions: quick ? 60 : 400, minutes: quick ? 2 : 10, seed });
       return replayMaf1(counts, {
@@ -244,6 +253,7 @@ const TRACES: Record<string, TraceSpec> = {
     label: 'MAF2-like',
     baseCv: 1,
     window: (quick) => MAF2_DAY_SECONDS(quick) / 4,
+    adaptiveWindow: (quick) => MAF2_REPLAY_WINDOW * (MAF2_DAY_SECONDS(quick) / 86400),
     workload: (models, slos, rateMul, cvScale, set, quick, seed) => {
       const duration = MAF2_DAY_SECONDS(quick);
       const compression = 86400 / duration;
@@ -252,7 +262,7 @@ const TRACES: Record<string, TraceSpec> = {
         models,
         rateScale: set.maf2RateScale * rateMul * (quick ? 0.25 : 1),
         cvScale,
-        window: 5400 / compression,
+        window: MAF2_REPLAY_WINDOW / compression,
         seed: seed + 1,
         slo: slos,
       });
@@ -313,7 +323,7 @@ function endToEnd(axisName: string, setName: string, traceName: string): Experim
   const name = `${axisName}-${setName}-${traceName}`;
   return {
     name,
-    description: `SLO attainment vs ${axis.label}: ${set.label}, ${trace.label} trace; AlpaServe vs Selective Replication vs Clockwork++`,
+    description: `SLO attainment vs ${axis.label}: ${set.label}, ${trace.label} trace; AlpaServe (static and adaptive) vs Selective Replication vs Clockwork++ (free and priced swaps)`,
     group: 'end-to-end',
     xLabel: axis.label,
     metric: 'attainment',
@@ -328,12 +338,18 @@ function endToEnd(axisName: string, setName: string, traceName: string): Experim
     }),
     xLog: axis.xLog,
     direction: axis.direction,
-    baselines: ['Selective Replication', 'Clockwork++'],
+    baselines: ['Selective Replication', 'Clockwork++', 'Clockwork++ (swap cost)'],
     points: (q) => axis.points(set, trace, q),
     systems: (q) => [
       { label: 'AlpaServe', algorithm: 'alpaserve' },
       { label: 'Selective Replication', algorithm: 'selective-replication' },
       { label: 'Clockwork++', algorithm: 'clockwork++', options: { window: trace.window(q) } },
+      { label: 'Adaptive AlpaServe', algorithm: 'adaptive', options: { window: trace.adaptiveWindow(q) } },
+      {
+        label: 'Clockwork++ (swap cost)',
+        algorithm: 'clockwork++',
+        options: { window: trace.window(q), swapCost: true },
+      },
     ],
     setup: (x, q, seed) => {
       const p = axis.apply(x, { devices: set.devices(q), rate: 1, cv: trace.baseCv, slo: 5 });

@@ -40,7 +40,9 @@ export interface RunOptions {
 
 function systemFor(s: SystemSpec, opts: RunOptions): SystemSpec {
   const algorithm = opts.greedy && s.algorithm === 'alpaserve' ? 'alpaserve-greedy' : s.algorithm;
-  return { ...s, algorithm, options: { ...(opts.placement ?? {}), ...(s.options ?? {}) } };
+  // Adaptive AlpaServe starts from AlpaServe's placement: the same search as the static row.
+  const greedyStart = opts.greedy && s.algorithm === 'adaptive' ? { beam: 1 } : {};
+  return { ...s, algorithm, options: { ...(opts.placement ?? {}), ...greedyStart, ...(s.options ?? {}) } };
 }
 
 const csvCell = (v: string | number) =>
@@ -66,11 +68,12 @@ export function headlineLines(e: Experiment, rows: readonly ExperimentRow[], sys
   const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
   const unit = e.metric === 'attainment' ? 'attainment' : 'mean latency (s)';
   lines.push(`${unit} per point (x = ${e.xLabel}):`);
-  lines.push(`  ${'x'.padStart(8)}  ${systems.map((s) => s.padStart(22)).join('')}`);
+  const width = Math.max(22, ...systems.map((s) => s.length + 2));
+  lines.push(`  ${'x'.padStart(8)}  ${systems.map((s) => s.padStart(width)).join('')}`);
   for (const x of xs) {
     const cells = systems.map((s) => {
       const r = rows.find((q) => q.system === s && q.x === x);
-      return (r ? metricOf(e, r).toFixed(e.metric === 'attainment' ? 4 : 3) : '-').padStart(22);
+      return (r ? metricOf(e, r).toFixed(e.metric === 'attainment' ? 4 : 3) : '-').padStart(width);
     });
     lines.push(`  ${String(x).padStart(8)}  ${cells.join('')}`);
   }

@@ -147,12 +147,19 @@ export class WasmSimulator {
   /**
    * Runs `policy` on placement `p` and leaves the outcome in `tally` (reset by the caller), as the
    * JS loops would. Returns false, having done nothing, when the kernel cannot run this placement
-   * (a stage latency that is negative or not finite).
+   * (a stage latency that is negative or not finite). `clocks`: the stage clocks to start from.
    */
-  run(policy: DispatchPolicy, p: CompiledPlacement, overhead: number, margin: number, tally: Tally): boolean {
+  run(
+    policy: DispatchPolicy,
+    p: CompiledPlacement,
+    overhead: number,
+    margin: number,
+    tally: Tally,
+    clocks: Float64Array,
+  ): boolean {
     for (const s of p.stages) if (!(s >= 0 && s < Infinity)) return false;
     for (;;) {
-      const at = this.prepare(policy, p, overhead, margin, tally);
+      const at = this.prepare(policy, p, overhead, margin, tally, clocks);
       if (this.kernel.simulate(this.policies[policy], this.header) === this.layout.DONE) {
         this.collect(at, p, tally);
         return true;
@@ -162,7 +169,14 @@ export class WasmSimulator {
   }
 
   /** Lays out the run's region and fills the header; returns where each array is. */
-  private prepare(policy: DispatchPolicy, p: CompiledPlacement, overhead: number, margin: number, tally: Tally) {
+  private prepare(
+    policy: DispatchPolicy,
+    p: CompiledPlacement,
+    overhead: number,
+    margin: number,
+    tally: Tally,
+    clocks: Float64Array,
+  ) {
     const n = this.n;
     const models = tally.modelGood.length;
     const hosts = p.hostGroup.length;
@@ -210,6 +224,7 @@ export class WasmSimulator {
     }
     new Float64Array(buffer, at.STAGES, p.stages.length).set(p.stages);
     new Uint8Array(buffer, at.CLOCKS, at.STATS - at.CLOCKS).fill(0);
+    new Float64Array(buffer, at.CLOCKS, p.clockCount).set(clocks);
     if (fewest) {
       // Group records: no unfinished request (the next finish +Infinity), head and count 0.
       new Uint8Array(buffer, at.FI_GROUPS, k.FI_GROUP_BYTES * p.groups).fill(0);

@@ -3,16 +3,25 @@
 // motivation section's fixed placements, `static` (the groups a caller names, as given) and
 // `round-robin` (an alias of the replication baseline).
 
+import { profileMap } from '../profile.js';
 import { Simulator } from '../simulator.js';
 import type { Placement } from '../types.js';
 import { timeWindow } from '../workload/slice.js';
+import { DEFAULT_ADAPTIVE_WINDOW } from './adaptive.js';
 import { modelBuckets, searchWithBuckets } from './buckets.js';
 import { pipelineLayout, roundRobinGroups, staticPlacement } from './fixed.js';
 import { enumerateLayouts } from './group-layouts.js';
-import { BEAM_DEFAULTS, type LayoutSearchOptions, searchLayouts } from './layout-search.js';
+import {
+  BEAM_DEFAULTS,
+  type LayoutSearchOptions,
+  type LayoutSearchOutcome,
+  searchLayouts,
+  searchLayoutsSync,
+} from './layout-search.js';
 import { simulateSchedule, windowsOf } from './schedule.js';
 import { placementScore, replicaCount } from './score.js';
 import { type Scored, SearchContext } from './search-context.js';
+import { alignGroups, swapLoadTimes } from './swap-cost.js';
 import type {
   GroupLayout,
   PlacementAlgorithm,
@@ -20,6 +29,7 @@ import type {
   PlacementOptions,
   PlacementResult,
   PlacementSchedule,
+  ScheduledWindow,
   SearchStats,
 } from './types.js';
 import { LayoutWorkerPool } from './worker-pool.js';
@@ -43,6 +53,20 @@ function layoutOptions(options: PlacementOptions, beam: number): LayoutSearchOpt
   };
 }
 
+/** The result of a layout search (the empty placement when no layout can host anything). */
+function outcomeResult(algorithm: string, ctx: SearchContext, out: LayoutSearchOutcome): PlacementResult {
+  const best = out.best
+    ? { groups: out.best.groups, score: out.best.score, attainment: out.best.attainment }
+    : ctx.evaluate([]);
+  return {
+    algorithm,
+    placement: ctx.toPlacement(best.groups),
+    score: best.score,
+    attainment: best.attainment,
+    stats: { ...out.stats, simulations: out.stats.simulations + (out.best ? 0 : 1) },
+  };
+}
+
 /** Searches `layouts` (every layout AlpaServe considers, or SR's single one) with model selection. */
 async function searchOn(
   algorithm: string,
@@ -58,35 +82,26 @@ async function searchOn(
       ? new LayoutWorkerPool(input, layouts, Math.min(workers, layouts.length))
       : undefined;
   try {
-    const out = await searchLayouts(ctx, layouts, layoutOptions(options, beam), pool?.run);
-    const best = out.best
-      ? { groups: out.best.groups, score: out.best.score, attainment: out.best.attainment }
-      : ctx.evaluate([]);
-    return {
-      algorithm,
-      placement: ctx.toPlacement(best.groups),
-      score: best.score,
-      attainment: best.attainment,
-      stats: { ...out.stats, simulations: out.stats.simulations + (out.best ? 0 : 1) },
-    };
+    return outcomeResult(algorithm, ctx, await searchLayouts(ctx, layouts, layoutOptions(options, beam), pool?.run));
   } finally {
     await pool?.close();
   }
 }
 
-async function alpaserve(
+/** AlpaServe's answer given its search over whole-cluster layouts: that, or the bucketed search's if better. */
+function withBuckets(
   algorithm: string,
+  ctx: SearchContext,
   input: PlacementInput,
+  whole: PlacementResult,
   options: PlacementOptions,
   beam: number,
-): Promise<PlacementResult> {
-  const ctx = new SearchContext(input);
+): PlacementResult {
   const buckets = options.buckets === false ? [ctx.models.map((_, i) => i)] : modelBuckets(ctx.models, ctx.profiles);
-  const whole = await searchOn(algorithm, ctx, input, enumerateLayouts(input.cluster.devices), options, beam);
   if (buckets.length === 1) return whole;
   // Buckets confine each model to its bucket's devices, which Selective Replication does not;
   // keeping the unbucketed search too makes AlpaServe's space a superset of SR's.
-  const out = await searchWithBuckets(ctx, input, buckets, layoutOptions(options, beam));
+  const out = searchWithBuckets(ctx, input, buckets, layoutOptions(options, beam));
   const stats: SearchStats = {
     ...whole.stats,
     simulations: whole.stats.simulations + out.stats.simulations,
@@ -96,6 +111,25 @@ async function alpaserve(
   if (out.stats.beamBeatGreedy !== undefined)
     stats.beamBeatGreedy = Boolean(whole.stats.beamBeatGreedy || out.stats.beamBeatGreedy);
   return out.best.score > whole.score ? resultOf(algorithm, ctx, out.best, stats) : { ...whole, stats };
+}
+
+async function alpaserve(
+  algorithm: string,
+  input: PlacementInput,
+  options: PlacementOptions,
+  beam: number,
+): Promise<PlacementResult> {
+  const ctx = new SearchContext(input);
+  const whole = await searchOn(algorithm, ctx, input, enumerateLayouts(input.cluster.devices), options, beam);
+  return withBuckets(algorithm, ctx, input, whole, options, beam);
+}
+
+/** AlpaServe in this thread, synchronously (no worker threads): for online re-placement. */
+export function alpaserveSync(algorithm: string, input: PlacementInput, options: PlacementOptions): PlacementResult {
+  const ctx = new SearchContext(input);
+  const beam = options.beam ?? 1;
+  const out = searchLayoutsSync(ctx, enumerateLayouts(input.cluster.devices), layoutOptions(options, beam));
+  return withBuckets(algorithm, ctx, input, outcomeResult(algorithm, ctx, out), options, beam);
 }
 
 function singleDevices(devices: number): GroupLayout {
@@ -109,14 +143,21 @@ async function selectiveReplication(input: PlacementInput): Promise<PlacementRes
 
 async function clockworkPlusPlus(input: PlacementInput, options: PlacementOptions): Promise<PlacementResult> {
   const w = input.workload;
-  const windows: { start: number; end: number; placement: PlacementResult['placement'] }[] = [];
+  const windows: ScheduledWindow[] = [];
+  const profiles = profileMap(input.profiles);
   const stats: SearchStats = { simulations: 0, layouts: 0, layoutsPruned: 0 };
   for (const { start, end } of windowsOf(w.duration, options.window ?? DEFAULT_CLOCKWORK_WINDOW)) {
     // The oracle: SR placed on the window's own requests.
     const sr = await selectiveReplication({ ...input, workload: timeWindow(w, start, end) });
     stats.simulations += sr.stats.simulations;
     stats.layouts += sr.stats.layouts;
-    windows.push({ start, end, placement: sr.placement });
+    const prev = windows.at(-1)?.placement;
+    if (!options.swapCost || !prev) windows.push({ start, end, placement: sr.placement });
+    else {
+      // Priced like adaptive AlpaServe's switches: groups whose models change load first.
+      const placement = alignGroups(prev, sr.placement);
+      windows.push({ start, end, placement, loading: swapLoadTimes(prev, placement, profiles, options.loadBandwidth) });
+    }
   }
   const schedule: PlacementSchedule = { windows };
   const r = simulateSchedule(schedule, input.profiles, w, { ...(input.sim ?? {}), trim: 0 });
@@ -129,6 +170,23 @@ async function clockworkPlusPlus(input: PlacementInput, options: PlacementOption
     attainment: Number.isFinite(r.attainment) ? r.attainment : 0,
     stats,
   };
+}
+
+/**
+ * Adaptive AlpaServe: starts from AlpaServe's placement on the training workload (its score and
+ * attainment are that placement's), and carries the policy that re-places it online.
+ */
+async function adaptive(input: PlacementInput, options: PlacementOptions): Promise<PlacementResult> {
+  const start = await alpaserve('adaptive', input, options, options.beam ?? DEFAULT_BEAM);
+  const policy = {
+    window: options.window ?? DEFAULT_ADAPTIVE_WINDOW,
+    ...(options.loadBandwidth !== undefined ? { loadBandwidth: options.loadBandwidth } : {}),
+    ...(options.minGain !== undefined ? { minGain: options.minGain } : {}),
+    ...(options.history !== undefined ? { history: options.history } : {}),
+    ...(options.pastWeight !== undefined ? { pastWeight: options.pastWeight } : {}),
+    ...(options.buckets !== undefined ? { buckets: options.buckets } : {}),
+  };
+  return { ...start, online: { kind: 'adaptive', cluster: input.cluster, options: policy, sim: input.sim } };
 }
 
 /** The operator's groups, scored on the workload like any other placement. */
@@ -172,10 +230,16 @@ export const PLACEMENT_ALGORITHMS: readonly PlacementAlgorithm[] = [
   },
   {
     name: 'clockwork++',
-    description: `Clockwork++: Selective Replication re-run on each window's own requests (window ${DEFAULT_CLOCKWORK_WINDOW} s unless set), zero swap cost`,
+    description: `Clockwork++: Selective Replication re-run on each window's own requests (window ${DEFAULT_CLOCKWORK_WINDOW} s unless set), zero swap cost unless swapCost`,
     usesWorkload: true,
     oracle: true,
     place: (input, options = {}) => clockworkPlusPlus(input, options),
+  },
+  {
+    name: 'adaptive',
+    description: `adaptive AlpaServe: starts from AlpaServe's placement, re-placed every window (${DEFAULT_ADAPTIVE_WINDOW} s unless set) from the traffic of the window before when the predicted gain beats the swap cost`,
+    usesWorkload: true,
+    place: (input, options = {}) => adaptive(input, options),
   },
   {
     name: 'replication',

@@ -11,7 +11,7 @@
 import type { ModelProfile, Workload } from '../types.js';
 import { keepModels } from '../workload/slice.js';
 import { enumerateLayouts } from './group-layouts.js';
-import { type LayoutSearchOptions, type LayoutSolution, searchLayouts } from './layout-search.js';
+import { type LayoutSearchOptions, type LayoutSolution, searchLayoutsSync } from './layout-search.js';
 import { type Scored, SearchContext, type SearchGroup } from './search-context.js';
 import type { PlacementInput, SearchStats } from './types.js';
 
@@ -68,13 +68,16 @@ export interface BucketSearchOutcome {
   readonly buckets: number;
 }
 
-/** Solves a mixed model set bucket by bucket; `ctx` scores the combined placements on the full workload. */
-export async function searchWithBuckets(
+/**
+ * Solves a mixed model set bucket by bucket; `ctx` scores the combined placements on the full
+ * workload. Synchronous: the bucket searches run in this thread.
+ */
+export function searchWithBuckets(
   ctx: SearchContext,
   input: PlacementInput,
   buckets: number[][],
   options: LayoutSearchOptions & { maxSplits?: number },
-): Promise<BucketSearchOutcome> {
+): BucketSearchOutcome {
   const w: Workload = input.workload;
   const traffic = buckets.map((b) => {
     const s = new Set(b);
@@ -89,13 +92,13 @@ export async function searchWithBuckets(
   const stats: SearchStats = { simulations: 0, layouts: 0, layoutsPruned: 0 };
   const bucketCtx = buckets.map((b) => new SearchContext({ ...input, workload: keepModels(w, new Set(b)) }, b));
   const solved = new Map<string, LayoutSolution | undefined>();
-  const solve = async (b: number, devices: number): Promise<readonly SearchGroup[]> => {
+  const solve = (b: number, devices: number): readonly SearchGroup[] => {
     if (devices === 0) return [];
     const key = `${b}:${devices}`;
     if (!solved.has(key)) {
       const c = bucketCtx[b];
       const before = c.simulations;
-      const out = await searchLayouts(c, enumerateLayouts(devices), options);
+      const out = searchLayoutsSync(c, enumerateLayouts(devices), options);
       stats.layouts += out.stats.layouts;
       stats.layoutsPruned += out.stats.layoutsPruned;
       if (out.stats.beamBeatGreedy) stats.beamBeatGreedy = true;
@@ -108,7 +111,7 @@ export async function searchWithBuckets(
   let best: Scored | undefined;
   for (const split of splits) {
     const groups: SearchGroup[] = [];
-    for (let b = 0; b < buckets.length; b++) groups.push(...(await solve(b, split[b])));
+    for (let b = 0; b < buckets.length; b++) groups.push(...solve(b, split[b]));
     const scored = ctx.evaluate(groups);
     stats.simulations++;
     if (!best || scored.score > best.score) best = scored;

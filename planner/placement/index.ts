@@ -2,9 +2,19 @@
 import { type Profiles, profileMap } from '../profile.js';
 import { Simulator } from '../simulator.js';
 import type { SimOptions, SimResult, Workload } from '../types.js';
+import { type AdaptiveRun, adaptiveSchedule } from './adaptive.js';
+import { alpaserveSync } from './algorithms.js';
 import { simulateSchedule } from './schedule.js';
-import type { PlacementResult } from './types.js';
+import type { PlacementInput, PlacementOptions, PlacementResult } from './types.js';
 
+export {
+  type AdaptiveDecision,
+  type AdaptiveRun,
+  type AdaptiveState,
+  adaptiveStep,
+  DEFAULT_ADAPTIVE_WINDOW,
+  DEFAULT_MIN_GAIN,
+} from './adaptive.js';
 export {
   DEFAULT_BEAM,
   DEFAULT_CLOCKWORK_WINDOW,
@@ -18,24 +28,42 @@ export { modelBuckets } from './buckets.js';
 export { describeLayout, enumerateLayouts } from './group-layouts.js';
 export { simulateSchedule } from './schedule.js';
 export { placementScore, replicaCount } from './score.js';
+export { alignGroups, DEFAULT_LOAD_BANDWIDTH, swapLoadTimes } from './swap-cost.js';
 export type {
   GroupLayout,
+  OnlinePolicy,
   PlacementAlgorithm,
   PlacementInput,
   PlacementOptions,
   PlacementResult,
   PlacementSchedule,
+  ScheduledWindow,
   SearchProgress,
   SearchStats,
 } from './types.js';
 
-/** Simulates what an algorithm returned on a (test) workload: its schedule if it has one, else its placement. */
+/** Adaptive AlpaServe's synchronous re-placement search: the fast greedy AlpaServe. */
+export const adaptiveSearch = (input: PlacementInput, options: PlacementOptions) =>
+  alpaserveSync('adaptive', input, options);
+
+/** The schedule an online policy follows on `workload`, each window decided from the traffic before it. */
+export function onlineSchedule(result: PlacementResult, profiles: Profiles, workload: Workload): AdaptiveRun {
+  if (!result.online) throw new Error(`${result.algorithm} does not re-place online`);
+  return adaptiveSchedule(result.placement, result.online, profiles, workload, adaptiveSearch);
+}
+
+/**
+ * Simulates what an algorithm returned on a (test) workload: an online policy run on it (adaptive
+ * AlpaServe), else its schedule if it has one, else its placement.
+ */
 export function evaluatePlacement(
   result: PlacementResult,
   profiles: Profiles,
   workload: Workload,
   options: SimOptions = {},
 ): SimResult {
+  if (result.online)
+    return simulateSchedule(onlineSchedule(result, profiles, workload).schedule, profiles, workload, options);
   if (result.schedule) return simulateSchedule(result.schedule, profiles, workload, options);
   return new Simulator(profileMap(profiles), workload).run(result.placement, options);
 }

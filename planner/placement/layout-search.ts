@@ -45,16 +45,21 @@ export function solveLayout(
 /** Runs layout tasks, in this thread or on a worker pool; results in task order. */
 export type LayoutRunner = (tasks: readonly { layout: number; mode: SelectionMode }[]) => Promise<LayoutSolution[]>;
 
-/** `onSolved(done, total)` after each task: progress of a long search (a worker pool reports per batch). */
+/** Progress after task i of a batch: the batch's phase is its tasks' selection mode. */
+function reportSolved(report: ((p: SearchProgress) => void) | undefined, tasks: LayoutTasks, i: number): void {
+  report?.({ phase: tasks[i].mode.kind, done: i + 1, total: tasks.length });
+}
+
+/** `report`: progress after each task (a long search's progress line). */
 export function inThreadRunner(
   ctx: SearchContext,
   layouts: readonly GroupLayout[],
-  onSolved?: (done: number, total: number) => void,
+  report?: (p: SearchProgress) => void,
 ): LayoutRunner {
   return async (tasks) =>
     tasks.map((t, i) => {
       const s = solveLayout(ctx, layouts, t.layout, t.mode);
-      onSolved?.(i + 1, tasks.length);
+      reportSolved(report, tasks, i);
       return s;
     });
 }
@@ -65,7 +70,7 @@ export interface LayoutSearchOptions {
   readonly expandModels?: number;
   readonly expandGroups?: number;
   readonly beamLayouts?: number;
-  /** Progress of a long search: layout searches done of this phase's total. */
+  /** Progress of a long search: after each layout searched in this thread, after each batch on a worker pool. */
   readonly onProgress?: (p: SearchProgress) => void;
 }
 
@@ -81,26 +86,20 @@ export interface LayoutSearchOutcome {
   readonly stats: SearchStats;
 }
 
-/** Searches the layouts that can host anything; `best` is undefined when none can. */
-export async function searchLayouts(
+/** Layout tasks a search asks to have solved; it is resumed with their solutions, in order. */
+export type LayoutTasks = readonly { layout: number; mode: SelectionMode }[];
+/** A search written once, driven in this thread (searchLayoutsSync) or through a runner (searchLayouts). */
+export type LayoutSearchSteps<T> = Generator<LayoutTasks, T, LayoutSolution[]>;
+
+/** The search itself: yields the tasks it needs solved, returns the outcome. */
+export function* layoutSearchSteps(
   ctx: SearchContext,
   layouts: readonly GroupLayout[],
   options: LayoutSearchOptions,
-  runner?: LayoutRunner,
-): Promise<LayoutSearchOutcome> {
-  let phase: SearchProgress['phase'] = 'greedy';
-  const report = options.onProgress;
-  // In this thread: progress after each layout; on a worker pool: after each batch.
-  const run: LayoutRunner = runner
-    ? async (tasks) => {
-        const out = await runner(tasks);
-        report?.({ phase, done: tasks.length, total: tasks.length });
-        return out;
-      }
-    : inThreadRunner(ctx, layouts, report && ((done, total) => report({ phase, done, total })));
+): LayoutSearchSteps<LayoutSearchOutcome> {
   const usable = layouts.map((_, i) => i).filter((i) => layouts[i].some((c) => ctx.anyFits(c)));
   const stats: SearchStats = { simulations: 0, layouts: usable.length, layoutsPruned: layouts.length - usable.length };
-  const greedy = await run(usable.map((layout) => ({ layout, mode: { kind: 'greedy' } })));
+  const greedy = yield usable.map((layout) => ({ layout, mode: { kind: 'greedy' } }));
   let best: LayoutSolution | undefined;
   for (const s of greedy) {
     stats.simulations += s.simulations;
@@ -117,8 +116,7 @@ export async function searchLayouts(
       expandModels: options.expandModels ?? BEAM_DEFAULTS.expandModels,
       expandGroups: options.expandGroups ?? BEAM_DEFAULTS.expandGroups,
     };
-    phase = 'beam';
-    const beamed = await run(top.map((s) => ({ layout: s.layout, mode })));
+    const beamed = yield top.map((s) => ({ layout: s.layout, mode }));
     const greedyBest = best!;
     stats.beamBeatGreedy = false;
     for (const s of beamed) {
@@ -128,6 +126,54 @@ export async function searchLayouts(
     }
   }
   return { best, stats };
+}
+
+/** Drives a search through `runner` (a worker pool, or this thread). */
+export async function driveSteps<T>(steps: LayoutSearchSteps<T>, runner: LayoutRunner): Promise<T> {
+  let step = steps.next([]);
+  while (!step.done) step = steps.next(await runner(step.value));
+  return step.value;
+}
+
+/** Drives a search in this thread, synchronously (`solve` solves one task). */
+export function driveStepsSync<T>(
+  steps: LayoutSearchSteps<T>,
+  solve: (task: LayoutTasks[number], index: number, tasks: LayoutTasks) => LayoutSolution,
+): T {
+  let step = steps.next([]);
+  while (!step.done) step = steps.next(step.value.map(solve));
+  return step.value;
+}
+
+/** Searches the layouts that can host anything; `best` is undefined when none can. */
+export function searchLayouts(
+  ctx: SearchContext,
+  layouts: readonly GroupLayout[],
+  options: LayoutSearchOptions,
+  runner?: LayoutRunner,
+): Promise<LayoutSearchOutcome> {
+  const report = options.onProgress;
+  const run: LayoutRunner = runner
+    ? async (tasks) => {
+        const out = await runner(tasks);
+        if (tasks.length) reportSolved(report, tasks, tasks.length - 1);
+        return out;
+      }
+    : inThreadRunner(ctx, layouts, report);
+  return driveSteps(layoutSearchSteps(ctx, layouts, options), run);
+}
+
+/** searchLayouts in this thread, synchronously (for callers that cannot wait: online re-placement). */
+export function searchLayoutsSync(
+  ctx: SearchContext,
+  layouts: readonly GroupLayout[],
+  options: LayoutSearchOptions,
+): LayoutSearchOutcome {
+  return driveStepsSync(layoutSearchSteps(ctx, layouts, options), (t, i, tasks) => {
+    const s = solveLayout(ctx, layouts, t.layout, t.mode);
+    reportSolved(options.onProgress, tasks, i);
+    return s;
+  });
 }
 
 /** The input fields a worker needs to rebuild the search context (all structured-cloneable). */

@@ -1,6 +1,7 @@
 // Simulating a placement schedule (Clockwork++; docs/alpaserve.md, "Placement"): each window runs its own placement on
-// the requests arriving in it, with every queue empty at the window start and no cost for the
-// switch (generous to the baseline). Windows are simulated separately, with per-request records,
+// the requests arriving in it, with every queue empty at the window start. A switch costs nothing
+// unless the window says how long its groups load (`loading`, the swap cost): a loading group's
+// clocks start then. Windows are simulated separately, with per-request records,
 // and the records are merged into one result on the workload's own clock (so trimming and
 // latency quantiles are exact across windows).
 import { type Profiles, profileMap } from '../profile.js';
@@ -31,7 +32,8 @@ export function simulateSchedule(
   for (const win of schedule.windows) {
     const slice = timeWindow(workload, win.start, win.end);
     if (slice.arrival.length === 0) continue;
-    const r = new Simulator(byName, slice).run(win.placement, { ...options, trim: 0, records: true }).records!;
+    const run = { ...options, trim: 0, records: true, groupReady: win.loading };
+    const r = new Simulator(byName, slice).run(win.placement, run).records!;
     for (let i = 0; i < slice.arrival.length; i++) {
       const t = slice.arrival[i] + win.start;
       if (trim > 0 && (t < trim || t > workload.duration - trim)) continue;

@@ -21,9 +21,18 @@ export interface GroupInput {
   readonly count?: number;
 }
 
-/** A placement that changes over time (Clockwork++): window k runs from starts[k] to the next start. */
+/** One window of a schedule: its placement from `start` to `end` (seconds on the workload's clock). */
+export interface ScheduledWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly placement: Placement;
+  /** Seconds after `start` each group is out of service loading weights (swap cost); absent = none. */
+  readonly loading?: readonly number[];
+}
+
+/** A placement that changes over time (Clockwork++, adaptive AlpaServe), window by window. */
 export interface PlacementSchedule {
-  readonly windows: readonly { readonly start: number; readonly end: number; readonly placement: Placement }[];
+  readonly windows: readonly ScheduledWindow[];
 }
 
 /** Counters of what a search did (no wall-clock time: the planner has no clock; callers time it). */
@@ -48,6 +57,19 @@ export interface PlacementResult {
   /** SLO attainment on the training workload. */
   readonly attainment: number;
   readonly stats: SearchStats;
+  /**
+   * Set by a policy that re-places online (adaptive AlpaServe): how it re-places, so that an
+   * evaluation replays it on the test workload, deciding each window from the traffic before it.
+   */
+  readonly online?: OnlinePolicy;
+}
+
+/** What an online evaluation needs to replay adaptive AlpaServe (`placement` is its starting point). */
+export interface OnlinePolicy {
+  readonly kind: 'adaptive';
+  readonly cluster: ClusterSpec;
+  readonly options: PlacementOptions;
+  readonly sim?: SimOptions;
 }
 
 /** A way to split the cluster: one parallel config per group, in group order. */
@@ -71,8 +93,24 @@ export interface PlacementOptions {
   readonly beamLayouts?: number;
   /** Worker threads for independent layout searches (0 or 1 = in this thread). */
   readonly workers?: number;
-  /** Clockwork++: window length, seconds. */
+  /** Clockwork++ and adaptive AlpaServe: window length, seconds. */
   readonly window?: number;
+  /**
+   * Clockwork++: charge each re-placement its swap cost (groups whose models change are out of
+   * service while their weights load). Default false: the paper's zero-cost oracle.
+   */
+  readonly swapCost?: boolean;
+  /** Weight-load bandwidth for swap costs, bytes/s; default 16e9 (PCIe-like). */
+  readonly loadBandwidth?: number;
+  /**
+   * Adaptive AlpaServe's hysteresis: re-place only when the predicted gain, net of the swap cost,
+   * exceeds this fraction of the window's requests. Default 0.002.
+   */
+  readonly minGain?: number;
+  /** Adaptive AlpaServe: windows of past traffic its candidates are fitted on (default 1, the last). */
+  readonly history?: number;
+  /** Adaptive AlpaServe: weight of all older traffic (at its mean rates) in what candidates are fitted on. */
+  readonly pastWeight?: number;
   /** Fixed-pipeline baseline: devices (= stages) per group. */
   readonly stages?: number;
   /** Use model buckets for mixed model sets (default true). */

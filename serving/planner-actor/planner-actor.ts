@@ -17,9 +17,14 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type ActorContext, type ArgSchemas, encode, type Logger, parseOrThrow } from '../../bus/index.js';
 import { PlannerConfig, type PlannerConfigInput } from '../../config/planner.js';
-import { PLACEMENT_ALGORITHMS, type PlacementAlgorithm, placementAlgorithm } from '../../planner/placement/index.js';
+import {
+  type AdaptiveState,
+  PLACEMENT_ALGORITHMS,
+  type PlacementAlgorithm,
+  placementAlgorithm,
+} from '../../planner/placement/index.js';
 import { parseProfiles } from '../../planner/profile.js';
-import type { ModelProfile } from '../../planner/types.js';
+import type { ModelProfile, Placement } from '../../planner/types.js';
 import { trainingWorkload } from '../../planner/workload/training.js';
 import { naturalOrder } from '../natural-order.js';
 import { RuntimeKeys } from '../protocol/keys.js';
@@ -27,6 +32,7 @@ import { GPU_WORKER_KIND } from '../protocol/messages.js';
 import { placedDevices, RuntimePlacement } from '../protocol/placement.js';
 import { RuntimeSubjects } from '../protocol/subjects.js';
 import type { GpuWorker } from '../worker/gpu-worker.js';
+import { adaptiveCheck } from './adaptive-check.js';
 import { bindPlacement } from './bind.js';
 import { liveDevices, zooFallback } from './cluster-state.js';
 
@@ -55,6 +61,10 @@ export class PlannerActor {
   private stopEvents: (() => void) | undefined;
   /** Profiles as read from Redis (JSON by model), to write back after Redis lost them. */
   private storedProfiles = new Map<string, string>();
+  /** The adaptive strategy's memory between rate checks (its fits, judged at the next check). */
+  private adaptiveState: AdaptiveState = {};
+  /** A placement the adaptive strategy decided on, for the next re-placement to publish. */
+  private adaptiveNext: Placement | undefined;
 
   private readonly algorithms: readonly PlacementAlgorithm[];
 
@@ -155,25 +165,42 @@ export class PlannerActor {
     }
   }
 
+  /** The cluster the live devices make (memory: the configured budget, else the smallest device's). */
+  #cluster(devices: { memoryBytes: number }[]) {
+    const memoryPerDevice =
+      this.config.memoryPerDeviceGiB !== undefined
+        ? this.config.memoryPerDeviceGiB * 2 ** 30
+        : Math.min(...devices.map((d) => d.memoryBytes));
+    return { devices: devices.length, memoryPerDevice };
+  }
+
+  /** SLOs the configuration gives models (seconds by model). */
+  #slos(): Record<string, number> {
+    const expected = this.config.expected ?? {};
+    return Object.fromEntries(Object.entries(expected).flatMap(([m, e]) => (e.slo ? [[m, e.slo]] : [])));
+  }
+
   async #place(reason: string): Promise<PlacementSummary> {
     const devices = await liveDevices(this.ctx, this.keys);
     if (!devices.length) throw new Error('no GPU workers are registered');
     const profiles = await this.#profiles();
     const rates = await this.#rates(profiles.map((p) => p.name));
-    const memoryPerDevice =
-      this.config.memoryPerDeviceGiB !== undefined
-        ? this.config.memoryPerDeviceGiB * 2 ** 30
-        : Math.min(...devices.map((d) => d.memoryBytes));
     const strategy = this.#algorithm();
-    const cluster = { devices: devices.length, memoryPerDevice };
-    const expected = this.config.expected ?? {};
-    const slos = Object.fromEntries(Object.entries(expected).flatMap(([m, e]) => (e.slo ? [[m, e.slo]] : [])));
-    const { placement } = await strategy.place({
-      cluster,
-      profiles,
-      workload: trainingWorkload(profiles, rates, undefined, slos),
-      groups: this.config.groups,
-    });
+    const cluster = this.#cluster(devices);
+    // The adaptive strategy's own decision (made for these devices) stands; anything else places anew.
+    const decided = this.adaptiveNext;
+    this.adaptiveNext = undefined;
+    const placement =
+      decided && this.placedOn === devices.map((d) => d.id).join()
+        ? decided
+        : (
+            await strategy.place({
+              cluster,
+              profiles,
+              workload: trainingWorkload(profiles, rates, undefined, this.#slos()),
+              groups: this.config.groups,
+            })
+          ).placement;
     const version = await this.#nextVersion();
     const bound = bindPlacement(
       placement,
@@ -332,6 +359,7 @@ export class PlannerActor {
 
   async #checkRates(): Promise<void> {
     if (!this.placed || !this.#algorithm().usesWorkload) return;
+    if (this.#algorithm().name === 'adaptive') return this.#checkAdaptive(this.placed);
     const now = await this.#rates(this.placed.profiles.map((p) => p.name)).catch(() => undefined);
     if (!now) return;
     const moved = Object.keys({ ...now, ...this.lastRates }).some((m) => {
@@ -340,6 +368,27 @@ export class PlannerActor {
       return Math.abs(b - a) > 0.5 && Math.abs(b - a) >= 0.5 * Math.max(a, b);
     });
     if (moved) this.#replaceLater('observed rates changed');
+  }
+
+  /**
+   * Adaptive AlpaServe's rate check: the planner library's step (the policy the simulator replays)
+   * decides, from the observed rates, whether a re-placement gains more than its swap costs.
+   */
+  async #checkAdaptive(placed: RuntimePlacement): Promise<void> {
+    try {
+      const devices = await liveDevices(this.ctx, this.keys);
+      if (!devices.length || devices.map((d) => d.id).join() !== this.placedOn) return;
+      const profiles = await this.#profiles();
+      const rates = await this.#rates(profiles.map((p) => p.name));
+      const d = adaptiveCheck(placed, profiles, rates, this.#cluster(devices), this.adaptiveState, {}, this.#slos());
+      this.adaptiveState = d.state;
+      this.log.debug({ replace: d.replace, candidate: d.candidate, gain: d.gain, cost: d.cost }, 'adaptive check');
+      if (!d.replace) return;
+      this.adaptiveNext = d.placement;
+      this.#replaceLater(`adaptive: predicted gain ${d.gain} requests beats swap cost ${Math.round(d.cost)}`);
+    } catch (err) {
+      this.log.warn({ err }, 'adaptive check failed');
+    }
   }
 
   /** The configured placement algorithm; a live planner cannot run one that needs the future. */

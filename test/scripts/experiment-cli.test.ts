@@ -40,7 +40,9 @@ test('experiment --quick writes CSV and SVG, prints the headline, progress on st
     }
     assert.match(r.stdout, /smallest SLO scale .* at 99% attainment/);
     assert.match(r.stdout, /AlpaServe vs Selective Replication:/);
-    assert.match(r.stderr, /\[slo-s1-maf1 \d+\/9\]/);
+    assert.match(r.stdout, /Adaptive AlpaServe vs Clockwork\+\+:/);
+    // 3 points × 5 systems (AlpaServe static and adaptive, SR, CW++ free and priced).
+    assert.match(r.stderr, /\[slo-s1-maf1 \d+\/15\]/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,260 @@
+// Adaptive AlpaServe (docs/planner.md, "Adaptive AlpaServe"): AlpaServe re-placed window by window
+// from traffic already seen, paying each switch's swap cost, and only when that pays. One step
+// decides the next window from the last one; the simulator's online evaluation (adaptiveSchedule)
+// and the live planner actor both call the same step.
+//
+// Candidates: the fast-greedy AlpaServe search on the last window's traffic, a re-selection of
+// models on the current groups (cheap to switch to: the groups stay), and the starting placement.
+// A fitted candidate cannot be judged on the traffic it was fitted to (it always looks good there),
+// so each step fits both on its window and the next step judges those fits on the window that
+// followed: how well "fit on the last window, serve the next" has just worked. The judged placement
+// is simulated with its groups out of service while their new weights load (swap-cost.ts), so its
+// net gain over keeping the current placement is gain − cost. The step switches (to the fresh fit
+// of the winning kind, or home) only when that net gain exceeds `minGain` × the window's requests,
+// and, for a fitted kind, did at its previous judgement too: hysteresis against noise from a
+// short, bursty sample.
+import { type Profiles, profileMap } from '../profile.js';
+import { Simulator } from '../simulator.js';
+import type { ClusterSpec, ModelProfile, Placement, SimOptions, Workload } from '../types.js';
+import { timeWindow } from '../workload/slice.js';
+import { solveLayout } from './layout-search.js';
+import { windowsOf } from './schedule.js';
+import { SearchContext } from './search-context.js';
+import { alignGroups, DEFAULT_LOAD_BANDWIDTH, swapLoadTimes } from './swap-cost.js';
+import type { OnlinePolicy, PlacementInput, PlacementOptions, PlacementResult, PlacementSchedule } from './types.js';
+
+/** Adaptive AlpaServe's default window, seconds. */
+export const DEFAULT_ADAPTIVE_WINDOW = 60;
+/** Default hysteresis: the net predicted gain must exceed this fraction of the window's requests. */
+export const DEFAULT_MIN_GAIN = 0.002;
+
+/** Windows of past traffic the candidates are fitted on (the last one is also what they are judged on). */
+export const DEFAULT_HISTORY = 1;
+
+/** Weight of all older traffic, at its mean rates, in what candidates are fitted on. */
+export const DEFAULT_PAST_WEIGHT = 1;
+
+/**
+ * The requests of [start, end) (shifted to start at 0) plus every older request, thinned to
+ * `weight` × its mean rate and spread over the same span: a forecast that keeps every model seen
+ * before in view, so a fit does not drop a model only because the last window missed it.
+ */
+export function withOlderTraffic(workload: Workload, start: number, end: number, weight: number): Workload {
+  const recent = timeWindow(workload, start, end);
+  if (!(weight > 0) || start <= 0) return recent;
+  const older = timeWindow(workload, 0, start);
+  const span = end - start;
+  const keep = (weight * span) / start; // fraction of older requests to keep
+  const picked: number[] = [];
+  let credit = 0;
+  for (let i = 0; i < older.arrival.length; i++) {
+    credit += keep;
+    if (credit >= 1) {
+      credit -= 1;
+      picked.push(i);
+    }
+  }
+  const n = recent.arrival.length + picked.length;
+  const rows = Array.from({ length: n }, (_, j) =>
+    j < recent.arrival.length
+      ? { t: recent.arrival[j], m: recent.model[j], s: recent.slo[j] }
+      : (() => {
+          const i = picked[j - recent.arrival.length];
+          return { t: (older.arrival[i] / start) * span, m: older.model[i], s: older.slo[i] };
+        })(),
+  ).sort((a, b) => a.t - b.t);
+  return {
+    modelNames: workload.modelNames,
+    arrival: Float64Array.from(rows, (r) => r.t),
+    model: Int32Array.from(rows, (r) => r.m),
+    slo: Float64Array.from(rows, (r) => r.s),
+    duration: span,
+  };
+}
+
+/** Runs an AlpaServe search synchronously (injected: algorithms.ts owns the search and imports this file). */
+export type SyncSearch = (input: PlacementInput, options: PlacementOptions) => PlacementResult;
+
+export interface AdaptiveContext {
+  readonly cluster: ClusterSpec;
+  readonly profiles: ReadonlyMap<string, ModelProfile>;
+  readonly options: PlacementOptions;
+  readonly sim?: SimOptions;
+  /** The starting placement, always a candidate to return to. */
+  readonly home?: Placement;
+  readonly search: SyncSearch;
+}
+
+export interface AdaptiveDecision {
+  /** Whether to switch. */
+  readonly replace: boolean;
+  /** The placement for the next window: the chosen candidate, or the current one. */
+  readonly placement: Placement;
+  /** Seconds each group of `placement` is out of service loading weights (all 0 when kept). */
+  readonly loading: readonly number[];
+  /** Which candidate won the prediction: 'search', 'reselect' or 'home' (even when not taken). */
+  readonly candidate: string;
+  /** Predicted good requests the best candidate gains over the current placement, swap aside. */
+  readonly gain: number;
+  /** Predicted good requests its swap loses (groups out of service while loading). */
+  readonly cost: number;
+  /** Requests in the observed window. */
+  readonly requests: number;
+}
+
+const sameGroups = (a: Placement, b: Placement) =>
+  a.groups.length === b.groups.length &&
+  a.groups.every((g, i) => {
+    const h = b.groups[i];
+    return (
+      g.config.pp === h.config.pp &&
+      g.config.op === h.config.op &&
+      g.models.length === h.models.length &&
+      g.models.every((m) => h.models.includes(m))
+    );
+  });
+
+/**
+ * What a step carries to the next: the candidates it fitted on its window. The next step judges
+ * each fitting procedure by how its fit did on the traffic that came after it (out of sample: a
+ * placement fitted on a window always looks good on that same window).
+ */
+export interface AdaptiveState {
+  readonly fits?: ReadonlyMap<string, Placement>;
+  /** Each fitting procedure's last judged net gain, as a fraction of its window's requests. */
+  readonly record?: ReadonlyMap<string, number>;
+}
+
+/**
+ * One decision: keep `current` for the next window, or switch, judged on `observed` (the traffic
+ * of the window just past; nothing later) and `state` (from the step before).
+ */
+export function adaptiveStep(
+  current: Placement,
+  observed: Workload,
+  ctx: AdaptiveContext,
+  state: AdaptiveState = {},
+  history: Workload = observed,
+): AdaptiveDecision & { readonly state: AdaptiveState } {
+  const requests = observed.arrival.length;
+  const keep = (candidate = 'none', gain = 0, cost = 0, next: AdaptiveState = state) => ({
+    replace: false,
+    placement: current,
+    loading: current.groups.map(() => 0),
+    candidate,
+    gain,
+    cost,
+    requests,
+    state: next,
+  });
+  if (requests === 0) return keep();
+  const bandwidth = ctx.options.loadBandwidth ?? DEFAULT_LOAD_BANDWIDTH;
+  const minGain = ctx.options.minGain ?? DEFAULT_MIN_GAIN;
+  const sim: SimOptions = { ...(ctx.sim ?? {}), trim: 0, records: false };
+  const input: PlacementInput = { cluster: ctx.cluster, profiles: ctx.profiles, workload: history, sim };
+  // This window's fits, for the next step to judge (and to switch to, if their procedure wins).
+  const fits = new Map<string, Placement>([
+    ['search', ctx.search(input, { ...ctx.options, beam: 1 }).placement],
+    [
+      'reselect',
+      (() => {
+        const sc = new SearchContext(input);
+        return sc.toPlacement(solveLayout(sc, [current.groups.map((g) => g.config)], 0, { kind: 'greedy' }).groups);
+      })(),
+    ],
+  ]);
+  const record = new Map<string, number>();
+  const next: AdaptiveState = { fits, record };
+  // Each candidate: what is judged on `observed` (fitted before it), and what is switched to.
+  const candidates: { name: string; judged: Placement; target: Placement }[] = [];
+  for (const [name, fit] of state.fits ?? []) candidates.push({ name, judged: fit, target: fits.get(name)! });
+  if (ctx.home) candidates.push({ name: 'home', judged: ctx.home, target: ctx.home });
+  const simulator = new Simulator(ctx.profiles, observed);
+  const base = simulator.run(current, sim).good;
+  let best: { name: string; target: Placement; gross: number; net: number; trusted: boolean } | undefined;
+  for (const c of candidates) {
+    const judged = alignGroups(current, c.judged);
+    if (sameGroups(judged, current)) continue;
+    const gross = simulator.run(judged, sim).good;
+    const loading = swapLoadTimes(current, judged, ctx.profiles, bandwidth);
+    const net = simulator.run(judged, { ...sim, groupReady: loading }).good;
+    // A fitting procedure must have paid off on its last judgement too: one good window can be
+    // luck (or a window whose traffic happened to match the one before).
+    const now = (net - base) / requests;
+    if (c.name !== 'home') record.set(c.name, now);
+    const before = c.name === 'home' ? now : (state.record?.get(c.name) ?? 0);
+    const trusted = now > minGain && before > minGain;
+    if (!best || net > best.net) best = { name: c.name, target: c.target, gross, net, trusted };
+  }
+  if (!best) return keep('none', 0, 0, next);
+  const gain = best.gross - base;
+  const cost = best.gross - best.net;
+  const target = alignGroups(current, best.target);
+  if (!best.trusted || sameGroups(target, current)) return keep(best.name, gain, cost, next);
+  return {
+    replace: true,
+    placement: target,
+    loading: swapLoadTimes(current, target, ctx.profiles, bandwidth),
+    candidate: best.name,
+    gain,
+    cost,
+    requests,
+    state: next,
+  };
+}
+
+/** One window of an online run: its schedule entry and the decision that opened it (none for the first). */
+export interface AdaptiveRun {
+  readonly schedule: PlacementSchedule;
+  readonly decisions: readonly (AdaptiveDecision | undefined)[];
+}
+
+/**
+ * Replays adaptive AlpaServe online on `workload`: window 0 serves `start`; every later window is
+ * decided by adaptiveStep from the window before it alone (never from its own or later traffic).
+ */
+export function adaptiveSchedule(
+  start: Placement,
+  policy: OnlinePolicy,
+  profiles: Profiles,
+  workload: Workload,
+  search: SyncSearch,
+): AdaptiveRun {
+  const byName = profileMap(profiles);
+  const ctx: AdaptiveContext = {
+    cluster: policy.cluster,
+    profiles: byName,
+    options: policy.options,
+    sim: policy.sim,
+    home: start,
+    search,
+  };
+  const windows = windowsOf(workload.duration, policy.options.window ?? DEFAULT_ADAPTIVE_WINDOW);
+  const out: PlacementSchedule['windows'][number][] = [];
+  const decisions: (AdaptiveDecision | undefined)[] = [];
+  const historyWindows = policy.options.history ?? DEFAULT_HISTORY;
+  const pastWeight = policy.options.pastWeight ?? DEFAULT_PAST_WEIGHT;
+  let current = start;
+  let state: AdaptiveState = {};
+  windows.forEach((win, k) => {
+    if (k === 0) {
+      out.push({ ...win, placement: start });
+      decisions.push(undefined);
+      return;
+    }
+    const past = windows[k - 1];
+    const from = Math.max(0, past.end - historyWindows * (past.end - past.start));
+    const { state: after, ...d } = adaptiveStep(
+      current,
+      timeWindow(workload, past.start, past.end),
+      ctx,
+      state,
+      withOlderTraffic(workload, from, past.end, pastWeight),
+    );
+    state = after;
+    current = d.placement;
+    out.push(d.replace ? { ...win, placement: current, loading: d.loading } : { ...win, placement: current });
+    decisions.push(d);
+  });
+  return { schedule: { windows: out }, decisions };
+}

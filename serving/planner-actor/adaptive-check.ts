@@ -1,0 +1,36 @@
+// The live side of adaptive AlpaServe: the planner actor's rate check asks the planner library's
+// own step (planner/placement/adaptive.ts, the one the simulator replays) whether to re-place,
+// judging on traffic synthesised from the observed rates.
+import {
+  type AdaptiveDecision,
+  type AdaptiveState,
+  adaptiveSearch,
+  adaptiveStep,
+  type PlacementOptions,
+} from '../../planner/placement/index.js';
+import { profileMap } from '../../planner/profile.js';
+import type { ClusterSpec, ModelProfile, Placement } from '../../planner/types.js';
+import { trainingWorkload } from '../../planner/workload/training.js';
+import type { RuntimePlacement } from '../protocol/placement.js';
+
+/** The planner library's view of a bound placement (groups in device order, as bound). */
+export function placementOf(bound: RuntimePlacement): Placement {
+  return {
+    groups: bound.groups.map((g) => ({ devices: g.config.pp * g.config.op, config: g.config, models: [...g.models] })),
+  };
+}
+
+/** One adaptive decision for the placement in force, at the observed rates (req/s by model). */
+export function adaptiveCheck(
+  placed: RuntimePlacement,
+  profiles: readonly ModelProfile[],
+  rates: Readonly<Record<string, number>>,
+  cluster: ClusterSpec,
+  state: AdaptiveState,
+  options: PlacementOptions = {},
+  slos: Readonly<Record<string, number>> = {},
+): AdaptiveDecision & { readonly state: AdaptiveState } {
+  const observed = trainingWorkload(profiles, rates, undefined, slos);
+  const ctx = { cluster, profiles: profileMap(profiles), options, search: adaptiveSearch };
+  return adaptiveStep(placementOf(placed), observed, ctx, state);
+}

@@ -1,0 +1,238 @@
+// Adaptive AlpaServe and swap costs: group ready times in both simulator engines, the cost of a
+// switch, online decisions that use only past traffic, hysteresis, Clockwork++ with priced swaps,
+// and the planner actor's use of the same step.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  adaptiveSearch,
+  adaptiveStep,
+  evaluatePlacement,
+  onlineSchedule,
+  type PlacementInput,
+  placeByName,
+  simulateSchedule,
+  swapLoadTimes,
+} from '../../planner/placement/index.js';
+import { profileMap } from '../../planner/profile.js';
+import { Rng } from '../../planner/rng.js';
+import { Simulator } from '../../planner/simulator.js';
+import type { ModelProfile, Placement, Workload } from '../../planner/types.js';
+import { arrivals } from '../../planner/workload/arrivals.js';
+import { mergeStreams, multiModelWorkload, slosFromScale } from '../../planner/workload/multi-model.js';
+import { timeWindow } from '../../planner/workload/slice.js';
+import { trainingWorkload } from '../../planner/workload/training.js';
+import { zooProfile } from '../../planner/zoo.js';
+import { adaptiveCheck, placementOf } from '../../serving/planner-actor/adaptive-check.js';
+import { bindPlacement } from '../../serving/planner-actor/bind.js';
+
+const GiB = 2 ** 30;
+const bert = (n: number): ModelProfile[] => Array.from({ length: n }, (_, i) => zooProfile('bert-1.3b', `bert-${i}`));
+
+/** Model phases[k] is hot (30 req/s, more than one device serves) in phase k of `phases` 60-s phases, cold (0.5 req/s) otherwise. */
+function phased(names: string[], phases: number[], seed = 4): Workload {
+  const rng = new Rng(seed);
+  const streams = names.map((_, m) => {
+    const parts = phases.map((hot, p) =>
+      arrivals(rng.fork(m * 100 + p), hot === m ? { rate: 30, cv: 2 } : { rate: 0.5, cv: 1 }, p * 60, p * 60 + 60),
+    );
+    const out = new Float64Array(parts.reduce((a, x) => a + x.length, 0));
+    let at = 0;
+    for (const x of parts) {
+      out.set(x, at);
+      at += x.length;
+    }
+    return out;
+  });
+  return mergeStreams(
+    names,
+    streams,
+    names.map(() => 0.4),
+    phases.length * 60,
+  );
+}
+
+test('group ready times: both engines agree to the request, and a loading group starts nothing before it is ready', () => {
+  const profiles = bert(3);
+  const names = profiles.map((p) => p.name);
+  const workload = multiModelWorkload({
+    models: names,
+    totalRate: 30,
+    cv: 3,
+    duration: 30,
+    seed: 2,
+    slo: slosFromScale(names, profileMap(profiles), 8),
+  });
+  const placement: Placement = {
+    groups: [
+      { devices: 2, config: { pp: 2, op: 1 }, models: names },
+      { devices: 1, config: { pp: 1, op: 1 }, models: [names[0], names[1]] },
+      { devices: 1, config: { pp: 1, op: 1 }, models: [names[2]] },
+    ],
+  };
+  const ready = [4.5, 0, 12];
+  const sim = new Simulator(profiles, workload);
+  for (const policy of ['earliest-finish', 'last-stage-clock', 'fewest-inflight'] as const) {
+    const js = sim.run(placement, { policy, engine: 'js', records: true, groupReady: ready });
+    const wasm = sim.run(placement, { policy, engine: 'wasm', records: true, groupReady: ready });
+    assert.deepEqual(wasm.records, js.records, policy);
+    assert.equal(wasm.good, js.good, policy);
+    const r = js.records!;
+    let used = 0;
+    for (let i = 0; i < r.group.length; i++) {
+      const g = r.group[i];
+      if (Number.isNaN(r.finish[i])) continue; // rejected
+      assert.ok(
+        r.start[i] >= ready[g],
+        `${policy}: request ${i} starts at ${r.start[i]} on group ${g} ready at ${ready[g]}`,
+      );
+      if (g === 2) used++;
+    }
+    assert.ok(used > 0, `${policy}: the late group serves once ready`);
+    const free = sim.run(placement, { policy, engine: 'js' });
+    assert.ok(js.good < free.good, `${policy}: loading costs requests (${js.good} vs ${free.good})`);
+  }
+  assert.throws(() => sim.run(placement, { groupReady: [0, 1] }), /3 groups/);
+  assert.throws(() => sim.run(placement, { groupReady: [0, -1, 0] }), /finite time/);
+});
+
+test('swap cost: unchanged groups load nothing, a changed group loads its new weights at the load bandwidth', () => {
+  const profiles = bert(3);
+  const byName = profileMap(profiles);
+  const [a, b, c] = profiles.map((p) => p.name);
+  const w = profiles[0].weightBytes;
+  const prev: Placement = {
+    groups: [
+      { devices: 1, config: { pp: 1, op: 1 }, models: [a] },
+      { devices: 2, config: { pp: 1, op: 2 }, models: [b] },
+    ],
+  };
+  const next: Placement = {
+    groups: [
+      { devices: 1, config: { pp: 1, op: 1 }, models: [a, c] }, // same devices and config: loads c only
+      { devices: 2, config: { pp: 2, op: 1 }, models: [b] }, // new config: reloads b
+    ],
+  };
+  assert.deepEqual(swapLoadTimes(prev, prev, byName), [0, 0]);
+  assert.deepEqual(swapLoadTimes(undefined, next, byName), [0, 0]);
+  assert.deepEqual(swapLoadTimes(prev, next, byName, 1e9), [w / 1e9, w / 1e9]);
+  assert.deepEqual(swapLoadTimes(prev, next, byName), [w / 16e9, w / 16e9]);
+  // A schedule window whose group loads for 5 s simulates as that window with the group ready at 5 s.
+  const workload = phased([a, b, c], [0]);
+  const placement: Placement = { groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: [a] }] };
+  const windows = (loading?: number[]) => ({
+    windows: [0, 30].map((start) => ({ start, end: start + 30, placement, loading })),
+  });
+  const free = simulateSchedule(windows(), profiles, workload);
+  const paid = simulateSchedule(windows([5]), profiles, workload);
+  const perWindow = [0, 30].reduce(
+    (n, start) =>
+      n + new Simulator(profiles, timeWindow(workload, start, start + 30)).run(placement, { groupReady: [5] }).good,
+    0,
+  );
+  assert.equal(paid.good, perWindow);
+  assert.ok(paid.good < free.good, `${paid.good} < ${free.good}`);
+});
+
+function adaptiveInput(phases: number[]): { input: PlacementInput; test: Workload; profiles: ModelProfile[] } {
+  const profiles = bert(2);
+  const names = profiles.map((p) => p.name);
+  const test = phased(names, phases);
+  // Trained on the first phase only; 4 devices of 3 GiB: one model per device, so the split matters.
+  const input: PlacementInput = {
+    cluster: { devices: 4, memoryPerDevice: 3 * GiB },
+    profiles,
+    workload: timeWindow(test, 0, 60),
+  };
+  return { input, test, profiles };
+}
+
+test('adaptive: follows a traffic shift online, after the fact, and beats its static start', async () => {
+  const { input, test: workload, profiles } = adaptiveInput([0, 1, 1]);
+  const r = await placeByName('adaptive', input, { window: 15, beam: 1 });
+  const run = onlineSchedule(r, profiles, workload);
+  const switched = run.decisions.findIndex((d) => d?.replace);
+  assert.ok(switched > 4, `switched at window ${switched}: after the shift at 60 s has been seen`);
+  const ours = evaluatePlacement(r, profiles, workload);
+  const fixed = new Simulator(profiles, workload).run(r.placement);
+  assert.ok(ours.attainment > fixed.attainment, `adaptive ${ours.attainment} vs static ${fixed.attainment}`);
+});
+
+test('adaptive: decisions depend only on traffic before them (a different future changes no earlier window)', async () => {
+  const a = adaptiveInput([0, 1, 1, 0]);
+  const b = adaptiveInput([0, 1, 0, 1]);
+  assert.deepEqual(timeWindow(a.test, 0, 120), timeWindow(b.test, 0, 120));
+  const r = await placeByName('adaptive', a.input, { window: 15, beam: 1 });
+  const ra = onlineSchedule(r, a.profiles, a.test).schedule.windows;
+  const rb = onlineSchedule(r, b.profiles, b.test).schedule.windows;
+  // Window k is decided from window k−1: every window starting at or before 120 s matches.
+  const upTo = ra.filter((w) => w.start <= 120).length;
+  assert.equal(upTo, 9);
+  assert.deepEqual(rb.slice(0, upTo), ra.slice(0, upTo));
+  assert.notDeepEqual(rb, ra, 'the futures differ, and so do later decisions');
+});
+
+test('adaptive: hysteresis keeps the placement when the gain does not beat the swap cost', async () => {
+  const { input, test: workload, profiles } = adaptiveInput([0, 1, 1]);
+  // At 10 kB/s a model takes days to load: every switch costs its whole window.
+  for (const options of [{ loadBandwidth: 1e4 }, { minGain: 1 }]) {
+    const r = await placeByName('adaptive', input, { window: 15, beam: 1, ...options });
+    const run = onlineSchedule(r, profiles, workload);
+    assert.ok(
+      run.decisions.every((d) => !d?.replace),
+      JSON.stringify(options),
+    );
+    assert.ok(
+      run.decisions.some((d) => d && d.gain > 0),
+      'a gain was predicted, and not taken',
+    );
+    const kept = run.schedule.windows.map(({ start, end }) => ({ start, end, placement: r.placement }));
+    assert.equal(
+      evaluatePlacement(r, profiles, workload).good,
+      simulateSchedule({ windows: kept }, profiles, workload).good,
+    );
+  }
+});
+
+test('Clockwork++ with swap costs attains no more than the zero-cost oracle, less when loading is slow', async () => {
+  const { input: trained, test: workload, profiles } = adaptiveInput([0, 1, 0, 1]);
+  const input = { ...trained, workload };
+  const free = await placeByName('clockwork++', input, { window: 60 });
+  const priced = await placeByName('clockwork++', input, { window: 60, swapCost: true });
+  const slow = await placeByName('clockwork++', input, { window: 60, swapCost: true, loadBandwidth: 2e8 });
+  assert.ok(priced.schedule!.windows.slice(1).some((w) => w.loading?.some((t) => t > 0)));
+  const [f, p, s] = [free, priced, slow].map((r) => evaluatePlacement(r, profiles, workload).attainment);
+  assert.ok(p <= f, `${p} ≤ ${f}`);
+  assert.ok(s < f, `${s} < ${f}`);
+});
+
+test('the planner actor decides with the library’s adaptive step', () => {
+  const profiles = bert(2);
+  const names = profiles.map((p) => p.name);
+  const cluster = { devices: 4, memoryPerDevice: 3 * GiB };
+  const placement: Placement = {
+    groups: [0, 0, 0, 1].map((m) => ({ devices: 1, config: { pp: 1, op: 1 }, models: [names[m]] })),
+  };
+  const bound = bindPlacement(placement, ['d0', 'd1', 'd2', 'd3'], {
+    version: 1,
+    strategy: 'adaptive',
+    reason: 'test',
+    params: { stagePenalty: 0, overhead: 0 },
+    profiles,
+  });
+  assert.deepEqual(placementOf(bound), placement);
+  // Traffic moved to model 1: the actor's checks are the library's steps on the observed rates.
+  const rates = { [names[0]]: 0.5, [names[1]]: 12 };
+  const observed = trainingWorkload(profiles, rates);
+  const ctx = { cluster, profiles: profileMap(profiles), options: {}, search: adaptiveSearch };
+  let live: ReturnType<typeof adaptiveCheck> | undefined;
+  let lib: ReturnType<typeof adaptiveStep> | undefined;
+  for (let check = 0; check < 3; check++) {
+    live = adaptiveCheck(bound, profiles, rates, cluster, live?.state ?? {});
+    lib = adaptiveStep(placement, observed, ctx, lib?.state ?? {});
+    const { state: _a, ...l } = live;
+    const { state: _b, ...m } = lib;
+    assert.deepEqual(l, m, `check ${check}`);
+  }
+  assert.ok(live!.replace, 'the third check moves replicas to the hot model');
+  assert.ok(live!.placement.groups.filter((g) => g.models.includes(names[1])).length > 1);
+});

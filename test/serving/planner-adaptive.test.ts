@@ -1,0 +1,40 @@
+// The live planner with the adaptive strategy re-places through the library's adaptive step when
+// observed traffic makes a switch pay.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RuntimeKeys } from '../../serving/protocol/keys.js';
+import { startCluster, type TestCluster, testProfile } from './helpers.js';
+
+// 1 GiB models on 1.5 GiB devices: one model per device, so which model gets the devices matters.
+const profiles = [testProfile('a', 0.05), testProfile('b', 0.05)];
+
+describe('planner: adaptive strategy', () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await startCluster({
+      workers: 4,
+      profiles,
+      planner: { strategy: 'adaptive', rateCheckSec: 0.2, memoryPerDeviceGiB: 1.5 },
+    });
+    await c.planner.call('replace', 'initial');
+  });
+  after(() => c?.close());
+
+  it('moves devices to the model whose observed rate rose, with the reason it decided on', async () => {
+    const first = (await c.planner.call('current'))!;
+    const hosts = (p: typeof first, m: string) => p.groups.filter((g) => g.models.includes(m)).length;
+    assert.equal(first.strategy, 'adaptive');
+    assert.equal(hosts(first, 'a'), 2);
+    const redis = c.system.redis!;
+    const keys = new RuntimeKeys();
+    await redis.set(keys.rate('a'), '60');
+    await redis.set(keys.rate('b'), '0.5');
+    const end = Date.now() + 8_000;
+    while ((await c.planner.call('current'))!.version === first.version && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 50));
+    const p = (await c.planner.call('current'))!;
+    assert.ok(p.version > first.version, 'a new placement was published');
+    assert.match(p.reason, /^adaptive: predicted gain \d+ requests beats swap cost \d+/);
+    assert.ok(hosts(p, 'a') > 2, `a on ${hosts(p, 'a')} groups`);
+  });
+});
