@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadPlacementFile } from '../../dev/placement-file.js';
+import { defaultPlanSystems } from '../../planner/capacity/plan-file.js';
 import { zooProfile } from '../../planner/zoo.js';
 
 import { ROOT } from '../helpers/cli.js';
@@ -88,7 +89,12 @@ describe('meshserve plan', () => {
     const answer = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(answer), ['target', 'systems']);
     assert.equal(answer.target, 0.99);
-    assert.ok(answer.systems.length >= 3);
+    // Every algorithm of the registry that places by traffic (AlpaServe once), adaptive among them.
+    assert.deepEqual(
+      answer.systems.map((s: { name: string }) => s.name),
+      defaultPlanSystems(false),
+    );
+    assert.ok(answer.systems.some((s: { name: string }) => s.name === 'adaptive'));
     for (const s of answer.systems) {
       assert.deepEqual(Object.keys(s), ['name', 'devices', 'attainment', 'placement', 'curve']);
       assert.equal(typeof s.devices, 'number', `${s.name} reaches the target in 1..8`);
