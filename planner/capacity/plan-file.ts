@@ -52,7 +52,7 @@ export const planSchema = z
     holdOut: z.number().gt(0).lt(1).default(0.5),
     /** Default: every algorithm of the registry that places by traffic. */
     systems: z.array(z.string().min(1)).min(1).optional(),
-    /** AlpaServe with its fast greedy instead of beam search. */
+    /** AlpaServe (and the systems built on its search) with its fast greedy instead of beam search. */
     greedy: z.boolean().default(false),
     /** Worker threads for the layout searches. */
     workers: z.number().int().nonnegative().optional(),

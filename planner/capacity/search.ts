@@ -3,8 +3,9 @@
 // the attainment curve around that count; and the inverse question at a given count: how much
 // more rate or burstiness the placement takes before it falls under the target.
 //
-// Device counts are searched by bisection (attainment is taken to rise with devices; the curve
-// around the answer is evaluated to show where it does not) or by a sweep of every count.
+// Device counts are searched by galloping from the smallest then bisection (attainment is taken
+// to rise with devices; the curve around the answer is evaluated to show where it does not), or
+// by a sweep of every count.
 // An oracle (Clockwork++) is placed on the held-out traffic itself: it sees the future by design.
 import { evaluatePlacement, type PlacementResult, type SearchProgress } from '../placement/index.js';
 import type { TrafficScale } from '../scenario.js';
@@ -99,6 +100,8 @@ class SystemEvaluator {
       },
       {
         ...(plan.workers ? { workers: plan.workers } : {}),
+        // The fast greedy for every system that searches (adaptive's starting placement too).
+        ...(plan.greedy ? { beam: 1 } : {}),
         onProgress: (p) => this.events.search?.(system.name, devices, p),
       },
     );
@@ -120,21 +123,30 @@ const AROUND = 2;
 async function planSystem(plan: Plan, system: PlanSystem, ev: SystemEvaluator): Promise<SystemPlan> {
   const c = plan.candidates;
   const reaches = async (i: number) => (await ev.at(c[i])).attainment >= plan.target;
-  let around: number;
-  if (plan.search === 'sweep') {
-    for (const n of c) await ev.at(n);
-    around = c.length - 1;
-  } else if (!(await reaches(c.length - 1))) around = c.length - 1;
+  let around = c.length - 1;
+  if (plan.search === 'sweep') for (const n of c) await ev.at(n);
   else {
-    // The smallest index that reaches the target, attainment taken to rise with devices.
+    // Galloping from the smallest count (the cheap ones first: a search's cost grows with the
+    // devices), the index doubling until one reaches the target; then bisection below it.
     let lo = -1;
-    let hi = c.length - 1;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (await reaches(mid)) hi = mid;
-      else lo = mid;
+    let hi = 0;
+    let reached = true;
+    while (!(await reaches(hi))) {
+      if (hi === c.length - 1) {
+        reached = false;
+        break;
+      }
+      lo = hi;
+      hi = Math.min(c.length - 1, 2 * hi + 1);
     }
-    around = hi;
+    if (reached) {
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (await reaches(mid)) hi = mid;
+        else lo = mid;
+      }
+      around = hi;
+    }
   }
   for (let i = Math.max(0, around - AROUND); i <= Math.min(c.length - 1, around + AROUND); i++) await ev.at(c[i]);
   const curve = ev.curve();
