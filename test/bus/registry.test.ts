@@ -32,14 +32,29 @@ describe('registry', () => {
     // The observer runs the dead watcher; actor hosts below do not (watchDead: false) unless said.
     observer = await ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat });
   });
+  // Every host a test made is closed here too, so that a failed assertion cannot leave a heartbeat
+  // timer running and the file hanging (a host already closed, or with its connections cut,
+  // is given a second).
+  const hosts: ActorSystem[] = [];
   after(async () => {
+    await Promise.allSettled(
+      hosts.map((h) => Promise.race([h.close(), new Promise((resolve) => setTimeout(resolve, 1_000).unref())])),
+    );
     await observer?.close();
     redis?.disconnect();
     await servers?.close();
   });
 
-  const host = () =>
-    ActorSystem.connect({ natsUrl: servers.natsUrl, redisUrl: servers.redisUrl, heartbeat, watchDead: false });
+  const host = async (): Promise<ActorSystem> => {
+    const h = await ActorSystem.connect({
+      natsUrl: servers.natsUrl,
+      redisUrl: servers.redisUrl,
+      heartbeat,
+      watchDead: false,
+    });
+    hosts.push(h);
+    return h;
+  };
 
   it('registers kind, id, host, pid and start time; list() shows live actors', async () => {
     const h = await host();
@@ -130,12 +145,17 @@ describe('registry', () => {
 
   it('a new incarnation declares the one it replaces dead at once, after it is listed itself', async () => {
     const h = await host();
-    const first = await h.spawn('reg-e', new Counter());
     const events: string[] = [];
+    let firstId = '';
     const off = observer.onEvent('actor.*', (e) => {
-      if (e.actor.name === 'reg-e') events.push(`${e.kind} ${e.actor.id === first.id ? 'old' : 'new'}`);
+      if (e.actor.name === 'reg-e') events.push(`${e.kind} ${e.actor.id === firstId ? 'old' : 'new'}`);
     });
     await observer.nats.flush();
+    const first = await h.spawn('reg-e', new Counter());
+    firstId = first.id;
+    // The first incarnation's own started event may still be on its way: wait for it, then watch.
+    await until('the first started event', () => events.length >= 1, 2_000);
+    events.length = 0;
     // The old incarnation's process is gone without a goodbye; its heartbeat has not expired yet.
     h.redis!.disconnect();
     await h.nats.close();
