@@ -1,8 +1,7 @@
 // A placement compiled for the simulator's hot loops: flat typed arrays indexed by "host" h =
 // one (model, group) pair — the group, its clock offset, its depth and the offset of its penalised
 // stage latencies. Hosts of model m are hostStart[m] .. hostStart[m+1], in placement (group) order.
-import { configProfile } from './profile.js';
-import type { ModelProfile, Placement } from './types.js';
+import { configKey, type ModelProfile, type Placement } from './types.js';
 
 /** A placement compiled against one workload's model indices. */
 export interface CompiledPlacement {
@@ -34,7 +33,11 @@ export interface CompiledPlacement {
  */
 const UNIFORM_SCAN_MIN_HOSTS = 6;
 
-/** Compiles a placement into the flat arrays the hot loops use; throws on an invalid placement. */
+/**
+ * Compiles a placement into the flat arrays the hot loops use; throws on an invalid placement.
+ * The placement search compiles every candidate it scores, so this builds no object per host: one
+ * pass validates and counts, the next writes each host into its model's range, in group order.
+ */
 export function compilePlacement(
   placement: Placement,
   profiles: ReadonlyMap<string, ModelProfile>,
@@ -45,9 +48,15 @@ export function compilePlacement(
   const groups = placement.groups.length;
   const groupPp = new Int32Array(groups);
   const groupClockAt = new Int32Array(groups);
+  const hostStart = new Int32Array(models + 1);
+  // The (group, model) pairs with requests, in group order, and their stage latencies.
+  const entryGroup: number[] = [];
+  const entryModel: number[] = [];
+  const entryLatency: (readonly number[])[] = [];
   let clockCount = 0;
-  const hostsOf: { group: number; stages: Float64Array }[][] = Array.from({ length: models }, () => []);
-  placement.groups.forEach((g, gi) => {
+  let stageCount = 0;
+  for (let gi = 0; gi < groups; gi++) {
+    const g = placement.groups[gi];
     const { pp, op } = g.config;
     if (!Number.isInteger(pp) || !Number.isInteger(op) || pp < 1 || op < 1)
       throw new Error(`group ${gi}: invalid config pp ${pp}, op ${op}`);
@@ -56,30 +65,28 @@ export function compilePlacement(
     groupPp[gi] = pp;
     groupClockAt[gi] = clockCount;
     clockCount += pp;
-    const seen = new Set<string>();
-    for (const name of g.models) {
-      if (seen.has(name)) throw new Error(`group ${gi}: model "${name}" listed twice`);
-      seen.add(name);
+    const key = configKey(g.config);
+    const names = g.models;
+    for (let j = 0; j < names.length; j++) {
+      const name = names[j];
+      for (let i = 0; i < j; i++) if (names[i] === name) throw new Error(`group ${gi}: model "${name}" listed twice`);
       const profile = profiles.get(name);
       if (!profile) throw new Error(`group ${gi}: no profile for model "${name}"`);
-      const cp = configProfile(profile, g.config);
+      const cp = profile.configs[key];
       if (!cp) throw new Error(`group ${gi}: model "${name}" has no profile for pp ${pp}, op ${op}`);
       if (cp.stageLatency.length !== pp)
         throw new Error(`model "${name}": config pp${pp}-op${op} has ${cp.stageLatency.length} stage latencies`);
       const m = modelIndex.get(name);
       if (m === undefined) continue; // no requests for it in this workload
-      const factor = 1 + stagePenalty * pp;
-      hostsOf[m].push({ group: gi, stages: Float64Array.from(cp.stageLatency, (l) => l * factor) });
+      entryGroup.push(gi);
+      entryModel.push(m);
+      entryLatency.push(cp.stageLatency);
+      hostStart[m + 1]++;
+      stageCount += pp;
     }
-  });
-  let hosts = 0;
-  let stageCount = 0;
-  for (const list of hostsOf)
-    for (const h of list) {
-      hosts++;
-      stageCount += h.stages.length;
-    }
-  const hostStart = new Int32Array(models + 1);
+  }
+  for (let m = 0; m < models; m++) hostStart[m + 1] += hostStart[m];
+  const hosts = hostStart[models];
   const hostGroup = new Int32Array(hosts);
   const hostClockAt = new Int32Array(hosts);
   const hostPp = new Int32Array(hosts);
@@ -87,34 +94,34 @@ export function compilePlacement(
   const hostStageAt = new Int32Array(hosts);
   const hostBusy = new Float64Array(hosts);
   const stages = new Float64Array(stageCount);
-  let h = 0;
+  // Where each host's entry is: hosts of model m are hostStart[m].., in group order.
+  const hostEntry = new Int32Array(hosts);
+  const filled = hostStart.slice(0, models);
+  for (let e = 0; e < entryGroup.length; e++) hostEntry[filled[entryModel[e]]++] = e;
   let s = 0;
-  for (let m = 0; m < models; m++) {
-    hostStart[m] = h;
-    for (const host of hostsOf[m]) {
-      hostGroup[h] = host.group;
-      hostClockAt[h] = groupClockAt[host.group];
-      hostPp[h] = host.stages.length;
-      hostLastClock[h] = hostClockAt[h] + host.stages.length - 1;
-      hostStageAt[h] = s;
-      stages.set(host.stages, s);
-      let busy = 0;
-      for (const l of host.stages) busy += l;
-      hostBusy[h] = busy;
-      s += host.stages.length;
-      h++;
+  for (let h = 0; h < hosts; h++) {
+    const e = hostEntry[h];
+    const group = entryGroup[e];
+    const latency = entryLatency[e];
+    const pp = latency.length;
+    const factor = 1 + stagePenalty * pp;
+    hostGroup[h] = group;
+    hostClockAt[h] = groupClockAt[group];
+    hostPp[h] = pp;
+    hostLastClock[h] = groupClockAt[group] + pp - 1;
+    hostStageAt[h] = s;
+    let busy = 0;
+    for (let k = 0; k < pp; k++) {
+      const l = latency[k] * factor;
+      stages[s + k] = l;
+      busy += l;
     }
+    hostBusy[h] = busy;
+    s += pp;
   }
-  hostStart[models] = h;
   const modelUniform = new Uint8Array(models);
-  for (let m = 0; m < models; m++) {
-    const list = hostsOf[m];
-    modelUniform[m] =
-      list.length >= UNIFORM_SCAN_MIN_HOSTS &&
-      list.every((x) => x.stages.length === list[0].stages.length && x.stages.every((l, k) => l === list[0].stages[k]))
-        ? 1
-        : 0;
-  }
+  for (let m = 0; m < models; m++)
+    modelUniform[m] = uniformHosts(hostStart[m], hostStart[m + 1], hostPp, hostStageAt, stages);
   return {
     groups,
     groupPp,
@@ -129,6 +136,24 @@ export function compilePlacement(
     stages,
     modelUniform,
   };
+}
+
+/** 1 when hosts first..end are at least UNIFORM_SCAN_MIN_HOSTS and share their stage latencies. */
+function uniformHosts(
+  first: number,
+  end: number,
+  hostPp: Int32Array,
+  hostStageAt: Int32Array,
+  stages: Float64Array,
+): number {
+  if (end - first < UNIFORM_SCAN_MIN_HOSTS) return 0;
+  const pp = hostPp[first];
+  const at = hostStageAt[first];
+  for (let h = first + 1; h < end; h++) {
+    if (hostPp[h] !== pp) return 0;
+    for (let k = 0; k < pp; k++) if (stages[hostStageAt[h] + k] !== stages[at + k]) return 0;
+  }
+  return 1;
 }
 
 /**
