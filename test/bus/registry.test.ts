@@ -174,12 +174,16 @@ describe('registry', () => {
 
   it('an actor declared dead that heartbeats again is announced as started again', async () => {
     const h = await host();
-    const actor = await h.spawn('reg-f', new Counter());
     const events: string[] = [];
     const off = observer.onEvent('actor.*', (e) => {
-      if (e.actor.id === actor.id) events.push(e.kind);
+      if (e.actor.name === 'reg-f') events.push(e.kind);
     });
     await observer.nats.flush();
+    const actor = await h.spawn('reg-f', new Counter());
+    // Its own started event may still be on its way (published on the host's connection): wait for
+    // it, then watch.
+    await until('its first started event', () => events.length >= 1, 2_000);
+    events.length = 0;
     // As if its host had been cut off for longer than the TTL: the heartbeat is gone, a sweep ran.
     await until('it is declared dead', async () => {
       await redis.del(`ms:actor:${actor.id}:hb`);
