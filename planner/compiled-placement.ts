@@ -1,7 +1,8 @@
 // A placement compiled for the simulator's hot loops: flat typed arrays indexed by "host" h =
 // one (model, group) pair — the group, its clock offset, its depth and the offset of its penalised
 // stage latencies. Hosts of model m are hostStart[m] .. hostStart[m+1], in placement (group) order.
-import { configKey, type ModelProfile, type Placement } from './types.js';
+import { configProfile } from './profile.js';
+import type { ModelProfile, Placement } from './types.js';
 
 /** A placement compiled against one workload's model indices. */
 export interface CompiledPlacement {
@@ -65,14 +66,13 @@ export function compilePlacement(
     groupPp[gi] = pp;
     groupClockAt[gi] = clockCount;
     clockCount += pp;
-    const key = configKey(g.config);
     const names = g.models;
     for (let j = 0; j < names.length; j++) {
       const name = names[j];
       for (let i = 0; i < j; i++) if (names[i] === name) throw new Error(`group ${gi}: model "${name}" listed twice`);
       const profile = profiles.get(name);
       if (!profile) throw new Error(`group ${gi}: no profile for model "${name}"`);
-      const cp = profile.configs[key];
+      const cp = configProfile(profile, g.config);
       if (!cp) throw new Error(`group ${gi}: model "${name}" has no profile for pp ${pp}, op ${op}`);
       if (cp.stageLatency.length !== pp)
         throw new Error(`model "${name}": config pp${pp}-op${op} has ${cp.stageLatency.length} stage latencies`);
