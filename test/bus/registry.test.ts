@@ -56,6 +56,26 @@ describe('registry', () => {
     return h;
   };
 
+  /**
+   * Spawns a Counter named `name` on `h` while the observer records its events (as `label` writes
+   * them, given the spawned actor's id). The actor's own started event is published on the host's
+   * connection and may arrive late: this returns once it has, with the record emptied for what
+   * the test does next.
+   */
+  const spawnWatched = async (h: ActorSystem, name: string, label: (e: ActorEvent, id: string) => string) => {
+    const events: string[] = [];
+    let id = '';
+    const off = observer.onEvent('actor.*', (e) => {
+      if (e.actor.name === name) events.push(label(e, id));
+    });
+    await observer.nats.flush();
+    const actor = await h.spawn(name, new Counter());
+    id = actor.id;
+    await until(`the started event of ${name}`, () => events.length >= 1, 2_000);
+    events.length = 0;
+    return { actor, events, off };
+  };
+
   it('registers kind, id, host, pid and start time; list() shows live actors', async () => {
     const h = await host();
     const started = waitFor<ActorEvent>('started event', 2_000, (done) => {
@@ -145,17 +165,11 @@ describe('registry', () => {
 
   it('a new incarnation declares the one it replaces dead at once, after it is listed itself', async () => {
     const h = await host();
-    const events: string[] = [];
-    let firstId = '';
-    const off = observer.onEvent('actor.*', (e) => {
-      if (e.actor.name === 'reg-e') events.push(`${e.kind} ${e.actor.id === firstId ? 'old' : 'new'}`);
-    });
-    await observer.nats.flush();
-    const first = await h.spawn('reg-e', new Counter());
-    firstId = first.id;
-    // The first incarnation's own started event may still be on its way: wait for it, then watch.
-    await until('the first started event', () => events.length >= 1, 2_000);
-    events.length = 0;
+    const {
+      actor: first,
+      events,
+      off,
+    } = await spawnWatched(h, 'reg-e', (e, firstId) => `${e.kind} ${e.actor.id === firstId ? 'old' : 'new'}`);
     // The old incarnation's process is gone without a goodbye; its heartbeat has not expired yet.
     h.redis!.disconnect();
     await h.nats.close();
@@ -174,16 +188,7 @@ describe('registry', () => {
 
   it('an actor declared dead that heartbeats again is announced as started again', async () => {
     const h = await host();
-    const events: string[] = [];
-    const off = observer.onEvent('actor.*', (e) => {
-      if (e.actor.name === 'reg-f') events.push(e.kind);
-    });
-    await observer.nats.flush();
-    const actor = await h.spawn('reg-f', new Counter());
-    // Its own started event may still be on its way (published on the host's connection): wait for
-    // it, then watch.
-    await until('its first started event', () => events.length >= 1, 2_000);
-    events.length = 0;
+    const { actor, events, off } = await spawnWatched(h, 'reg-f', (e) => e.kind);
     // As if its host had been cut off for longer than the TTL: the heartbeat is gone, a sweep ran.
     await until('it is declared dead', async () => {
       await redis.del(`ms:actor:${actor.id}:hb`);

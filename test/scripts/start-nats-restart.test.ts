@@ -79,20 +79,12 @@ test('start: a killed nats-server is restarted on its port, said so, and serving
   await until('a child nats-server', () => nats().length === 1, 30_000, 100);
   const [first] = nats();
   const port = first.args[first.args.indexOf('-p') + 1];
-  // The process shows up before it listens: retry the first connection until it accepts.
-  let connected: NatsConnection | undefined;
-  await until(
-    'the child nats-server to accept a connection',
-    async () => {
-      connected = await connectNats({ url: `nats://127.0.0.1:${port}`, reconnectTimeWaitMs: 100 }).catch(
-        () => undefined,
-      );
-      return connected !== undefined;
-    },
-    30_000,
-    100,
-  );
-  const nc = connected!;
+  // The process shows up before it listens: nats.js retries the first connection until it accepts.
+  const nc = await connectNats({
+    url: `nats://127.0.0.1:${port}`,
+    reconnectTimeWaitMs: 100,
+    extra: { waitOnFirstConnect: true },
+  });
   t.after(() => nc.close());
   // The planner's placement names a served model.
   let model: string | undefined;
