@@ -210,11 +210,8 @@ interface TraceSpec {
   readonly baseCv: number;
   /** Clockwork++'s re-placement window, seconds. */
   readonly window: (quick: boolean) => number;
-  /**
-   * Adaptive AlpaServe's window, seconds: the trace's own rate granularity (MAF1's minute counts,
-   * the MAF2 replay's rate-fitting window), the finest step at which its traffic is defined.
-   */
-  readonly adaptiveWindow: (quick: boolean) => number;
+  /** Adaptive AlpaServe's options: its window, and how much older traffic its fits keep. */
+  readonly adaptive: (quick: boolean) => PlacementOptions;
   workload(
     models: string[],
     slos: number[],
@@ -229,6 +226,9 @@ interface TraceSpec {
 /** The MAF2-like day's compressed length: a day's 6 h Clockwork++ windows become a quarter of it. */
 const MAF2_DAY_SECONDS = (quick: boolean): number => (quick ? 120 : 1200);
 
+/** The MAF2-like day's popularity phase: the generator's 2 h, compressed like the day. */
+const MAF2_PHASE = (quick: boolean): number => 7200 * (MAF2_DAY_SECONDS(quick) / 86400);
+
 /** The MAF2 replay fits rates and CVs per this many seconds of the uncompressed day (the reference's). */
 const MAF2_REPLAY_WINDOW = 5400;
 
@@ -237,7 +237,8 @@ const TRACES: Record<string, TraceSpec> = {
     label: 'MAF1-like',
     baseCv: 4,
     window: () => 60,
-    adaptiveWindow: () => 60,
+    // MAF1's rates step once a minute: decide once a minute.
+    adaptive: () => ({ window: 60 }),
     workload: (models, slos, rateMul, cvScale, _set, quick, seed) => {
       const counts = syntheticMaf1({ functions: quick ? 60 : 400, minutes: quick ? 2 : 10, seed });
       return replayMaf1(counts, {
@@ -253,11 +254,14 @@ const TRACES: Record<string, TraceSpec> = {
     label: 'MAF2-like',
     baseCv: 1,
     window: (quick) => MAF2_DAY_SECONDS(quick) / 4,
-    adaptiveWindow: (quick) => MAF2_REPLAY_WINDOW * (MAF2_DAY_SECONDS(quick) / 86400),
+    // Popularity holds for a phase and then reshuffles at random, so older traffic says nothing of
+    // the next phase: decide ten times a phase, from the last window alone (pastWeight 0), to
+    // follow a reshuffle within a tenth of the phase.
+    adaptive: (quick) => ({ window: MAF2_PHASE(quick) / 10, pastWeight: 0 }),
     workload: (models, slos, rateMul, cvScale, set, quick, seed) => {
       const duration = MAF2_DAY_SECONDS(quick);
       const compression = 86400 / duration;
-      const inv = syntheticMaf2({ functions: quick ? 40 : 200, duration, phase: 7200 / compression, seed });
+      const inv = syntheticMaf2({ functions: quick ? 40 : 200, duration, phase: MAF2_PHASE(quick), seed });
       return replayMaf2(inv, {
         models,
         rateScale: set.maf2RateScale * rateMul * (quick ? 0.25 : 1),
@@ -344,7 +348,7 @@ function endToEnd(axisName: string, setName: string, traceName: string): Experim
       { label: 'AlpaServe', algorithm: 'alpaserve' },
       { label: 'Selective Replication', algorithm: 'selective-replication' },
       { label: 'Clockwork++', algorithm: 'clockwork++', options: { window: trace.window(q) } },
-      { label: 'Adaptive AlpaServe', algorithm: 'adaptive', options: { window: trace.adaptiveWindow(q) } },
+      { label: 'Adaptive AlpaServe', algorithm: 'adaptive', options: trace.adaptive(q) },
       {
         label: 'Clockwork++ (swap cost)',
         algorithm: 'clockwork++',
