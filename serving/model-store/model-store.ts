@@ -2,6 +2,7 @@
 // named by the sha256 of its bytes. JetStream is part of the NATS every worker already talks to,
 // so a worker on any host can fetch what it is assigned; content addressing makes an upload of
 // bytes the store already holds a no-op.
+import { jetstream } from '@nats-io/jetstream';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { sha256Hex } from '../../modelgen/model-files.js';
@@ -19,11 +20,16 @@ export class ModelStore {
 
   /**
    * Opens the bucket; an importer creates it on first use (`create`), a reader (a worker, whose
-   * NATS user may only read it) binds to it.
+   * NATS user may only read it) binds to it. `timeout`: ms each JetStream call may take (nats.js's
+   * default, 5 s, when unset).
    */
-  static async open(nc: NatsConnection, prefix = 'ms', o: { create?: boolean } = {}): Promise<ModelStore> {
+  static async open(
+    nc: NatsConnection,
+    prefix = 'ms',
+    o: { create?: boolean; timeout?: number } = {},
+  ): Promise<ModelStore> {
     const bucket = modelStoreBucket(prefix);
-    const objm = new Objm(nc);
+    const objm = new Objm(o.timeout === undefined ? nc : jetstream(nc, { timeout: o.timeout }));
     const description = 'meshserve stage files by sha256';
     try {
       // On a NATS cluster the bucket lives on three servers, so it outlives any one of them;
@@ -35,8 +41,12 @@ export class ModelStore {
       const store = o.create === false ? await objm.open(bucket) : await create();
       return new ModelStore(store, bucket);
     } catch (err) {
+      // A timeout is also what a NATS cluster answers while it elects a new JetStream leader.
+      const why = /timeout/i.test((err as Error).message)
+        ? 'JetStream did not answer: the server has no JetStream (nats-server -js), or its cluster is electing a leader after losing a server'
+        : `the NATS server needs JetStream, nats-server -js${o.create === false ? ', and something imported' : ''}`;
       throw new Error(
-        `cannot open the model store (JetStream object store "${bucket}"; the NATS server needs JetStream, nats-server -js${o.create === false ? ', and something imported' : ''}): ${(err as Error).message}`,
+        `cannot open the model store (JetStream object store "${bucket}"; ${why}): ${(err as Error).message}`,
       );
     }
   }

@@ -50,11 +50,12 @@ describe('model store on a NATS cluster', () => {
     let got: Uint8Array | undefined;
     let lastError = '';
     // A new leader is elected among the two servers left: until then, opening or reading fails.
+    // Each try gives up after 1 s (not nats.js's 5 s), so the test sees the new leader when it comes.
     await until(
       'the file read through a surviving server',
       async () => {
         try {
-          got = await (await ModelStore.open(nc, 'ms', { create: false })).get(object);
+          got = await (await ModelStore.open(nc, 'ms', { create: false, timeout: 1_000 })).get(object);
         } catch (err) {
           lastError = (err as Error).message;
         }
