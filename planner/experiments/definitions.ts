@@ -226,8 +226,11 @@ interface TraceSpec {
 /** The MAF2-like day's compressed length: a day's 6 h Clockwork++ windows become a quarter of it. */
 const MAF2_DAY_SECONDS = (quick: boolean): number => (quick ? 120 : 1200);
 
+/** How many times shorter than a real day the MAF2-like day is (every duration is scaled alike). */
+const MAF2_COMPRESSION = (quick: boolean): number => 86400 / MAF2_DAY_SECONDS(quick);
+
 /** The MAF2-like day's popularity phase: the generator's 2 h, compressed like the day. */
-const MAF2_PHASE = (quick: boolean): number => 7200 * (MAF2_DAY_SECONDS(quick) / 86400);
+const MAF2_PHASE = (quick: boolean): number => 7200 / MAF2_COMPRESSION(quick);
 
 /** The MAF2 replay fits rates and CVs per this many seconds of the uncompressed day (the reference's). */
 const MAF2_REPLAY_WINDOW = 5400;
@@ -260,13 +263,12 @@ const TRACES: Record<string, TraceSpec> = {
     adaptive: (quick) => ({ window: MAF2_PHASE(quick) / 10, pastWeight: 0 }),
     workload: (models, slos, rateMul, cvScale, set, quick, seed) => {
       const duration = MAF2_DAY_SECONDS(quick);
-      const compression = 86400 / duration;
       const inv = syntheticMaf2({ functions: quick ? 40 : 200, duration, phase: MAF2_PHASE(quick), seed });
       return replayMaf2(inv, {
         models,
         rateScale: set.maf2RateScale * rateMul * (quick ? 0.25 : 1),
         cvScale,
-        window: MAF2_REPLAY_WINDOW / compression,
+        window: MAF2_REPLAY_WINDOW / MAF2_COMPRESSION(quick),
         seed: seed + 1,
         slo: slos,
       });

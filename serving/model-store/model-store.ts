@@ -4,7 +4,7 @@
 // bytes the store already holds a no-op.
 import { jetstream } from '@nats-io/jetstream';
 import { type ObjectStore, Objm } from '@nats-io/obj';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection, TimeoutError } from '@nats-io/transport-node';
 import { sha256Hex } from '../../modelgen/model-files.js';
 
 /** The bucket of a runtime prefix: `ms` → `ms-models` (bucket names take no dots). */
@@ -42,9 +42,10 @@ export class ModelStore {
       return new ModelStore(store, bucket);
     } catch (err) {
       // A timeout is also what a NATS cluster answers while it elects a new JetStream leader.
-      const why = /timeout/i.test((err as Error).message)
-        ? 'JetStream did not answer: the server has no JetStream (nats-server -js), or its cluster is electing a leader after losing a server'
-        : `the NATS server needs JetStream, nats-server -js${o.create === false ? ', and something imported' : ''}`;
+      const why =
+        err instanceof TimeoutError
+          ? 'JetStream did not answer: the server has no JetStream (nats-server -js), or its cluster is electing a leader after losing a server'
+          : `the NATS server needs JetStream, nats-server -js${o.create === false ? ', and something imported' : ''}`;
       throw new Error(
         `cannot open the model store (JetStream object store "${bucket}"; ${why}): ${(err as Error).message}`,
       );
