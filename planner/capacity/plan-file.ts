@@ -26,6 +26,20 @@ import { TRAINING_SLO_SCALE } from '../workload/training.js';
 const GIB = 2 ** 30;
 const positiveInt = z.number().int().positive();
 
+/** How the systems that re-place per window do it: Clockwork++ (window, swap bandwidth) and adaptive AlpaServe (all). */
+const onlineSchema = z
+  .object({
+    window: z.number().finite().positive().optional(),
+    loadBandwidth: z.number().finite().positive().optional(),
+    minGain: z.number().finite().nonnegative().optional(),
+    clearGain: z.number().finite().positive().optional(),
+    history: positiveInt.optional(),
+    pastWeight: z.number().finite().nonnegative().optional(),
+  })
+  .strict();
+
+export type OnlineOptions = z.infer<typeof onlineSchema>;
+
 const planModelEntry = z.union([modelEntry, z.object({ repository: z.string().min(1) }).strict()]);
 
 export const planSchema = z
@@ -54,6 +68,7 @@ export const planSchema = z
     systems: z.array(z.string().min(1)).min(1).optional(),
     /** AlpaServe (and the systems built on its search) with its fast greedy instead of beam search. */
     greedy: z.boolean().default(false),
+    online: onlineSchema.default({}),
     /** Worker threads for the layout searches. */
     workers: z.number().int().nonnegative().optional(),
     sim: simSchema.optional(),
@@ -88,6 +103,8 @@ export interface Plan {
   readonly holdOut: number;
   readonly systems: readonly PlanSystem[];
   readonly greedy: boolean;
+  /** Options of the systems that re-place per window. */
+  readonly online: OnlineOptions;
   readonly workers?: number;
   readonly sim: SimOptions;
   /** The traffic as given (its file paths as the plan wrote them: relative to the plan's folder). */
@@ -205,6 +222,7 @@ export function buildPlan(json: unknown, files: PlanFiles, source = 'plan'): Pla
     holdOut: p.holdOut,
     systems,
     greedy: p.greedy,
+    online: p.online,
     workers: p.workers,
     sim: p.sim ?? {},
     traffic: p.traffic,

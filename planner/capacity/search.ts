@@ -99,6 +99,7 @@ class SystemEvaluator {
         sim: plan.sim,
       },
       {
+        ...plan.online,
         ...(plan.workers ? { workers: plan.workers } : {}),
         // The fast greedy for every system that searches (adaptive's starting placement too).
         ...(plan.greedy ? { beam: 1 } : {}),

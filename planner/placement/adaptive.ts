@@ -12,7 +12,8 @@
 // net gain over keeping the current placement is gain − cost. The step switches (to the fresh fit
 // of the winning kind, or home) only when that net gain exceeds `minGain` × the window's requests,
 // and, for a fitted kind, did at its previous judgement too: hysteresis against noise from a
-// short, bursty sample.
+// short, bursty sample. A gain above `clearGain` is trusted at once: after a clear change in
+// traffic, waiting a window for the second judgement costs more than noise could.
 import { type Profiles, profileMap } from '../profile.js';
 import { Simulator } from '../simulator.js';
 import type { ClusterSpec, ModelProfile, Placement, SimOptions, Workload } from '../types.js';
@@ -27,6 +28,9 @@ import type { OnlinePolicy, PlacementInput, PlacementOptions, PlacementResult, P
 export const DEFAULT_ADAPTIVE_WINDOW = 60;
 /** Default hysteresis: the net predicted gain must exceed this fraction of the window's requests. */
 export const DEFAULT_MIN_GAIN = 0.002;
+
+/** Default: a net gain above this fraction of the window's requests is trusted at its first judgement. */
+export const DEFAULT_CLEAR_GAIN = 0.02;
 
 /** Windows of past traffic the candidates are fitted on (the last one is also what they are judged on). */
 export const DEFAULT_HISTORY = 1;
@@ -150,6 +154,7 @@ export function adaptiveStep(
   if (requests === 0) return keep();
   const bandwidth = ctx.options.loadBandwidth ?? DEFAULT_LOAD_BANDWIDTH;
   const minGain = ctx.options.minGain ?? DEFAULT_MIN_GAIN;
+  const clearGain = ctx.options.clearGain ?? DEFAULT_CLEAR_GAIN;
   const sim: SimOptions = { ...(ctx.sim ?? {}), trim: 0, records: false };
   const input: PlacementInput = { cluster: ctx.cluster, profiles: ctx.profiles, workload: history, sim };
   // This window's fits, for the next step to judge (and to switch to, if their procedure wins).
@@ -179,11 +184,11 @@ export function adaptiveStep(
     const loading = swapLoadTimes(current, judged, ctx.profiles, bandwidth);
     const net = simulator.run(judged, { ...sim, groupReady: loading }).good;
     // A fitting procedure must have paid off on its last judgement too: one good window can be
-    // luck (or a window whose traffic happened to match the one before).
+    // luck (or a window whose traffic happened to match the one before). Unless its gain is clear.
     const now = (net - base) / requests;
     if (c.name !== 'home') record.set(c.name, now);
     const before = c.name === 'home' ? now : (state.record?.get(c.name) ?? 0);
-    const trusted = now > minGain && before > minGain;
+    const trusted = now > minGain && (before > minGain || now > clearGain);
     if (!best || net > best.net) best = { name: c.name, target: c.target, gross, net, trusted };
   }
   if (!best) return keep('none', 0, 0, next);

@@ -182,6 +182,7 @@ async function adaptive(input: PlacementInput, options: PlacementOptions): Promi
     window: options.window ?? DEFAULT_ADAPTIVE_WINDOW,
     ...(options.loadBandwidth !== undefined ? { loadBandwidth: options.loadBandwidth } : {}),
     ...(options.minGain !== undefined ? { minGain: options.minGain } : {}),
+    ...(options.clearGain !== undefined ? { clearGain: options.clearGain } : {}),
     ...(options.history !== undefined ? { history: options.history } : {}),
     ...(options.pastWeight !== undefined ? { pastWeight: options.pastWeight } : {}),
     ...(options.buckets !== undefined ? { buckets: options.buckets } : {}),

@@ -107,6 +107,11 @@ export interface PlacementOptions {
    * exceeds this fraction of the window's requests. Default 0.002.
    */
   readonly minGain?: number;
+  /**
+   * Adaptive AlpaServe: a net gain above this fraction of the window's requests is trusted at its
+   * first judgement, without waiting for a second (default 0.02; Infinity = always wait).
+   */
+  readonly clearGain?: number;
   /** Adaptive AlpaServe: windows of past traffic its candidates are fitted on (default 1, the last). */
   readonly history?: number;
   /** Adaptive AlpaServe: weight of all older traffic (at its mean rates) in what candidates are fitted on. */

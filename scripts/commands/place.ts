@@ -6,7 +6,14 @@ import { writePlacementFile } from '../../dev/placement-file.js';
 import { loadScenarioFile } from '../../dev/planner-files.js';
 import { placeScenario } from '../../planner/capacity/place.js';
 import { describeLayout } from '../../planner/placement/index.js';
-import { algorithmName, algorithmNames, positiveInt, runOrFail } from './option-parsers.js';
+import {
+  algorithmName,
+  algorithmNames,
+  nonNegativeNumber,
+  positiveInt,
+  positiveNumber,
+  runOrFail,
+} from './option-parsers.js';
 import { lineProgress } from './progress.js';
 
 interface PlaceOptions {
@@ -15,6 +22,8 @@ interface PlaceOptions {
   json?: boolean;
   beam?: number;
   workers?: number;
+  window?: number;
+  pastWeight?: number;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -34,6 +43,12 @@ export function registerPlace(program: Command): void {
     .option('--json', 'print the result as JSON')
     .option('--beam <k>', "AlpaServe's beam width (1 = the fast greedy; default 3)", positiveInt)
     .option('--workers <n>', 'worker threads for the layout searches (default: none)', positiveInt)
+    .option('--window <s>', 'clockwork++ and adaptive: seconds between re-placements (default 60)', positiveNumber)
+    .option(
+      '--past-weight <w>',
+      'adaptive: weight of older traffic in what each re-placement is fitted on (default 1; 0 = the last window alone)',
+      nonNegativeNumber,
+    )
     .addHelpText(
       'after',
       `
@@ -52,6 +67,8 @@ take it as it is.`,
         const { result, predicted } = await placeScenario(scenario, o.algorithm, {
           ...(o.beam ? { beam: o.beam } : {}),
           ...(o.workers ? { workers: o.workers } : {}),
+          ...(o.window !== undefined ? { window: o.window } : {}),
+          ...(o.pastWeight !== undefined ? { pastWeight: o.pastWeight } : {}),
           onProgress: (p) =>
             progress.update(
               `  ${p.phase === 'greedy' ? 'fast greedy' : 'beam search'}: ${p.done}/${p.total} layouts searched (${((Date.now() - started) / 1000).toFixed(0)} s)`,

@@ -157,6 +157,23 @@ test('adaptive: follows a traffic shift online, after the fact, and beats its st
   assert.ok(ours.attainment > fixed.attainment, `adaptive ${ours.attainment} vs static ${fixed.attainment}`);
 });
 
+test('adaptive: a clear gain switches at its first judgement, a smaller one waits for a second', async () => {
+  const { input, test: workload, profiles } = adaptiveInput([0, 1, 1]);
+  const firstSwitch = async (options: { clearGain?: number }) => {
+    const r = await placeByName('adaptive', input, { window: 15, beam: 1, ...options });
+    const run = onlineSchedule(r, profiles, workload);
+    const at = run.decisions.findIndex((d) => d?.replace);
+    return { at, decision: run.decisions[at] };
+  };
+  // The shift is at 60 s, window 4's start. Window 5's decision judges window 3's fit (stale) on
+  // window 4; window 6's judges window 4's fit on window 5: the first evidence that refitting pays.
+  const clear = await firstSwitch({});
+  assert.equal(clear.at, 6);
+  const share = (clear.decision!.gain - clear.decision!.cost) / clear.decision!.requests;
+  assert.ok(share > 0.02, `net gain ${share} of the window's requests is above the default clearGain`);
+  assert.equal((await firstSwitch({ clearGain: 1 })).at, 7, 'a net gain can never exceed all requests: always wait');
+});
+
 test('adaptive: decisions depend only on traffic before them (a different future changes no earlier window)', async () => {
   const a = adaptiveInput([0, 1, 1, 0]);
   const b = adaptiveInput([0, 1, 0, 1]);

@@ -84,3 +84,26 @@ test('traffic rates by model name: models not named get none; an unknown name is
     /workload\.rates: unknown model "bert-1\.3b-9"; did you mean/,
   );
 });
+
+test("a plan's online options reach the systems that re-place per window", async () => {
+  const json = {
+    ...planJson('bisect'),
+    devices: { memoryGiB: 13, min: 4, max: 4 },
+    systems: ['clockwork++', 'adaptive'],
+    greedy: true,
+  };
+  const windowsOf = async (plan: ReturnType<typeof buildPlan>) => {
+    const [cw, adaptive] = (await runPlan(plan)).systems.map((s) => s.chosen.result);
+    return { cw: cw.schedule!.windows.length, adaptive: adaptive.online!.options };
+  };
+  // The held-out half, 60 s, is what Clockwork++ (an oracle) is placed on.
+  const given = await windowsOf(buildPlan({ ...json, online: { window: 15, pastWeight: 0 } }, NO_FILES));
+  assert.equal(given.cw, 4);
+  assert.equal(given.adaptive.window, 15);
+  assert.equal(given.adaptive.pastWeight, 0);
+  const defaults = await windowsOf(buildPlan(json, NO_FILES));
+  assert.equal(defaults.cw, 1);
+  assert.equal(defaults.adaptive.window, 60);
+  assert.equal(defaults.adaptive.pastWeight, undefined);
+  assert.throws(() => buildPlan({ ...json, online: { windw: 15 } }, NO_FILES), /invalid plan: .*online.*windw/);
+});

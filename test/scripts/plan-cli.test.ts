@@ -73,6 +73,28 @@ describe('meshserve place', () => {
     assert.equal(JSON.parse(sim.stdout).attainment, printed.attainment);
   });
 
+  test('--window sets how often a re-placing algorithm re-places; a bad one is a usage error', () => {
+    const r = run(
+      'place',
+      example('scenario.json'),
+      '--algorithm',
+      'clockwork++',
+      '--window',
+      '120',
+      '--out',
+      join(dir, 'cw.json'),
+      '--json',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).windows, 5, "the scenario's 600 s in windows of 120 s");
+    const bad = run('place', example('scenario.json'), '--window', '0');
+    assert.equal(bad.status, 2);
+    assert.match(
+      bad.stderr,
+      /^meshserve place: option '--window <s>' argument '0' is invalid\. must be a positive number/,
+    );
+  });
+
   test('an unknown algorithm is a usage error with "did you mean"', () => {
     const r = run('place', example('scenario.json'), '--algorithm', 'alpaserv');
     assert.equal(r.status, 2);
