@@ -194,6 +194,7 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
     await system?.close();
     stopWatching();
     await infra.close();
+    events.info('stopped');
   }
 }
 

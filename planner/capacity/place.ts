@@ -1,7 +1,13 @@
 // `meshserve place`: a scenario's cluster, models and workload placed by an algorithm of the
 // registry, and the attainment predicted on that workload (the simulator, or the algorithm's
 // schedule when it re-places over time).
-import { evaluatePlacement, type PlacementOptions, type PlacementResult, placeByName } from '../placement/index.js';
+import {
+  evaluateOnline,
+  evaluatePlacement,
+  type PlacementOptions,
+  type PlacementResult,
+  placeByName,
+} from '../placement/index.js';
 import type { Scenario } from '../scenario.js';
 import type { SimResult } from '../types.js';
 
@@ -9,12 +15,15 @@ export interface ScenarioPlacement {
   readonly result: PlacementResult;
   /** The placement simulated on the scenario's workload, with the scenario's options. */
   readonly predicted: SimResult;
+  /** An online policy (adaptive): the windows it decided and how many times it switched. */
+  readonly online?: { readonly windows: number; readonly switches: number };
 }
 
 export async function placeScenario(
   scenario: Scenario,
   algorithm: string,
   options: PlacementOptions = {},
+  onWindow?: (done: number, total: number) => void,
 ): Promise<ScenarioPlacement> {
   const result = await placeByName(
     algorithm,
@@ -27,5 +36,12 @@ export async function placeScenario(
     },
     options,
   );
-  return { result, predicted: evaluatePlacement(result, scenario.profiles, scenario.workload, scenario.options) };
+  if (!result.online)
+    return { result, predicted: evaluatePlacement(result, scenario.profiles, scenario.workload, scenario.options) };
+  const { sim, run } = evaluateOnline(result, scenario.profiles, scenario.workload, scenario.options, onWindow);
+  return {
+    result,
+    predicted: sim,
+    online: { windows: run.schedule.windows.length, switches: run.decisions.filter((d) => d?.replace).length },
+  };
 }

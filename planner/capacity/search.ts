@@ -60,6 +60,8 @@ export interface PlanEvents {
   point?(system: string, point: PlanPoint, evaluated: number): void;
   /** Progress inside one placement search. */
   search?(system: string, devices: number, p: SearchProgress): void;
+  /** Progress of an online policy's replay on the held-out traffic (a search per window). */
+  replay?(system: string, devices: number, done: number, total: number): void;
 }
 
 /** The traffic cut in time: fitted on the first (1 − holdOut), scored on the rest. */
@@ -106,7 +108,9 @@ class SystemEvaluator {
         onProgress: (p) => this.events.search?.(system.name, devices, p),
       },
     );
-    const scored = evaluatePlacement(result, plan.profiles, split.test, plan.sim);
+    const scored = evaluatePlacement(result, plan.profiles, split.test, plan.sim, (done, total) =>
+      this.events.replay?.(system.name, devices, done, total),
+    );
     const point = { devices, attainment: attainmentOf(scored), result, scored };
     this.points.set(devices, point);
     this.events.point?.(system.name, point, this.points.size);

@@ -224,6 +224,7 @@ export function adaptiveSchedule(
   profiles: Profiles,
   workload: Workload,
   search: SyncSearch,
+  onWindow?: (done: number, total: number) => void,
 ): AdaptiveRun {
   const byName = profileMap(profiles);
   const ctx: AdaptiveContext = {
@@ -245,6 +246,7 @@ export function adaptiveSchedule(
     if (k === 0) {
       out.push({ ...win, placement: start });
       decisions.push(undefined);
+      onWindow?.(1, windows.length);
       return;
     }
     const past = windows[k - 1];
@@ -260,6 +262,7 @@ export function adaptiveSchedule(
     current = d.placement;
     out.push(d.replace ? { ...win, placement: current, loading: d.loading } : { ...win, placement: current });
     decisions.push(d);
+    onWindow?.(k + 1, windows.length);
   });
   return { schedule: { windows: out }, decisions };
 }

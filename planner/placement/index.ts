@@ -46,10 +46,18 @@ export type {
 export const adaptiveSearch = (input: PlacementInput, options: PlacementOptions) =>
   alpaserveSync('adaptive', input, options);
 
-/** The schedule an online policy follows on `workload`, each window decided from the traffic before it. */
-export function onlineSchedule(result: PlacementResult, profiles: Profiles, workload: Workload): AdaptiveRun {
+/**
+ * The schedule an online policy follows on `workload`, each window decided from the traffic before
+ * it; `onWindow` hears of each window decided (each runs a search: long runs show progress).
+ */
+export function onlineSchedule(
+  result: PlacementResult,
+  profiles: Profiles,
+  workload: Workload,
+  onWindow?: (done: number, total: number) => void,
+): AdaptiveRun {
   if (!result.online) throw new Error(`${result.algorithm} does not re-place online`);
-  return adaptiveSchedule(result.placement, result.online, profiles, workload, adaptiveSearch);
+  return adaptiveSchedule(result.placement, result.online, profiles, workload, adaptiveSearch, onWindow);
 }
 
 /**
@@ -61,9 +69,21 @@ export function evaluatePlacement(
   profiles: Profiles,
   workload: Workload,
   options: SimOptions = {},
+  onWindow?: (done: number, total: number) => void,
 ): SimResult {
-  if (result.online)
-    return simulateSchedule(onlineSchedule(result, profiles, workload).schedule, profiles, workload, options);
+  if (result.online) return evaluateOnline(result, profiles, workload, options, onWindow).sim;
   if (result.schedule) return simulateSchedule(result.schedule, profiles, workload, options);
   return new Simulator(profileMap(profiles), workload).run(result.placement, options);
+}
+
+/** An online policy's run on `workload` (see onlineSchedule) and its simulation. */
+export function evaluateOnline(
+  result: PlacementResult,
+  profiles: Profiles,
+  workload: Workload,
+  options: SimOptions = {},
+  onWindow?: (done: number, total: number) => void,
+): { readonly sim: SimResult; readonly run: AdaptiveRun } {
+  const run = onlineSchedule(result, profiles, workload, onWindow);
+  return { sim: simulateSchedule(run.schedule, profiles, workload, options), run };
 }

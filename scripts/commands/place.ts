@@ -64,16 +64,24 @@ take it as it is.`,
           `placing ${scenario.profiles.length} models on ${scenario.cluster.devices} devices with ${o.algorithm}…`,
         );
         const started = Date.now();
-        const { result, predicted } = await placeScenario(scenario, o.algorithm, {
-          ...(o.beam ? { beam: o.beam } : {}),
-          ...(o.workers ? { workers: o.workers } : {}),
-          ...(o.window !== undefined ? { window: o.window } : {}),
-          ...(o.pastWeight !== undefined ? { pastWeight: o.pastWeight } : {}),
-          onProgress: (p) =>
+        const { result, predicted, online } = await placeScenario(
+          scenario,
+          o.algorithm,
+          {
+            ...(o.beam ? { beam: o.beam } : {}),
+            ...(o.workers ? { workers: o.workers } : {}),
+            ...(o.window !== undefined ? { window: o.window } : {}),
+            ...(o.pastWeight !== undefined ? { pastWeight: o.pastWeight } : {}),
+            onProgress: (p) =>
+              progress.update(
+                `  ${p.phase === 'greedy' ? 'fast greedy' : 'beam search'}: ${p.done}/${p.total} layouts searched (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+              ),
+          },
+          (done, total) =>
             progress.update(
-              `  ${p.phase === 'greedy' ? 'fast greedy' : 'beam search'}: ${p.done}/${p.total} layouts searched (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+              `  online replay: ${done}/${total} windows decided (${((Date.now() - started) / 1000).toFixed(0)} s)`,
             ),
-        });
+        );
         progress.done();
         progress.note(
           `placed in ${((Date.now() - started) / 1000).toFixed(1)} s (${result.stats.simulations} simulations)`,
@@ -94,7 +102,8 @@ take it as it is.`,
                 devices,
                 layout,
                 placement: o.out,
-                windows: result.schedule?.windows.length,
+                windows: result.schedule?.windows.length ?? online?.windows,
+                switches: online?.switches,
                 attainment: predicted.attainment,
                 requests: predicted.requests,
                 perModel: predicted.perModel.map((m) => ({
@@ -120,6 +129,10 @@ take it as it is.`,
         if (result.schedule)
           console.log(
             `  re-placed on each of ${result.schedule.windows.length} windows; the attainment below runs that schedule, the file holds its first window`,
+          );
+        if (online)
+          console.log(
+            `  re-placed online every ${result.online!.options.window} s from the traffic before each window: ${online.switches} switches in ${online.windows} windows; the attainment below runs that policy, the file holds the starting placement`,
           );
         console.log(
           `predicted SLO attainment on the scenario's workload: ${pct(predicted.attainment)} of ${predicted.requests} requests`,

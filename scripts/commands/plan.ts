@@ -49,6 +49,8 @@ export function registerPlan(program: Command): void {
               progress.update(
                 `  ${system}: ${devices} devices, ${p.phase === 'greedy' ? 'fast greedy' : 'beam search'} ${p.done}/${p.total} layouts (${elapsed()})`,
               ),
+            replay: (system, devices, done, total) =>
+              progress.update(`  ${system}: ${devices} devices, online replay ${done}/${total} windows (${elapsed()})`),
           },
           o.at,
         );

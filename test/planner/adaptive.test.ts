@@ -154,6 +154,17 @@ test('adaptive: follows a traffic shift online, after the fact, and beats its st
   assert.ok(switched > 4, `switched at window ${switched}: after the shift at 60 s has been seen`);
   const ours = evaluatePlacement(r, profiles, workload);
   const fixed = new Simulator(profiles, workload).run(r.placement);
+  const heard: number[] = [];
+  const again = onlineSchedule(r, profiles, workload, (done, total) => {
+    assert.equal(total, run.schedule.windows.length);
+    heard.push(done);
+  });
+  assert.deepEqual(
+    heard,
+    run.schedule.windows.map((_, k) => k + 1),
+    'progress: each window, once, in order',
+  );
+  assert.deepEqual(again.schedule, run.schedule);
   assert.ok(ours.attainment > fixed.attainment, `adaptive ${ours.attainment} vs static ${fixed.attainment}`);
 });
 

@@ -93,14 +93,20 @@ test("a plan's online options reach the systems that re-place per window", async
     greedy: true,
   };
   const windowsOf = async (plan: ReturnType<typeof buildPlan>) => {
-    const [cw, adaptive] = (await runPlan(plan)).systems.map((s) => s.chosen.result);
-    return { cw: cw.schedule!.windows.length, adaptive: adaptive.online!.options };
+    const replayed: string[] = [];
+    const outcome = await runPlan(plan, {
+      replay: (system, devices, done, total) => replayed.push(`${system} ${devices}: ${done}/${total}`),
+    });
+    const [cw, adaptive] = outcome.systems.map((s) => s.chosen.result);
+    return { cw: cw.schedule!.windows.length, adaptive: adaptive.online!.options, replayed };
   };
   // The held-out half, 60 s, is what Clockwork++ (an oracle) is placed on.
   const given = await windowsOf(buildPlan({ ...json, online: { window: 15, pastWeight: 0 } }, NO_FILES));
   assert.equal(given.cw, 4);
   assert.equal(given.adaptive.window, 15);
   assert.equal(given.adaptive.pastWeight, 0);
+  // Progress of adaptive's online replay on the held-out 60 s, one event per window decided.
+  assert.deepEqual(given.replayed, ['adaptive 4: 1/4', 'adaptive 4: 2/4', 'adaptive 4: 3/4', 'adaptive 4: 4/4']);
   const defaults = await windowsOf(buildPlan(json, NO_FILES));
   assert.equal(defaults.cw, 1);
   assert.equal(defaults.adaptive.window, 60);

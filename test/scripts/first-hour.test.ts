@@ -212,7 +212,7 @@ describe('first hour: npm start, then status, infer, the Python example, a REPL 
       start.exitCode === null ? start.once('exit', resolve) : resolve(start.exitCode),
     );
     assert.equal(code, 0, `${out}\n${err}`);
-    assert.match(out, /stopping: draining actors/);
+    assert.match(out, /stopping: draining actors\n[\s\S]*stopped\n$/, 'a closing line, last');
     assert.doesNotMatch(`${out}\n${err}`, /"level":\s*[4-6]0|WARN|ERROR/);
     assert.equal(existsSync(join(dir, '.meshserve')), false, 'the record and its folder removed');
   });

@@ -95,6 +95,17 @@ describe('meshserve place', () => {
     );
   });
 
+  test('adaptive: the windows of its online replay and its switches are reported', () => {
+    const args = ['place', example('scenario.json'), '--algorithm', 'adaptive', '--beam', '1', '--window', '60'];
+    const r = run(...args, '--out', join(dir, 'adaptive.json'), '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const printed = JSON.parse(r.stdout);
+    assert.equal(printed.windows, 10);
+    assert.ok(Number.isInteger(printed.switches) && printed.switches < 10, `switches ${printed.switches}`);
+    const text = run(...args, '--out', join(dir, 'adaptive.json'));
+    assert.match(text.stdout, new RegExp(`re-placed online every 60 s .*: ${printed.switches} switches in 10 windows`));
+  });
+
   test('an unknown algorithm is a usage error with "did you mean"', () => {
     const r = run('place', example('scenario.json'), '--algorithm', 'alpaserv');
     assert.equal(r.status, 2);

@@ -63,7 +63,7 @@ test('start: 3 workers, a 60 s demo shortened by --duration 16, the verbose repo
   assert.match(out, /demo result: \d+ requests/);
   assert.match(out, /SLO attainment \d+\.\d+%/, '--verbose: the simulate report');
   assert.match(out, /fidelity \(live vs simulated/);
-  assert.match(out, /stopping: draining actors/);
+  assert.match(out, /stopping: draining actors\n[\s\S]*stopped\n$/, 'a closing line, last');
   assert.match(err, /sent \d+\/\d+/, 'progress line');
   assert.ok(scraped, 'the metrics URL was printed');
   const metrics = await scraped;
