@@ -195,6 +195,11 @@ export function buildPlan(json: unknown, files: PlanFiles, source = 'plan'): Pla
   const memoryPerDevice = p.devices.memoryGiB * GIB;
   checkModelsFit(profiles, memoryPerDevice, candidates[candidates.length - 1]);
   const systems = planSystems(p.systems, p.greedy);
+  for (const option of Object.keys(p.online) as (keyof OnlineOptions)[]) {
+    const takers = PLACEMENT_ALGORITHMS.filter((a) => a.windowOptions?.includes(option)).map((a) => a.name);
+    if (!systems.some((s) => takers.includes(s.name)))
+      throw new Error(`online.${option} applies to ${takers.join(' and ')}, none of which the plan's systems include`);
+  }
   const isTrace = 'trace' in p.traffic;
   const sloSpec =
     p.slo ?? (isTrace && !Object.keys(ownSlos).length ? undefined : { scale: TRAINING_SLO_SCALE, perModel: undefined });

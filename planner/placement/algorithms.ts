@@ -234,12 +234,14 @@ export const PLACEMENT_ALGORITHMS: readonly PlacementAlgorithm[] = [
     description: `Clockwork++: Selective Replication re-run on each window's own requests (window ${DEFAULT_CLOCKWORK_WINDOW} s unless set), zero swap cost unless swapCost`,
     usesWorkload: true,
     oracle: true,
+    windowOptions: ['window', 'swapCost', 'loadBandwidth'],
     place: (input, options = {}) => clockworkPlusPlus(input, options),
   },
   {
     name: 'adaptive',
     description: `adaptive AlpaServe: starts from AlpaServe's placement, re-placed every window (${DEFAULT_ADAPTIVE_WINDOW} s unless set) from the traffic of the window before when the predicted gain beats the swap cost`,
     usesWorkload: true,
+    windowOptions: ['window', 'loadBandwidth', 'minGain', 'clearGain', 'history', 'pastWeight'],
     place: (input, options = {}) => adaptive(input, options),
   },
   {

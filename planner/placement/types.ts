@@ -133,5 +133,7 @@ export interface PlacementAlgorithm {
   readonly usesWorkload: boolean;
   /** Whether it needs the future (the whole test workload): an experiment baseline, not for a live planner. */
   readonly oracle?: boolean;
+  /** The PlacementOptions it re-places per window with (`window`, …), if it does. */
+  readonly windowOptions?: readonly (keyof PlacementOptions)[];
   place(input: PlacementInput, options?: PlacementOptions): Promise<PlacementResult>;
 }

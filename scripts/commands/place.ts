@@ -5,7 +5,12 @@ import type { Command } from 'commander';
 import { writePlacementFile } from '../../dev/placement-file.js';
 import { loadScenarioFile } from '../../dev/planner-files.js';
 import { placeScenario } from '../../planner/capacity/place.js';
-import { describeLayout } from '../../planner/placement/index.js';
+import {
+  describeLayout,
+  PLACEMENT_ALGORITHMS,
+  type PlacementOptions,
+  placementAlgorithm,
+} from '../../planner/placement/index.js';
 import {
   algorithmName,
   algorithmNames,
@@ -27,6 +32,10 @@ interface PlaceOptions {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+/** The algorithms that re-place per window with this option. */
+const windowedAlgorithms = (option: keyof PlacementOptions) =>
+  PLACEMENT_ALGORITHMS.filter((a) => a.windowOptions?.includes(option)).map((a) => a.name);
 
 export function registerPlace(program: Command): void {
   program
@@ -58,6 +67,13 @@ take it as it is.`,
     )
     .action((file: string, o: PlaceOptions) =>
       runOrFail('place', async () => {
+        const algorithm = placementAlgorithm(o.algorithm);
+        for (const [flag, option] of [
+          ['--window', 'window'],
+          ['--past-weight', 'pastWeight'],
+        ] as const)
+          if (o[option] !== undefined && !algorithm.windowOptions?.includes(option))
+            throw new Error(`${flag} applies to ${windowedAlgorithms(option).join(' and ')}, not to ${algorithm.name}`);
         const scenario = loadScenarioFile(file);
         const progress = lineProgress();
         progress.note(

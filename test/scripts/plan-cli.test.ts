@@ -87,6 +87,8 @@ describe('meshserve place', () => {
     );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).windows, 5, "the scenario's 600 s in windows of 120 s");
+    const notWindowed = run('place', example('scenario.json'), '--window', '10');
+    failsWith(notWindowed, 'place', /--window applies to clockwork\+\+ and adaptive, not to alpaserve$/);
     const bad = run('place', example('scenario.json'), '--window', '0');
     assert.equal(bad.status, 2);
     assert.match(
