@@ -157,12 +157,27 @@ function uniformHosts(
 }
 
 /**
- * The stage clocks a run starts from: group g's at `ready[g]` (0 when absent), so a group that is
- * still loading takes no request before then. Throws on a time the kernel cannot order (negative,
- * not finite) or a length that does not match the placement.
+ * The stage clocks a run starts from: `given` (one per stage), else group g's at `ready[g]` (0 when
+ * absent), so a group that is still loading takes no request before then. Throws on a time the
+ * kernel cannot order (negative, not finite) or a length that does not match the placement.
  */
-export function startClocks(p: CompiledPlacement, ready: readonly number[] | undefined, clocks: Float64Array): void {
+export function startClocks(
+  p: CompiledPlacement,
+  ready: readonly number[] | undefined,
+  clocks: Float64Array,
+  given?: Float64Array,
+): void {
   clocks.fill(0, 0, p.clockCount);
+  if (given) {
+    if (ready) throw new Error('give groupReady or startClocks, not both');
+    if (given.length !== p.clockCount)
+      throw new Error(`startClocks has ${given.length} slots but the placement has ${p.clockCount} stages`);
+    for (let i = 0; i < given.length; i++)
+      if (!(given[i] >= 0 && given[i] < Infinity))
+        throw new Error(`startClocks[${i}] must be a finite time ≥ 0, got ${given[i]}`);
+    clocks.set(given);
+    return;
+  }
   if (!ready) return;
   if (ready.length !== p.groups)
     throw new Error(`groupReady has ${ready.length} times but the placement has ${p.groups} groups`);

@@ -172,6 +172,14 @@ export interface SimOptions {
    * swap). Requests arriving earlier wait for it, go to another group or are rejected. Default 0.
    */
   readonly groupReady?: readonly number[];
+  /**
+   * The stage clocks to start from instead (seconds on the workload's clock, each ≥ 0), one per
+   * stage of each group, group by group in placement order: the queues left by what ran before
+   * (a schedule's previous window). Not with `groupReady`.
+   */
+  readonly startClocks?: Float64Array;
+  /** Filled at the end of the run with the stage clocks (the layout of `startClocks`). */
+  readonly endClocks?: Float64Array;
 }
 
 export interface LatencySummary {

@@ -2,8 +2,8 @@
 // registry, and the attainment predicted on that workload (the simulator, or the algorithm's
 // schedule when it re-places over time).
 import {
-  evaluateOnline,
-  evaluatePlacement,
+  evaluateResult,
+  type OnlineSummary,
   type PlacementOptions,
   type PlacementResult,
   placeByName,
@@ -16,7 +16,7 @@ export interface ScenarioPlacement {
   /** The placement simulated on the scenario's workload, with the scenario's options. */
   readonly predicted: SimResult;
   /** An online policy (adaptive): the windows it decided and how many times it switched. */
-  readonly online?: { readonly windows: number; readonly switches: number };
+  readonly online?: OnlineSummary;
 }
 
 export async function placeScenario(
@@ -36,12 +36,6 @@ export async function placeScenario(
     },
     options,
   );
-  if (!result.online)
-    return { result, predicted: evaluatePlacement(result, scenario.profiles, scenario.workload, scenario.options) };
-  const { sim, run } = evaluateOnline(result, scenario.profiles, scenario.workload, scenario.options, onWindow);
-  return {
-    result,
-    predicted: sim,
-    online: { windows: run.schedule.windows.length, switches: run.decisions.filter((d) => d?.replace).length },
-  };
+  const { sim, online } = evaluateResult(result, scenario.profiles, scenario.workload, scenario.options, onWindow);
+  return { result, predicted: sim, ...(online ? { online } : {}) };
 }

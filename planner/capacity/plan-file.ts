@@ -22,6 +22,7 @@ import {
 import { didYouMean } from '../suggest.js';
 import type { ModelProfile, SimOptions, Workload } from '../types.js';
 import { TRAINING_SLO_SCALE } from '../workload/training.js';
+import { plural } from './report.js';
 
 const GIB = 2 ** 30;
 const positiveInt = z.number().int().positive();
@@ -31,6 +32,7 @@ const onlineSchema = z
   .object({
     window: z.number().finite().positive().optional(),
     loadBandwidth: z.number().finite().positive().optional(),
+    swapCost: z.boolean().optional(),
     minGain: z.number().finite().nonnegative().optional(),
     clearGain: z.number().finite().positive().optional(),
     history: positiveInt.optional(),
@@ -145,7 +147,7 @@ function planSystems(names: readonly string[] | undefined, greedy: boolean): Pla
 }
 
 const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
-const devicesText = (n: number) => `${n} device${n === 1 ? '' : 's'}`;
+const devicesText = (n: number) => plural(n, 'device');
 
 /**
  * Every model needs a config that fits a device's memory on at most `maxDevices` devices; the

@@ -60,6 +60,16 @@ export function planSvg(plan: Plan, outcome: PlanOutcome): string {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+/** "1 window", "2 windows". */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** What a system's placement file holds when the system re-places over time. */
+function placementNote(point: SystemPlan['chosen']): string {
+  if (point.online)
+    return ` (its starting placement; re-placed online, ${plural(point.online.switches, 'switch', 'switches')} in ${plural(point.online.windows, 'window')} of the held-out traffic)`;
+  const windows = point.result.schedule?.windows.length;
+  return windows ? ` (the first of its ${plural(windows, 'window')})` : '';
+}
 const fmt = (x: number) => String(Number(x.toPrecision(4)));
 const times = (k: number, limit: number) => (k >= limit ? `≥ ×${fmt(limit)}` : `×${k.toFixed(2)}`);
 
@@ -118,9 +128,7 @@ export function planLines(plan: Plan, outcome: PlanOutcome, placementFile: (syst
   }
   lines.push('', 'placements:');
   for (const s of outcome.systems)
-    lines.push(
-      `  ${s.name.padEnd(28)} ${placementFile(s.name)}${s.chosen.result.schedule ? ` (the first of its ${s.chosen.result.schedule.windows.length} windows)` : ''}`,
-    );
+    lines.push(`  ${s.name.padEnd(28)} ${placementFile(s.name)}${placementNote(s.chosen)}`);
   return lines;
 }
 

@@ -7,7 +7,13 @@
 // to rise with devices; the curve around the answer is evaluated to show where it does not), or
 // by a sweep of every count.
 // An oracle (Clockwork++) is placed on the held-out traffic itself: it sees the future by design.
-import { evaluatePlacement, type PlacementResult, type SearchProgress } from '../placement/index.js';
+import {
+  evaluatePlacement,
+  evaluateResult,
+  type OnlineSummary,
+  type PlacementResult,
+  type SearchProgress,
+} from '../placement/index.js';
 import type { TrafficScale } from '../scenario.js';
 import type { SimResult, Workload } from '../types.js';
 import { timeWindow } from '../workload/slice.js';
@@ -19,6 +25,8 @@ export interface PlanPoint {
   readonly attainment: number;
   readonly result: PlacementResult;
   readonly scored: SimResult;
+  /** An online policy (adaptive): how often it switched on the held-out traffic. */
+  readonly online?: OnlineSummary;
 }
 
 export interface SystemPlan {
@@ -108,10 +116,10 @@ class SystemEvaluator {
         onProgress: (p) => this.events.search?.(system.name, devices, p),
       },
     );
-    const scored = evaluatePlacement(result, plan.profiles, split.test, plan.sim, (done, total) =>
+    const { sim: scored, online } = evaluateResult(result, plan.profiles, split.test, plan.sim, (done, total) =>
       this.events.replay?.(system.name, devices, done, total),
     );
-    const point = { devices, attainment: attainmentOf(scored), result, scored };
+    const point = { devices, attainment: attainmentOf(scored), result, scored, ...(online ? { online } : {}) };
     this.points.set(devices, point);
     this.events.point?.(system.name, point, this.points.size);
     return point;

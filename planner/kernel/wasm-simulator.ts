@@ -162,6 +162,7 @@ export class WasmSimulator {
       const at = this.prepare(policy, p, overhead, margin, tally, clocks);
       if (this.kernel.simulate(this.policies[policy], this.header) === this.layout.DONE) {
         this.collect(at, p, tally);
+        clocks.set(new Float64Array(this.buffer, at.CLOCKS, p.clockCount)); // where the run left them
         return true;
       }
       this.ringBits++; // a fewest-inflight ring overflowed: run again with larger ones

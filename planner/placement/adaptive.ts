@@ -8,8 +8,9 @@
 // A fitted candidate cannot be judged on the traffic it was fitted to (it always looks good there),
 // so each step fits both on its window and the next step judges those fits on the window that
 // followed: how well "fit on the last window, serve the next" has just worked. The judged placement
-// is simulated with its groups out of service while their new weights load (swap-cost.ts), so its
-// net gain over keeping the current placement is gain − cost. The step switches (to the fresh fit
+// is simulated with its changed groups out of service while the work already accepted on their
+// devices drains and their new weights load (swap-cost.ts), so its net gain over keeping the
+// current placement is gain − cost. The step switches (to the fresh fit
 // of the winning kind, or home) only when that net gain exceeds `minGain` × the window's requests,
 // and, for a fitted kind, did at its previous judgement too: hysteresis against noise from a
 // short, bursty sample. A gain above `clearGain` is trusted at once: after a clear change in
@@ -19,7 +20,7 @@ import { Simulator } from '../simulator.js';
 import type { ClusterSpec, ModelProfile, Placement, SimOptions, Workload } from '../types.js';
 import { timeWindow } from '../workload/slice.js';
 import { solveLayout } from './layout-search.js';
-import { windowsOf } from './schedule.js';
+import { drainTimes, stageCount, windowsOf } from './schedule.js';
 import { SearchContext } from './search-context.js';
 import { alignGroups, DEFAULT_LOAD_BANDWIDTH, swapLoadTimes } from './swap-cost.js';
 import type { OnlinePolicy, PlacementInput, PlacementOptions, PlacementResult, PlacementSchedule } from './types.js';
@@ -175,13 +176,22 @@ export function adaptiveStep(
   for (const [name, fit] of state.fits ?? []) candidates.push({ name, judged: fit, target: fits.get(name)! });
   if (ctx.home) candidates.push({ name: 'home', judged: ctx.home, target: ctx.home });
   const simulator = new Simulator(ctx.profiles, observed);
-  const base = simulator.run(current, sim).good;
+  const baseClocks = new Float64Array(stageCount(current));
+  const base = simulator.run(current, { ...sim, endClocks: baseClocks }).good;
+  // A changed group first waits for the devices it takes to finish the work already accepted on
+  // them (estimated by the backlog the current placement left at the end of the observed window),
+  // then loads its weights.
+  const end = observed.duration;
+  const outOfService = (judged: Placement, loading: readonly number[]) => {
+    const { kept, drained } = drainTimes(current, baseClocks, judged, end);
+    return loading.map((load, i) => (kept[i] !== undefined && load === 0 ? 0 : drained[i] - end + load));
+  };
   let best: { name: string; target: Placement; gross: number; net: number; trusted: boolean } | undefined;
   for (const c of candidates) {
     const judged = alignGroups(current, c.judged);
     if (sameGroups(judged, current)) continue;
     const gross = simulator.run(judged, sim).good;
-    const loading = swapLoadTimes(current, judged, ctx.profiles, bandwidth);
+    const loading = outOfService(judged, swapLoadTimes(current, judged, ctx.profiles, bandwidth));
     const net = simulator.run(judged, { ...sim, groupReady: loading }).good;
     // A fitting procedure must have paid off on its last judgement too: one good window can be
     // luck (or a window whose traffic happened to match the one before). Unless its gain is clear.
@@ -264,5 +274,5 @@ export function adaptiveSchedule(
     decisions.push(d);
     onWindow?.(k + 1, windows.length);
   });
-  return { schedule: { windows: out }, decisions };
+  return { schedule: { windows: out, queues: 'carried' }, decisions };
 }

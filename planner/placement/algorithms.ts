@@ -159,7 +159,8 @@ async function clockworkPlusPlus(input: PlacementInput, options: PlacementOption
       windows.push({ start, end, placement, loading: swapLoadTimes(prev, placement, profiles, options.loadBandwidth) });
     }
   }
-  const schedule: PlacementSchedule = { windows };
+  // Priced swaps are judged like adaptive AlpaServe's: on a cluster whose queues cross windows.
+  const schedule: PlacementSchedule = { windows, ...(options.swapCost ? { queues: 'carried' as const } : {}) };
   const r = simulateSchedule(schedule, input.profiles, w, { ...(input.sim ?? {}), trim: 0 });
   const replicas = windows.reduce((a, win) => a + replicaCount(win.placement), 0) / windows.length;
   return {

@@ -26,7 +26,7 @@ export {
 } from './algorithms.js';
 export { modelBuckets } from './buckets.js';
 export { describeLayout, enumerateLayouts } from './group-layouts.js';
-export { simulateSchedule } from './schedule.js';
+export { carriedClocks, simulateSchedule, windowsOf } from './schedule.js';
 export { placementScore, replicaCount } from './score.js';
 export { alignGroups, DEFAULT_LOAD_BANDWIDTH, swapLoadTimes } from './swap-cost.js';
 export type {
@@ -60,30 +60,41 @@ export function onlineSchedule(
   return adaptiveSchedule(result.placement, result.online, profiles, workload, adaptiveSearch, onWindow);
 }
 
+/** How often an online policy switched on the workload it was replayed on. */
+export interface OnlineSummary {
+  readonly windows: number;
+  readonly switches: number;
+}
+
 /**
  * Simulates what an algorithm returned on a (test) workload: an online policy run on it (adaptive
- * AlpaServe), else its schedule if it has one, else its placement.
+ * AlpaServe; `onWindow` hears of each window decided, and `online` says how often it switched),
+ * else its schedule if it has one, else its placement.
  */
+export function evaluateResult(
+  result: PlacementResult,
+  profiles: Profiles,
+  workload: Workload,
+  options: SimOptions = {},
+  onWindow?: (done: number, total: number) => void,
+): { readonly sim: SimResult; readonly online?: OnlineSummary } {
+  if (result.online) {
+    const run = onlineSchedule(result, profiles, workload, onWindow);
+    return {
+      sim: simulateSchedule(run.schedule, profiles, workload, options),
+      online: { windows: run.schedule.windows.length, switches: run.decisions.filter((d) => d?.replace).length },
+    };
+  }
+  if (result.schedule) return { sim: simulateSchedule(result.schedule, profiles, workload, options) };
+  return { sim: new Simulator(profileMap(profiles), workload).run(result.placement, options) };
+}
+
+/** evaluateResult's simulation alone. */
 export function evaluatePlacement(
   result: PlacementResult,
   profiles: Profiles,
   workload: Workload,
   options: SimOptions = {},
-  onWindow?: (done: number, total: number) => void,
 ): SimResult {
-  if (result.online) return evaluateOnline(result, profiles, workload, options, onWindow).sim;
-  if (result.schedule) return simulateSchedule(result.schedule, profiles, workload, options);
-  return new Simulator(profileMap(profiles), workload).run(result.placement, options);
-}
-
-/** An online policy's run on `workload` (see onlineSchedule) and its simulation. */
-export function evaluateOnline(
-  result: PlacementResult,
-  profiles: Profiles,
-  workload: Workload,
-  options: SimOptions = {},
-  onWindow?: (done: number, total: number) => void,
-): { readonly sim: SimResult; readonly run: AdaptiveRun } {
-  const run = onlineSchedule(result, profiles, workload, onWindow);
-  return { sim: simulateSchedule(run.schedule, profiles, workload, options), run };
+  return evaluateResult(result, profiles, workload, options).sim;
 }

@@ -11,7 +11,7 @@ export const DEFAULT_LOAD_BANDWIDTH = 16e9;
 const sameConfig = (a: ParallelConfig, b: ParallelConfig) => a.pp === b.pp && a.op === b.op;
 
 /** Each group's first device index (groups take consecutive devices in order). */
-function offsets(p: Placement): number[] {
+export function groupOffsets(p: Placement): number[] {
   let at = 0;
   return p.groups.map((g) => {
     const o = at;
@@ -33,11 +33,11 @@ export function swapLoadTimes(
   if (!(bandwidth > 0)) throw new Error(`load bandwidth must be > 0 bytes/s, got ${bandwidth}`);
   if (!prev) return next.groups.map(() => 0);
   const before = new Map<string, ReadonlySet<string>>();
-  const prevAt = offsets(prev);
+  const prevAt = groupOffsets(prev);
   prev.groups.forEach((g, i) => {
     before.set(`${prevAt[i]}:${g.config.pp}x${g.config.op}`, new Set(g.models));
   });
-  const nextAt = offsets(next);
+  const nextAt = groupOffsets(next);
   return next.groups.map((g, i) => {
     const held = before.get(`${nextAt[i]}:${g.config.pp}x${g.config.op}`);
     let bytes = 0;

@@ -33,6 +33,13 @@ export interface ScheduledWindow {
 /** A placement that changes over time (Clockwork++, adaptive AlpaServe), window by window. */
 export interface PlacementSchedule {
   readonly windows: readonly ScheduledWindow[];
+  /**
+   * How queues cross a window boundary. 'empty' (default): every window starts with empty queues,
+   * as the paper's Clockwork++ baseline is simulated (generous: a backlog vanishes at each
+   * boundary). 'carried': the work left at a boundary still runs, as on a real cluster (see
+   * simulateSchedule).
+   */
+  readonly queues?: 'empty' | 'carried';
 }
 
 /** Counters of what a search did (no wall-clock time: the planner has no clock; callers time it). */

@@ -7,7 +7,8 @@ import { fail } from './errors.js';
 /** A commander option parser: the number, or an InvalidArgumentError with `message`. */
 function numberOption(ok: (n: number) => boolean, message: string): (value: string) => number {
   return (value) => {
-    const n = Number(value);
+    // Decimal notation only: Number() also reads '' as 0 and '0x10' as 16.
+    const n = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value) ? Number(value) : Number.NaN;
     if (!ok(n)) throw new InvalidArgumentError(message);
     return n;
   };

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { writePlacementFile } from '../../dev/placement-file.js';
 import { loadScenarioFile } from '../../dev/planner-files.js';
 import { placeScenario } from '../../planner/capacity/place.js';
+import { plural } from '../../planner/capacity/report.js';
 import {
   describeLayout,
   PLACEMENT_ALGORITHMS,
@@ -148,7 +149,7 @@ take it as it is.`,
           );
         if (online)
           console.log(
-            `  re-placed online every ${result.online!.options.window} s from the traffic before each window: ${online.switches} switches in ${online.windows} windows; the attainment below runs that policy, the file holds the starting placement`,
+            `  re-placed online every ${result.online!.options.window} s from the traffic before each window: ${plural(online.switches, 'switch', 'switches')} in ${plural(online.windows, 'window')}; the attainment below runs that policy, the file holds the starting placement`,
           );
         console.log(
           `predicted SLO attainment on the scenario's workload: ${pct(predicted.attainment)} of ${predicted.requests} requests`,

@@ -3,7 +3,7 @@
 // more traffic N devices take. The format and the search: docs/planner.md ("Planning a cluster").
 import type { Command } from 'commander';
 import { loadPlanFile, planPlacementFile, writePlanOutputs } from '../../dev/plan-files.js';
-import { planJson, planLines } from '../../planner/capacity/report.js';
+import { planJson, planLines, plural } from '../../planner/capacity/report.js';
 import { runPlan } from '../../planner/capacity/search.js';
 import { positiveInt, runOrFail } from './option-parsers.js';
 import { lineProgress } from './progress.js';
@@ -44,7 +44,7 @@ export function registerPlan(program: Command): void {
           plan,
           {
             point: (system, p) =>
-              progress.note(`  ${system}: ${p.devices} devices → ${pct(p.attainment)} (${elapsed()})`),
+              progress.note(`  ${system}: ${plural(p.devices, 'device')} → ${pct(p.attainment)} (${elapsed()})`),
             search: (system, devices, p) =>
               progress.update(
                 `  ${system}: ${devices} devices, ${p.phase === 'greedy' ? 'fast greedy' : 'beam search'} ${p.done}/${p.total} layouts (${elapsed()})`,
