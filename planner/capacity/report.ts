@@ -23,8 +23,8 @@ export function planJson(plan: Plan, outcome: PlanOutcome, placementFile: (syste
             name: a.name,
             devices: a.point.devices,
             attainment: a.point.attainment,
-            rateHeadroom: a.headroom.rate,
-            cvHeadroom: a.headroom.cv ?? null,
+            rateHeadroom: a.headroom?.rate ?? null,
+            cvHeadroom: a.headroom?.cv ?? null,
           })),
         }
       : {}),
@@ -116,12 +116,13 @@ export function planLines(plan: Plan, outcome: PlanOutcome, placementFile: (syst
     );
     for (const a of outcome.at) {
       const h = a.headroom;
-      const under = a.point.attainment < plan.target;
       lines.push(
         `  ${a.name.padEnd(28)} ${pct(a.point.attainment).padStart(8)}  ${
-          under
-            ? 'already under the target'
-            : `rate ${times(h.rate, h.limit)}, CV ${h.cv === undefined ? 'n/a (a recorded trace keeps its arrivals)' : times(h.cv, h.limit)}`
+          !h
+            ? 'n/a (an oracle is placed on the held-out traffic itself)'
+            : a.point.attainment < plan.target
+              ? 'already under the target'
+              : `rate ${times(h.rate, h.limit)}, CV ${h.cv === undefined ? 'n/a (a recorded trace keeps its arrivals)' : times(h.cv, h.limit)}`
         }`,
       );
     }

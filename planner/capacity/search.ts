@@ -53,7 +53,8 @@ export interface Headroom {
 export interface AtDevices {
   readonly name: string;
   readonly point: PlanPoint;
-  readonly headroom: Headroom;
+  /** Undefined for an oracle: it is placed on the traffic itself, so more traffic is another placement. */
+  readonly headroom?: Headroom;
 }
 
 export interface PlanOutcome {
@@ -217,7 +218,7 @@ export async function runPlan(plan: Plan, events: PlanEvents = {}, atDevices?: n
   const at: AtDevices[] = [];
   for (const [i, s] of plan.systems.entries()) {
     const point = await evaluators[i].at(atDevices);
-    at.push({ name: s.name, point, headroom: headroom(plan, point) });
+    at.push({ name: s.name, point, ...(s.algorithm.oracle ? {} : { headroom: headroom(plan, point) }) });
   }
   return { split, systems, at };
 }

@@ -200,6 +200,8 @@ describe('meshserve plan', () => {
     assert.ok(at[0].attainment >= 0.99);
     assert.ok(at[0].rateHeadroom > 1, `8 devices take more than the trace's rate (${at[0].rateHeadroom})`);
     assert.equal(at[0].cvHeadroom, null, 'a recorded trace has no CV to scale');
+    const oracle = at.find((a: { name: string }) => a.name === 'clockwork++');
+    assert.equal(oracle.rateHeadroom, null, 'an oracle placed on the traffic itself has no headroom to report');
   });
 
   test('bad input exits 1 with a one-line reason', () => {
