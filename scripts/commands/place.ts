@@ -74,7 +74,7 @@ take it as it is.`,
           ['--past-weight', 'pastWeight'],
         ] as const)
           if (o[option] !== undefined && !algorithm.windowOptions?.includes(option))
-            throw new Error(`${flag} applies to ${windowedAlgorithms(option).join(' and ')}, not to ${algorithm.name}`);
+            throw new Error(`${flag} applies to ${windowedAlgorithms(option).join(' and ')}, not to ${o.algorithm}`);
         const scenario = loadScenarioFile(file);
         const progress = lineProgress();
         progress.note(
