@@ -94,15 +94,13 @@ export class Simulator {
       : undefined;
     const tally = this.tally;
     tally.reset(p.hostGroup.length, from, Math.max(from, to), records);
+    if (options.endClocks && options.endClocks.length !== p.clockCount)
+      throw new Error(`endClocks has ${options.endClocks.length} slots but the placement has ${p.clockCount} stages`);
     const clocks = new Float64Array(p.clockCount);
     startClocks(p, options.groupReady, clocks, options.startClocks);
     const ran = engine === 'wasm' && this.wasm()?.run(policy, p, overhead, margin, tally, clocks);
     if (!ran) loop({ workload: w, p, clocks, overhead, margin, tally });
-    if (options.endClocks) {
-      if (options.endClocks.length !== p.clockCount)
-        throw new Error(`endClocks has ${options.endClocks.length} slots but the placement has ${p.clockCount} stages`);
-      options.endClocks.set(clocks);
-    }
+    options.endClocks?.set(clocks);
     return this.summarise(p, tally, this.requestsPerModel(tally.from, tally.to), Math.max(0, w.duration - 2 * trim));
   }
 

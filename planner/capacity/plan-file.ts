@@ -4,7 +4,12 @@
 // device memory and range. Validated with zod and checked before any search: names, the range,
 // and that every model fits the devices. The files a plan names come through its PlanFiles.
 import { z } from 'zod';
-import { PLACEMENT_ALGORITHMS, type PlacementAlgorithm, placementAlgorithm } from '../placement/index.js';
+import {
+  algorithmsTaking,
+  PLACEMENT_ALGORITHMS,
+  type PlacementAlgorithm,
+  placementAlgorithm,
+} from '../placement/index.js';
 import { formatIssues, maxStageWeightBytes } from '../profile.js';
 import {
   checkUniqueNames,
@@ -197,10 +202,10 @@ export function buildPlan(json: unknown, files: PlanFiles, source = 'plan'): Pla
   const memoryPerDevice = p.devices.memoryGiB * GIB;
   checkModelsFit(profiles, memoryPerDevice, candidates[candidates.length - 1]);
   const systems = planSystems(p.systems, p.greedy);
-  for (const option of Object.keys(p.online) as (keyof OnlineOptions)[]) {
-    const takers = PLACEMENT_ALGORITHMS.filter((a) => a.windowOptions?.includes(option)).map((a) => a.name);
-    if (!systems.some((s) => takers.includes(s.name)))
-      throw new Error(`online.${option} applies to ${takers.join(' and ')}, none of which the plan's systems include`);
+  for (const [option, value] of Object.entries(p.online) as [keyof OnlineOptions, unknown][]) {
+    const takers = algorithmsTaking(option);
+    if (value !== false && !systems.some((s) => takers.includes(s.name)))
+      throw new Error(`online.${option} applies to ${takers.join(' and ')}, which the plan's systems do not include`);
   }
   const isTrace = 'trace' in p.traffic;
   const sloSpec =

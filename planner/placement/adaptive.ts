@@ -8,9 +8,10 @@
 // A fitted candidate cannot be judged on the traffic it was fitted to (it always looks good there),
 // so each step fits both on its window and the next step judges those fits on the window that
 // followed: how well "fit on the last window, serve the next" has just worked. The judged placement
-// is simulated with its changed groups out of service while the work already accepted on their
-// devices drains and their new weights load (swap-cost.ts), so its net gain over keeping the
-// current placement is gain − cost. The step switches (to the fresh fit
+// is simulated as the schedule will be scored: behind the backlog the current placement leaves,
+// its changed groups out of service while the work already on their devices drains and their new
+// weights load (schedule.ts, swap-cost.ts). Its net gain over keeping the current placement is
+// gain − cost. The step switches (to the fresh fit
 // of the winning kind, or home) only when that net gain exceeds `minGain` × the window's requests,
 // and, for a fitted kind, did at its previous judgement too: hysteresis against noise from a
 // short, bursty sample. A gain above `clearGain` is trusted at once: after a clear change in
@@ -20,7 +21,7 @@ import { Simulator } from '../simulator.js';
 import type { ClusterSpec, ModelProfile, Placement, SimOptions, Workload } from '../types.js';
 import { timeWindow } from '../workload/slice.js';
 import { solveLayout } from './layout-search.js';
-import { drainTimes, stageCount, windowsOf } from './schedule.js';
+import { carriedClocks, stageCount, windowsOf } from './schedule.js';
 import { SearchContext } from './search-context.js';
 import { alignGroups, DEFAULT_LOAD_BANDWIDTH, swapLoadTimes } from './swap-cost.js';
 import type { OnlinePolicy, PlacementInput, PlacementOptions, PlacementResult, PlacementSchedule } from './types.js';
@@ -99,9 +100,9 @@ export interface AdaptiveDecision {
   readonly loading: readonly number[];
   /** Which candidate won the prediction: 'search', 'reselect' or 'home' (even when not taken). */
   readonly candidate: string;
-  /** Predicted good requests the best candidate gains over the current placement, swap aside. */
+  /** Predicted good requests the best candidate gains over the current placement, weight loads aside. */
   readonly gain: number;
-  /** Predicted good requests its swap loses (groups out of service while loading). */
+  /** Predicted good requests its weight loads lose (changed groups out of service while loading). */
   readonly cost: number;
   /** Requests in the observed window. */
   readonly requests: number;
@@ -156,7 +157,14 @@ export function adaptiveStep(
   const bandwidth = ctx.options.loadBandwidth ?? DEFAULT_LOAD_BANDWIDTH;
   const minGain = ctx.options.minGain ?? DEFAULT_MIN_GAIN;
   const clearGain = ctx.options.clearGain ?? DEFAULT_CLEAR_GAIN;
-  const sim: SimOptions = { ...(ctx.sim ?? {}), trim: 0, records: false };
+  const sim: SimOptions = {
+    ...(ctx.sim ?? {}),
+    trim: 0,
+    records: false,
+    groupReady: undefined,
+    startClocks: undefined,
+    endClocks: undefined,
+  };
   const input: PlacementInput = { cluster: ctx.cluster, profiles: ctx.profiles, workload: history, sim };
   // This window's fits, for the next step to judge (and to switch to, if their procedure wins).
   const fits = new Map<string, Placement>([
@@ -176,23 +184,22 @@ export function adaptiveStep(
   for (const [name, fit] of state.fits ?? []) candidates.push({ name, judged: fit, target: fits.get(name)! });
   if (ctx.home) candidates.push({ name: 'home', judged: ctx.home, target: ctx.home });
   const simulator = new Simulator(ctx.profiles, observed);
-  const baseClocks = new Float64Array(stageCount(current));
-  const base = simulator.run(current, { ...sim, endClocks: baseClocks }).good;
-  // A changed group first waits for the devices it takes to finish the work already accepted on
-  // them (estimated by the backlog the current placement left at the end of the observed window),
-  // then loads its weights.
+  // Both sides are judged as simulateSchedule scores them: the observed window is taken as the next
+  // one, and the backlog the current placement left at its end carries into it (a kept group
+  // behind its own work, a changed group behind its devices' drain and then its weight load).
+  const backlog = new Float64Array(stageCount(current));
+  simulator.run(current, { ...sim, endClocks: backlog });
   const end = observed.duration;
-  const outOfService = (judged: Placement, loading: readonly number[]) => {
-    const { kept, drained } = drainTimes(current, baseClocks, judged, end);
-    return loading.map((load, i) => (kept[i] !== undefined && load === 0 ? 0 : drained[i] - end + load));
-  };
+  const after = (next: Placement, loading?: readonly number[]) =>
+    carriedClocks(current, backlog, next, loading, end).map((t) => t - end);
+  const base = simulator.run(current, { ...sim, startClocks: after(current) }).good;
   let best: { name: string; target: Placement; gross: number; net: number; trusted: boolean } | undefined;
   for (const c of candidates) {
     const judged = alignGroups(current, c.judged);
     if (sameGroups(judged, current)) continue;
-    const gross = simulator.run(judged, sim).good;
-    const loading = outOfService(judged, swapLoadTimes(current, judged, ctx.profiles, bandwidth));
-    const net = simulator.run(judged, { ...sim, groupReady: loading }).good;
+    const gross = simulator.run(judged, { ...sim, startClocks: after(judged) }).good;
+    const loading = swapLoadTimes(current, judged, ctx.profiles, bandwidth);
+    const net = simulator.run(judged, { ...sim, startClocks: after(judged, loading) }).good;
     // A fitting procedure must have paid off on its last judgement too: one good window can be
     // luck (or a window whose traffic happened to match the one before). Unless its gain is clear.
     const now = (net - base) / requests;

@@ -279,6 +279,14 @@ export function placementAlgorithm(
   return a;
 }
 
+/** The names of the algorithms that re-place per window with this option. */
+export function algorithmsTaking(
+  option: keyof PlacementOptions,
+  registry: readonly PlacementAlgorithm[] = PLACEMENT_ALGORITHMS,
+): string[] {
+  return registry.filter((a) => a.windowOptions?.includes(option)).map((a) => a.name);
+}
+
 /** Runs the named algorithm. */
 export async function placeByName(
   name: string,

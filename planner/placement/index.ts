@@ -16,6 +16,7 @@ export {
   DEFAULT_MIN_GAIN,
 } from './adaptive.js';
 export {
+  algorithmsTaking,
   DEFAULT_BEAM,
   DEFAULT_CLOCKWORK_WINDOW,
   livePlacementAlgorithmNames,

@@ -11,7 +11,7 @@ import { NO_GROUPS, simResult, sortedLatencies } from '../result.js';
 import { Simulator } from '../simulator.js';
 import type { Placement, SimOptions, SimResult, Workload } from '../types.js';
 import { timeWindow } from '../workload/slice.js';
-import { groupOffsets } from './swap-cost.js';
+import { groupOffsets, slotKeys } from './swap-cost.js';
 import type { PlacementSchedule } from './types.js';
 
 /** One slot per stage of each group, in placement order (the simulator's clock layout). */
@@ -30,17 +30,18 @@ export function drainTimes(
   start: number,
 ): { readonly kept: readonly (number | undefined)[]; readonly drained: readonly number[] } {
   const prevAt = groupOffsets(prev);
+  const prevSlots = slotKeys(prev);
   const freeAt: number[] = [];
   const firstClock = new Map<string, number>();
   let c = 0;
   prev.groups.forEach((g, i) => {
     const { pp, op } = g.config;
-    firstClock.set(`${prevAt[i]}:${pp}x${op}`, c);
+    firstClock.set(prevSlots[i], c);
     for (let k = 0; k < pp; k++) for (let d = 0; d < op; d++) freeAt[prevAt[i] + k * op + d] = prevClocks[c + k];
     c += pp;
   });
   const nextAt = groupOffsets(next);
-  const kept = next.groups.map((g, i) => firstClock.get(`${nextAt[i]}:${g.config.pp}x${g.config.op}`));
+  const kept = slotKeys(next).map((slot) => firstClock.get(slot));
   const drained = next.groups.map((g, i) => {
     let t = start;
     for (let d = nextAt[i]; d < nextAt[i] + g.devices; d++) t = Math.max(t, freeAt[d] ?? 0);
@@ -63,6 +64,12 @@ export function carriedClocks(
   loading: readonly number[] | undefined,
   start: number,
 ): Float64Array {
+  if (loading) {
+    if (loading.length !== next.groups.length)
+      throw new Error(`loading has ${loading.length} times but the placement has ${next.groups.length} groups`);
+    for (const [i, t] of loading.entries())
+      if (!(t >= 0 && t < Infinity)) throw new Error(`loading[${i}] must be a finite time ≥ 0, got ${t}`);
+  }
   const { kept, drained } = drainTimes(prev, prevClocks, next, start);
   const out = new Float64Array(stageCount(next));
   let at = 0;
@@ -101,12 +108,24 @@ export function simulateSchedule(
   let prev: { placement: Placement; clocks: Float64Array } | undefined;
   for (const win of schedule.windows) {
     const slice = timeWindow(workload, win.start, win.end);
-    let run: SimOptions = { ...options, trim: 0, records: true, groupReady: win.loading };
+    // The per-run clock buffers are this loop's own, never a caller's.
+    let run: SimOptions = {
+      ...options,
+      trim: 0,
+      records: true,
+      groupReady: win.loading,
+      startClocks: undefined,
+      endClocks: undefined,
+    };
     let end: Float64Array | undefined;
     if (carried) {
-      const begin = prev
-        ? carriedClocks(prev.placement, prev.clocks, win.placement, win.loading, win.start)
-        : carriedClocks({ groups: [] }, new Float64Array(0), win.placement, win.loading, win.start);
+      const begin = carriedClocks(
+        prev?.placement ?? { groups: [] },
+        prev?.clocks ?? new Float64Array(0),
+        win.placement,
+        win.loading,
+        win.start,
+      );
       end = new Float64Array(begin.length);
       run = { ...run, groupReady: undefined, startClocks: begin.map((t) => t - win.start), endClocks: end };
       prev = { placement: win.placement, clocks: slice.arrival.length ? end : begin };

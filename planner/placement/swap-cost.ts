@@ -20,6 +20,12 @@ export function groupOffsets(p: Placement): number[] {
   });
 }
 
+/** Where a group sits: its first device and its config (the same slot = the same devices, the same way). */
+export function slotKeys(p: Placement): string[] {
+  const at = groupOffsets(p);
+  return p.groups.map((g, i) => `${at[i]}:${g.config.pp}x${g.config.op}`);
+}
+
 /**
  * Seconds each group of `next` is out of service after a switch from `prev` (0 for a group that
  * keeps its devices, config and models, or with no `prev`: the first placement loads before serving).
@@ -32,14 +38,11 @@ export function swapLoadTimes(
 ): number[] {
   if (!(bandwidth > 0)) throw new Error(`load bandwidth must be > 0 bytes/s, got ${bandwidth}`);
   if (!prev) return next.groups.map(() => 0);
-  const before = new Map<string, ReadonlySet<string>>();
-  const prevAt = groupOffsets(prev);
-  prev.groups.forEach((g, i) => {
-    before.set(`${prevAt[i]}:${g.config.pp}x${g.config.op}`, new Set(g.models));
-  });
-  const nextAt = groupOffsets(next);
+  const prevSlots = slotKeys(prev);
+  const before = new Map(prev.groups.map((g, i) => [prevSlots[i], new Set(g.models)]));
+  const nextSlots = slotKeys(next);
   return next.groups.map((g, i) => {
-    const held = before.get(`${nextAt[i]}:${g.config.pp}x${g.config.op}`);
+    const held = before.get(nextSlots[i]);
     let bytes = 0;
     for (const m of g.models) if (!held?.has(m)) bytes += profiles.get(m)?.weightBytes ?? 0;
     return bytes / bandwidth;

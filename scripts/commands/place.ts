@@ -6,12 +6,7 @@ import { writePlacementFile } from '../../dev/placement-file.js';
 import { loadScenarioFile } from '../../dev/planner-files.js';
 import { placeScenario } from '../../planner/capacity/place.js';
 import { plural } from '../../planner/capacity/report.js';
-import {
-  describeLayout,
-  PLACEMENT_ALGORITHMS,
-  type PlacementOptions,
-  placementAlgorithm,
-} from '../../planner/placement/index.js';
+import { algorithmsTaking, describeLayout, placementAlgorithm } from '../../planner/placement/index.js';
 import {
   algorithmName,
   algorithmNames,
@@ -33,10 +28,6 @@ interface PlaceOptions {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-
-/** The algorithms that re-place per window with this option. */
-const windowedAlgorithms = (option: keyof PlacementOptions) =>
-  PLACEMENT_ALGORITHMS.filter((a) => a.windowOptions?.includes(option)).map((a) => a.name);
 
 export function registerPlace(program: Command): void {
   program
@@ -74,7 +65,7 @@ take it as it is.`,
           ['--past-weight', 'pastWeight'],
         ] as const)
           if (o[option] !== undefined && !algorithm.windowOptions?.includes(option))
-            throw new Error(`${flag} applies to ${windowedAlgorithms(option).join(' and ')}, not to ${o.algorithm}`);
+            throw new Error(`${flag} applies to ${algorithmsTaking(option).join(' and ')}, not to ${o.algorithm}`);
         const scenario = loadScenarioFile(file);
         const progress = lineProgress();
         progress.note(

@@ -171,6 +171,8 @@ test('carried clocks: a kept group keeps its stages, a new group waits for its d
   assert.deepEqual([...carriedClocks(a, clocks, c, [0.5], 10)], [13]);
   // Nothing is before the window's start.
   assert.deepEqual([...carriedClocks(a, clocks, a, undefined, 12)], [12, 12.5, 12]);
+  assert.throws(() => carriedClocks(a, clocks, b, [0, -0.1], 10), /loading\[1\] must be a finite time ≥ 0/);
+  assert.throws(() => carriedClocks(a, clocks, b, [0], 10), /loading has 1 times but the placement has 2 groups/);
 });
 
 test('swap cost: unchanged groups load nothing, a changed group loads its new weights at the load bandwidth', () => {

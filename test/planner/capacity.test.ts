@@ -117,7 +117,7 @@ test("a plan's online options reach the systems that re-place per window", async
   assert.throws(() => buildPlan({ ...json, online: { windw: 15 } }, NO_FILES), /invalid plan: .*online.*windw/);
   assert.throws(
     () => buildPlan({ ...json, systems: ['clockwork++'], online: { pastWeight: 0 } }, NO_FILES),
-    /online\.pastWeight applies to adaptive, none of which the plan's systems include/,
+    /online\.pastWeight applies to adaptive, which the plan's systems do not include/,
   );
   // The shifting-traffic example of docs/planner.md is a valid plan with such options.
   const example = buildPlan(JSON.parse(readFileSync(join(ROOT, 'examples/plan-shifting.json'), 'utf8')), NO_FILES);
