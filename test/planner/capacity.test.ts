@@ -1,13 +1,10 @@
 // The capacity search: device ranges, bisection against a sweep of every count, the held-out
 // split, and the headroom it reports holding at the target.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildPlan, deviceCandidates, type PlanFiles } from '../../planner/capacity/plan-file.js';
 import { headroom, runPlan, splitTraffic } from '../../planner/capacity/search.js';
 import { evaluatePlacement } from '../../planner/placement/index.js';
-import { ROOT } from '../helpers/cli.js';
 
 const NO_FILES: PlanFiles = {
   baseDir: '.',
@@ -119,7 +116,4 @@ test("a plan's online options reach the systems that re-place per window", async
     () => buildPlan({ ...json, systems: ['clockwork++'], online: { pastWeight: 0 } }, NO_FILES),
     /online\.pastWeight applies to adaptive, which the plan's systems do not include/,
   );
-  // The shifting-traffic example of docs/planner.md is a valid plan with such options.
-  const example = buildPlan(JSON.parse(readFileSync(join(ROOT, 'examples/plan-shifting.json'), 'utf8')), NO_FILES);
-  assert.deepEqual(example.online, { window: 5, pastWeight: 0 });
 });
