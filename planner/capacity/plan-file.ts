@@ -10,6 +10,7 @@ import {
   type PlacementAlgorithm,
   placementAlgorithm,
 } from '../placement/index.js';
+import { plural } from '../plural.js';
 import { formatIssues, maxStageWeightBytes } from '../profile.js';
 import {
   checkUniqueNames,
@@ -27,7 +28,6 @@ import {
 import { didYouMean } from '../suggest.js';
 import type { ModelProfile, SimOptions, Workload } from '../types.js';
 import { TRAINING_SLO_SCALE } from '../workload/training.js';
-import { plural } from './report.js';
 
 const GIB = 2 ** 30;
 const positiveInt = z.number().int().positive();

@@ -2,6 +2,7 @@
 // and SVG, and a scenario per system that `meshserve place` and `meshserve replay` take.
 import { lineChartSvg } from '../experiments/svg-plot.js';
 import { describeLayout } from '../placement/index.js';
+import { plural } from '../plural.js';
 import type { ScenarioFile } from '../scenario.js';
 import type { Plan } from './plan-file.js';
 import type { PlanOutcome, SystemPlan } from './search.js';
@@ -60,8 +61,6 @@ export function planSvg(plan: Plan, outcome: PlanOutcome): string {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-/** "1 window", "2 windows". */
-export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** What a system's placement file holds when the system re-places over time. */
 function placementNote(point: SystemPlan['chosen']): string {

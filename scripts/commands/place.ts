@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { writePlacementFile } from '../../dev/placement-file.js';
 import { loadScenarioFile } from '../../dev/planner-files.js';
 import { placeScenario } from '../../planner/capacity/place.js';
-import { plural } from '../../planner/capacity/report.js';
 import { algorithmsTaking, describeLayout, placementAlgorithm } from '../../planner/placement/index.js';
+import { plural } from '../../planner/plural.js';
 import {
   algorithmName,
   algorithmNames,

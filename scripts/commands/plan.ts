@@ -3,8 +3,9 @@
 // more traffic N devices take. The format and the search: docs/planner.md ("Planning a cluster").
 import type { Command } from 'commander';
 import { loadPlanFile, planPlacementFile, writePlanOutputs } from '../../dev/plan-files.js';
-import { planJson, planLines, plural } from '../../planner/capacity/report.js';
+import { planJson, planLines } from '../../planner/capacity/report.js';
 import { runPlan } from '../../planner/capacity/search.js';
+import { plural } from '../../planner/plural.js';
 import { positiveInt, runOrFail } from './option-parsers.js';
 import { lineProgress } from './progress.js';
 
