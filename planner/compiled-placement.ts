@@ -156,6 +156,35 @@ function uniformHosts(
   return 1;
 }
 
+/** Checks that a per-run array has `count` entries (`unit` of the placement's `of`). */
+export function checkLength(
+  name: string,
+  values: ArrayLike<number>,
+  count: number,
+  unit: 'times' | 'slots',
+  of: 'groups' | 'stages',
+): void {
+  if (values.length !== count)
+    throw new Error(`${name} has ${values.length} ${unit} but the placement has ${count} ${of}`);
+}
+
+/**
+ * Checks per-run times the kernel must order: `count` of them (`unit` of the placement's `of`),
+ * each finite and ≥ 0. Throws naming `name` and the first bad one.
+ */
+export function checkTimes(
+  name: string,
+  times: ArrayLike<number>,
+  count: number,
+  unit: 'times' | 'slots',
+  of: 'groups' | 'stages',
+): void {
+  checkLength(name, times, count, unit, of);
+  for (let i = 0; i < times.length; i++)
+    if (!(times[i] >= 0 && times[i] < Infinity))
+      throw new Error(`${name}[${i}] must be a finite time ≥ 0, got ${times[i]}`);
+}
+
 /**
  * The stage clocks a run starts from: `given` (one per stage), else group g's at `ready[g]` (0 when
  * absent), so a group that is still loading takes no request before then. Throws on a time the
@@ -170,22 +199,15 @@ export function startClocks(
   clocks.fill(0, 0, p.clockCount);
   if (given) {
     if (ready) throw new Error('give groupReady or startClocks, not both');
-    if (given.length !== p.clockCount)
-      throw new Error(`startClocks has ${given.length} slots but the placement has ${p.clockCount} stages`);
-    for (let i = 0; i < given.length; i++)
-      if (!(given[i] >= 0 && given[i] < Infinity))
-        throw new Error(`startClocks[${i}] must be a finite time ≥ 0, got ${given[i]}`);
+    checkTimes('startClocks', given, p.clockCount, 'slots', 'stages');
     clocks.set(given);
     return;
   }
   if (!ready) return;
-  if (ready.length !== p.groups)
-    throw new Error(`groupReady has ${ready.length} times but the placement has ${p.groups} groups`);
+  checkTimes('groupReady', ready, p.groups, 'times', 'groups');
   let at = 0;
   for (let g = 0; g < p.groups; g++) {
-    const t = ready[g];
-    if (!(t >= 0 && t < Infinity)) throw new Error(`groupReady[${g}] must be a finite time ≥ 0, got ${t}`);
-    clocks.fill(t + 0, at, at + p.groupPp[g]);
+    clocks.fill(ready[g] + 0, at, at + p.groupPp[g]);
     at += p.groupPp[g];
   }
 }

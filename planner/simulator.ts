@@ -9,7 +9,7 @@
 // `Simulator` is built once per (profiles, workload) and re-run on many placements (placement
 // search), reusing its buffers; nothing is allocated per request.
 
-import { type CompiledPlacement, compilePlacement, startClocks } from './compiled-placement.js';
+import { type CompiledPlacement, checkLength, compilePlacement, startClocks } from './compiled-placement.js';
 import { WasmSimulator } from './kernel/wasm-simulator.js';
 import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from './latency-model.js';
 import { type Profiles, profileMap } from './profile.js';
@@ -94,8 +94,7 @@ export class Simulator {
       : undefined;
     const tally = this.tally;
     tally.reset(p.hostGroup.length, from, Math.max(from, to), records);
-    if (options.endClocks && options.endClocks.length !== p.clockCount)
-      throw new Error(`endClocks has ${options.endClocks.length} slots but the placement has ${p.clockCount} stages`);
+    if (options.endClocks) checkLength('endClocks', options.endClocks, p.clockCount, 'slots', 'stages');
     const clocks = new Float64Array(p.clockCount);
     startClocks(p, options.groupReady, clocks, options.startClocks);
     const ran = engine === 'wasm' && this.wasm()?.run(policy, p, overhead, margin, tally, clocks);

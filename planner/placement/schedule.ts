@@ -6,6 +6,8 @@
 // it (carriedClocks). Windows are simulated separately, with per-request records, and the records
 // are merged into one result on the workload's own clock (so trimming and latency quantiles are
 // exact across windows).
+
+import { checkTimes } from '../compiled-placement.js';
 import { type Profiles, profileMap } from '../profile.js';
 import { NO_GROUPS, simResult, sortedLatencies } from '../result.js';
 import { Simulator } from '../simulator.js';
@@ -23,7 +25,7 @@ export const stageCount = (p: Placement) => p.groups.reduce((n, g) => n + g.conf
  * stage clocks), else when the last device it takes is free (each device is held until the clock
  * of the stage it served), and never before `start`.
  */
-export function drainTimes(
+function drainTimes(
   prev: Placement,
   prevClocks: Float64Array,
   next: Placement,
@@ -64,12 +66,7 @@ export function carriedClocks(
   loading: readonly number[] | undefined,
   start: number,
 ): Float64Array {
-  if (loading) {
-    if (loading.length !== next.groups.length)
-      throw new Error(`loading has ${loading.length} times but the placement has ${next.groups.length} groups`);
-    for (const [i, t] of loading.entries())
-      if (!(t >= 0 && t < Infinity)) throw new Error(`loading[${i}] must be a finite time ≥ 0, got ${t}`);
-  }
+  if (loading) checkTimes('loading', loading, next.groups.length, 'times', 'groups');
   const { kept, drained } = drainTimes(prev, prevClocks, next, start);
   const out = new Float64Array(stageCount(next));
   let at = 0;
@@ -108,29 +105,28 @@ export function simulateSchedule(
   let prev: { placement: Placement; clocks: Float64Array } | undefined;
   for (const win of schedule.windows) {
     const slice = timeWindow(workload, win.start, win.end);
+    // Carried: the window starts where the one before left each stage (on the workload's clock).
+    const begin = carried
+      ? carriedClocks(
+          prev?.placement ?? { groups: [] },
+          prev?.clocks ?? new Float64Array(0),
+          win.placement,
+          win.loading,
+          win.start,
+        )
+      : undefined;
+    const end = begin && slice.arrival.length ? new Float64Array(begin.length) : undefined;
+    if (begin) prev = { placement: win.placement, clocks: end ?? begin }; // end: filled below
+    if (slice.arrival.length === 0) continue;
     // The per-run clock buffers are this loop's own, never a caller's.
-    let run: SimOptions = {
+    const run: SimOptions = {
       ...options,
       trim: 0,
       records: true,
-      groupReady: win.loading,
-      startClocks: undefined,
-      endClocks: undefined,
+      groupReady: begin ? undefined : win.loading,
+      startClocks: begin?.map((t) => t - win.start),
+      endClocks: end,
     };
-    let end: Float64Array | undefined;
-    if (carried) {
-      const begin = carriedClocks(
-        prev?.placement ?? { groups: [] },
-        prev?.clocks ?? new Float64Array(0),
-        win.placement,
-        win.loading,
-        win.start,
-      );
-      end = new Float64Array(begin.length);
-      run = { ...run, groupReady: undefined, startClocks: begin.map((t) => t - win.start), endClocks: end };
-      prev = { placement: win.placement, clocks: slice.arrival.length ? end : begin };
-    }
-    if (slice.arrival.length === 0) continue;
     const r = new Simulator(byName, slice).run(win.placement, run).records!;
     if (end) for (let i = 0; i < end.length; i++) end[i] += win.start;
     for (let i = 0; i < slice.arrival.length; i++) {

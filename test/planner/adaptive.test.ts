@@ -53,17 +53,23 @@ function phased(names: string[], phases: number[], seed = 4): Workload {
   );
 }
 
-test('group ready times: both engines agree to the request, and a loading group starts nothing before it is ready', () => {
+/** Three bert-1.3b models and 30 s of their Gamma (CV 3) traffic, SLOs a scale of their latency. */
+function threeModels(totalRate: number, seed: number, sloScale: number) {
   const profiles = bert(3);
   const names = profiles.map((p) => p.name);
   const workload = multiModelWorkload({
     models: names,
-    totalRate: 30,
+    totalRate,
     cv: 3,
     duration: 30,
-    seed: 2,
-    slo: slosFromScale(names, profileMap(profiles), 8),
+    seed,
+    slo: slosFromScale(names, profileMap(profiles), sloScale),
   });
+  return { profiles, names, workload };
+}
+
+test('group ready times: both engines agree to the request, and a loading group starts nothing before it is ready', () => {
+  const { profiles, names, workload } = threeModels(30, 2, 8);
   const placement: Placement = {
     groups: [
       { devices: 2, config: { pp: 2, op: 1 }, models: names },
@@ -98,16 +104,7 @@ test('group ready times: both engines agree to the request, and a loading group 
 });
 
 test('start and end clocks: both engines carry them alike, and a run split in two with its clocks carried is the run whole', () => {
-  const profiles = bert(3);
-  const names = profiles.map((p) => p.name);
-  const workload = multiModelWorkload({
-    models: names,
-    totalRate: 40,
-    cv: 3,
-    duration: 30,
-    seed: 5,
-    slo: slosFromScale(names, profileMap(profiles), 5),
-  });
+  const { profiles, names, workload } = threeModels(40, 5, 5);
   const placement: Placement = {
     groups: [
       { devices: 2, config: { pp: 2, op: 1 }, models: names },
