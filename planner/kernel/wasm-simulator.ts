@@ -78,7 +78,6 @@ const LAYOUT_NAMES = [
   'HOST_REJECTED',
   'HOST_RECORD_BYTES',
   'FI_GROUP_BYTES',
-  'FI_NEXT',
   'DONE',
   'POLICY_EARLIEST_FINISH',
   'POLICY_LAST_STAGE_CLOCK',
@@ -227,11 +226,10 @@ export class WasmSimulator {
     new Uint8Array(buffer, at.CLOCKS, at.STATS - at.CLOCKS).fill(0);
     new Float64Array(buffer, at.CLOCKS, p.clockCount).set(clocks);
     if (fewest) {
-      // Group records: no unfinished request (the next finish +Infinity), head and count 0.
+      // Group records: no unfinished request (head and tail 0); every ring slot NaN, the kernel's
+      // mark of a free slot.
       new Uint8Array(buffer, at.FI_GROUPS, k.FI_GROUP_BYTES * p.groups).fill(0);
-      const words = k.FI_GROUP_BYTES >> 3;
-      const next = new Float64Array(buffer, at.FI_GROUPS, words * p.groups);
-      for (let g = 0; g < p.groups; g++) next[g * words + (k.FI_NEXT >> 3)] = Infinity;
+      new Float64Array(buffer, at.FI_RINGS, p.groups * 2 ** this.ringBits).fill(Number.NaN);
     }
     const header = new Int32Array(buffer, this.header, k.HEADER_BYTES >> 2);
     header[k.FROM] = tally.from;
