@@ -15,6 +15,7 @@ import {
   swapLoadTimes,
   windowsOf,
 } from '../../planner/placement/index.js';
+import { EDGE_DECAY, JUDGED_WINDOWS } from '../../planner/placement/adaptive.js';
 import { profileMap } from '../../planner/profile.js';
 import { Rng } from '../../planner/rng.js';
 import { Simulator } from '../../planner/simulator.js';
@@ -26,6 +27,7 @@ import { trainingWorkload } from '../../planner/workload/training.js';
 import { zooProfile } from '../../planner/zoo.js';
 import { adaptiveCheck, placementOf } from '../../serving/planner-actor/adaptive-check.js';
 import { bindPlacement } from '../../serving/planner-actor/bind.js';
+import { rows, toyProfile } from './helpers.js';
 
 const GiB = 2 ** 30;
 const bert = (n: number): ModelProfile[] => Array.from({ length: n }, (_, i) => zooProfile('bert-1.3b', `bert-${i}`));
@@ -341,4 +343,67 @@ test('the planner actor decides with the library’s adaptive step', () => {
   }
   assert.ok(live!.replace, 'the third check moves replicas to the hot model');
   assert.ok(live!.placement.groups.filter((g) => g.models.includes(names[1])).length > 1);
+});
+
+/**
+ * One device that holds one of two toy models (A, B; 1e9 bytes each): a placement hosting
+ * `model`, and a 10 s window of traffic, one request per 0.1 s, a share `shareA` of it A's (spread
+ * evenly: so many of every 20).
+ */
+function oneDevice(shareA: number) {
+  const profiles = ['A', 'B'].map((n) => toyProfile(n, { 'pp1-op1': [0.01] }));
+  const hosting = (model: string): Placement => ({ groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: [model] }] });
+  const list: [number, number, number][] = [];
+  for (let i = 0; i < 100; i++) list.push([i * 0.1, i % 20 < shareA * 20 ? 0 : 1, 0.1]);
+  const observed = rows(['A', 'B'], list, 10);
+  const cluster = { devices: 1, memoryPerDevice: 1.5e9 };
+  return { profiles: profileMap(profiles), hosting, observed, cluster };
+}
+
+test('adaptive: a switch is judged over JUDGED_WINDOWS windows, so it repays its weight load over more than one', () => {
+  // Keep: A's 40 requests a window served. Switch home (B): B's served once its 5 s load is done.
+  // Over one window that is 34 against 40 (keep); over two, 34 + 60 against 80 (switch).
+  assert.equal(JUDGED_WINDOWS, 2);
+  const { profiles, hosting, observed, cluster } = oneDevice(0.4);
+  const ctx = {
+    cluster,
+    profiles,
+    options: { loadBandwidth: 1e9 / 5 },
+    home: hosting('B'),
+    search: () => ({ placement: hosting('A'), stats: { simulations: 0, seconds: 0 } }) as never,
+  };
+  const d = adaptiveStep(hosting('A'), observed, ctx);
+  assert.equal(d.requests, 200, 'the observed 100 requests, judged twice');
+  assert.equal(d.candidate, 'home');
+  assert.ok(d.replace, `switches home: gain ${d.gain}, cost ${d.cost}`);
+  // The same step judged over one window would keep: the load costs more than B's gain there.
+  const one = new Simulator(profiles, observed);
+  const keepOne = one.run(hosting('A'), {}).good;
+  const switchOne = one.run(hosting('B'), { groupReady: [5] }).good;
+  assert.ok(switchOne < keepOne, `one window: switch ${switchOne} < keep ${keepOne}`);
+});
+
+test('adaptive: a fitting procedure whose fits have lately lost to the starting placement is not a candidate', () => {
+  // Every request is B's: the fit (hosting B) serves all of them, the current and starting placement
+  // (hosting A) none. What the fit's past edge over the starting placement is decides alone.
+  const { profiles, hosting, observed, cluster } = oneDevice(0);
+  const ctx = {
+    cluster,
+    profiles,
+    options: {},
+    home: hosting('A'),
+    search: () => ({ placement: hosting('B'), stats: { simulations: 0, seconds: 0 } }) as never,
+  };
+  const state = (edge: number) => ({
+    fits: new Map([['search', hosting('B')]]),
+    record: new Map([['search', 1]]),
+    edge: new Map([['search', edge]]),
+  });
+  const ahead = adaptiveStep(hosting('A'), observed, ctx, state(0));
+  assert.ok(ahead.replace && ahead.candidate === 'search', JSON.stringify(ahead.candidate));
+  assert.equal(ahead.state.edge?.get('search'), 100, 'this window: 100 served by the fit, 0 by the start');
+  // Behind by more than this window's 100, after the decay: no switch, though the fit serves all.
+  const behind = adaptiveStep(hosting('A'), observed, ctx, state(-(100 / EDGE_DECAY) - 10));
+  assert.ok(!behind.replace, `kept (candidate ${behind.candidate})`);
+  assert.ok(behind.state.edge!.get('search')! < 0);
 });
