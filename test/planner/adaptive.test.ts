@@ -3,6 +3,7 @@
 // and the planner actor's use of the same step.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { EDGE_DECAY, JUDGED_WINDOWS } from '../../planner/placement/adaptive.js';
 import {
   adaptiveSearch,
   adaptiveStep,
@@ -15,7 +16,6 @@ import {
   swapLoadTimes,
   windowsOf,
 } from '../../planner/placement/index.js';
-import { EDGE_DECAY, JUDGED_WINDOWS } from '../../planner/placement/adaptive.js';
 import { profileMap } from '../../planner/profile.js';
 import { Rng } from '../../planner/rng.js';
 import { Simulator } from '../../planner/simulator.js';
@@ -352,7 +352,9 @@ test('the planner actor decides with the library’s adaptive step', () => {
  */
 function oneDevice(shareA: number) {
   const profiles = ['A', 'B'].map((n) => toyProfile(n, { 'pp1-op1': [0.01] }));
-  const hosting = (model: string): Placement => ({ groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: [model] }] });
+  const hosting = (model: string): Placement => ({
+    groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: [model] }],
+  });
   const list: [number, number, number][] = [];
   for (let i = 0; i < 100; i++) list.push([i * 0.1, i % 20 < shareA * 20 ? 0 : 1, 0.1]);
   const observed = rows(['A', 'B'], list, 10);
