@@ -19,7 +19,7 @@
 import { type Profiles, profileMap } from '../profile.js';
 import { Simulator } from '../simulator.js';
 import type { ClusterSpec, ModelProfile, Placement, SimOptions, Workload } from '../types.js';
-import { repeated, timeWindow } from '../workload/slice.js';
+import { timeWindow } from '../workload/slice.js';
 import { solveLayout } from './layout-search.js';
 import { carriedClocks, stageCount, windowsOf } from './schedule.js';
 import { SearchContext } from './search-context.js';
@@ -100,11 +100,11 @@ export interface AdaptiveDecision {
   readonly loading: readonly number[];
   /** Which candidate won the prediction: 'search', 'reselect' or 'home' (even when not taken). */
   readonly candidate: string;
-  /** Predicted good requests the best candidate gains over the current placement in the judged windows, weight loads aside. */
+  /** Predicted good requests the best candidate gains over the current placement, weight loads aside. */
   readonly gain: number;
   /** Predicted good requests its weight loads lose (changed groups out of service while loading). */
   readonly cost: number;
-  /** Requests judged: the observed window's, JUDGED_WINDOWS times. */
+  /** Requests in the observed window. */
   readonly requests: number;
 }
 
@@ -145,14 +145,6 @@ export interface AdaptiveState {
 export const EDGE_DECAY = 0.9;
 
 /**
- * How many windows keeping and switching are judged over (the observed window, replayed). A
- * switch pays its drain and weight loads once and serves better for as long as it stays. Judged
- * over one window it had to repay them within that window: after a change in traffic that left a
- * long backlog it could not, and the policy kept a failing placement a window or two longer.
- */
-export const JUDGED_WINDOWS = 2;
-
-/**
  * One decision: keep `current` for the next window, or switch, judged on `observed` (the traffic
  * of the window just past; nothing later) and `state` (from the step before).
  */
@@ -163,7 +155,7 @@ export function adaptiveStep(
   state: AdaptiveState = {},
   history: Workload = observed,
 ): AdaptiveDecision & { readonly state: AdaptiveState } {
-  const requests = observed.arrival.length * JUDGED_WINDOWS; // judged: the observed window, replayed
+  const requests = observed.arrival.length;
   const keep = (candidate = 'none', gain = 0, cost = 0, next: AdaptiveState = state) => ({
     replace: false,
     placement: current,
@@ -206,8 +198,6 @@ export function adaptiveStep(
   for (const [name, fit] of state.fits ?? []) candidates.push({ name, judged: fit, target: fits.get(name)! });
   if (ctx.home) candidates.push({ name: 'home', judged: ctx.home, target: ctx.home });
   const simulator = new Simulator(ctx.profiles, observed);
-  // Keeping and switching are judged over JUDGED_WINDOWS windows: the observed one, replayed.
-  const judge = new Simulator(ctx.profiles, repeated(observed, JUDGED_WINDOWS));
   // Both sides are judged as simulateSchedule scores them: the observed window is taken as the next
   // one, and the backlog the current placement left at its end carries into it (a kept group
   // behind its own work, a changed group behind its devices' drain and then its weight load).
@@ -216,7 +206,7 @@ export function adaptiveStep(
   const end = observed.duration;
   const after = (next: Placement, loading?: readonly number[]) =>
     carriedClocks(current, backlog, next, loading, end).map((t) => t - end);
-  const base = judge.run(current, { ...sim, startClocks: after(current) }).good;
+  const base = simulator.run(current, { ...sim, startClocks: after(current) }).good;
   const homeAlone = ctx.home ? simulator.run(ctx.home, sim).good : 0;
   let best: { name: string; target: Placement; gross: number; net: number; trusted: boolean } | undefined;
   // A fitting procedure must also have beaten the starting placement lately (EDGE_DECAY): on
@@ -229,9 +219,9 @@ export function adaptiveStep(
     if (c.name !== 'home' && ctx.home && !(edge.get(c.name)! > 0)) continue;
     const judged = alignGroups(current, c.judged);
     if (sameGroups(judged, current)) continue;
-    const gross = judge.run(judged, { ...sim, startClocks: after(judged) }).good;
+    const gross = simulator.run(judged, { ...sim, startClocks: after(judged) }).good;
     const loading = swapLoadTimes(current, judged, ctx.profiles, bandwidth);
-    const net = judge.run(judged, { ...sim, startClocks: after(judged, loading) }).good;
+    const net = simulator.run(judged, { ...sim, startClocks: after(judged, loading) }).good;
     // A fitting procedure must have paid off on its last judgement too: one good window can be
     // luck (or a window whose traffic happened to match the one before). Unless its gain is clear.
     const now = (net - base) / requests;

@@ -29,20 +29,6 @@ export function timeWindow(w: Workload, start: number, end: number): Workload {
   };
 }
 
-/** The workload played `times` times back to back (each copy shifted by the duration). */
-export function repeated(w: Workload, times: number): Workload {
-  const n = w.arrival.length;
-  const arrival = new Float64Array(n * times);
-  for (let k = 0; k < times; k++) for (let i = 0; i < n; i++) arrival[k * n + i] = w.arrival[i] + k * w.duration;
-  const model = new Int32Array(n * times);
-  const slo = new Float64Array(n * times);
-  for (let k = 0; k < times; k++) {
-    model.set(w.model, k * n);
-    slo.set(w.slo, k * n);
-  }
-  return { modelNames: w.modelNames, arrival, model, slo, duration: w.duration * times };
-}
-
 /** Only the requests of the given model indices (model names and indices unchanged; copies). */
 export function keepModels(w: Workload, models: ReadonlySet<number>): Workload {
   const idx: number[] = [];

@@ -3,7 +3,7 @@
 // and the planner actor's use of the same step.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EDGE_DECAY, JUDGED_WINDOWS } from '../../planner/placement/adaptive.js';
+import { EDGE_DECAY } from '../../planner/placement/adaptive.js';
 import {
   adaptiveSearch,
   adaptiveStep,
@@ -361,29 +361,6 @@ function oneDevice(shareA: number) {
   const cluster = { devices: 1, memoryPerDevice: 1.5e9 };
   return { profiles: profileMap(profiles), hosting, observed, cluster };
 }
-
-test('adaptive: a switch is judged over JUDGED_WINDOWS windows, so it repays its weight load over more than one', () => {
-  // Keep: A's 40 requests a window served. Switch home (B): B's served once its 5 s load is done.
-  // Over one window that is 34 against 40 (keep); over two, 34 + 60 against 80 (switch).
-  assert.equal(JUDGED_WINDOWS, 2);
-  const { profiles, hosting, observed, cluster } = oneDevice(0.4);
-  const ctx = {
-    cluster,
-    profiles,
-    options: { loadBandwidth: 1e9 / 5 },
-    home: hosting('B'),
-    search: () => ({ placement: hosting('A'), stats: { simulations: 0, seconds: 0 } }) as never,
-  };
-  const d = adaptiveStep(hosting('A'), observed, ctx);
-  assert.equal(d.requests, 200, 'the observed 100 requests, judged twice');
-  assert.equal(d.candidate, 'home');
-  assert.ok(d.replace, `switches home: gain ${d.gain}, cost ${d.cost}`);
-  // The same step judged over one window would keep: the load costs more than B's gain there.
-  const one = new Simulator(profiles, observed);
-  const keepOne = one.run(hosting('A'), {}).good;
-  const switchOne = one.run(hosting('B'), { groupReady: [5] }).good;
-  assert.ok(switchOne < keepOne, `one window: switch ${switchOne} < keep ${keepOne}`);
-});
 
 test('adaptive: a fitting procedure whose fits have lately lost to the starting placement is not a candidate', () => {
   // Every request is B's: the fit (hosting B) serves all of them, the current and starting placement
