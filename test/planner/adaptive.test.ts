@@ -345,30 +345,22 @@ test('the planner actor decides with the library’s adaptive step', () => {
   assert.ok(live!.placement.groups.filter((g) => g.models.includes(names[1])).length > 1);
 });
 
-/**
- * One device that holds one of two toy models (A, B; 1e9 bytes each): a placement hosting
- * `model`, and a 10 s window of traffic, one request per 0.1 s, a share `shareA` of it A's (spread
- * evenly: so many of every 20).
- */
-function oneDevice(shareA: number) {
+test('adaptive: a fitting procedure whose fits have lately lost to the starting placement is not a candidate', () => {
+  // One device holds one of two toy models. Every request of the 10 s window is B's: the fit
+  // (hosting B) serves all of them, the current and starting placement (hosting A) none. What the
+  // fit's past edge over the starting placement is decides alone.
   const profiles = ['A', 'B'].map((n) => toyProfile(n, { 'pp1-op1': [0.01] }));
   const hosting = (model: string): Placement => ({
     groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: [model] }],
   });
-  const list: [number, number, number][] = [];
-  for (let i = 0; i < 100; i++) list.push([i * 0.1, i % 20 < shareA * 20 ? 0 : 1, 0.1]);
-  const observed = rows(['A', 'B'], list, 10);
-  const cluster = { devices: 1, memoryPerDevice: 1.5e9 };
-  return { profiles: profileMap(profiles), hosting, observed, cluster };
-}
-
-test('adaptive: a fitting procedure whose fits have lately lost to the starting placement is not a candidate', () => {
-  // Every request is B's: the fit (hosting B) serves all of them, the current and starting placement
-  // (hosting A) none. What the fit's past edge over the starting placement is decides alone.
-  const { profiles, hosting, observed, cluster } = oneDevice(0);
+  const observed = rows(
+    ['A', 'B'],
+    Array.from({ length: 100 }, (_, i) => [i * 0.1, 1, 0.1]),
+    10,
+  );
   const ctx = {
-    cluster,
-    profiles,
+    cluster: { devices: 1, memoryPerDevice: 1.5e9 },
+    profiles: profileMap(profiles),
     options: {},
     home: hosting('A'),
     search: () => ({ placement: hosting('B'), stats: { simulations: 0, seconds: 0 } }) as never,
