@@ -16,6 +16,8 @@
 // and, for a fitted kind, did at its previous judgement too: hysteresis against noise from a
 // short, bursty sample. A gain above `clearGain` is trusted at once: after a clear change in
 // traffic, waiting a window for the second judgement costs more than noise could.
+// A fitted kind is a candidate at all only while its fits have lately served more than the
+// starting placement would have (EDGE_DECAY): on a large cluster they mostly have not.
 import { type Profiles, profileMap } from '../profile.js';
 import { Simulator } from '../simulator.js';
 import type { ClusterSpec, ModelProfile, Placement, SimOptions, Workload } from '../types.js';
