@@ -211,14 +211,14 @@ export function adaptiveStep(
   const base = simulator.run(current, { ...sim, startClocks: after(current) }).good;
   const homeAlone = ctx.home ? simulator.run(ctx.home, sim).good : 0;
   let best: { name: string; target: Placement; gross: number; net: number; trusted: boolean } | undefined;
-  // A fitting procedure must also have beaten the starting placement lately (EDGE_DECAY): on
-  // large clusters a fit gains little within a phase and loses much when the traffic changes.
   for (const c of candidates) {
-    if (c.name === 'home' || !ctx.home) continue;
-    edge.set(c.name, (state.edge?.get(c.name) ?? 0) * EDGE_DECAY + simulator.run(c.judged, sim).good - homeAlone);
-  }
-  for (const c of candidates) {
-    if (c.name !== 'home' && ctx.home && !(edge.get(c.name)! > 0)) continue;
+    // A fitting procedure must also have beaten the starting placement lately (EDGE_DECAY): on
+    // large clusters a fit gains little within a phase and loses much when the traffic changes.
+    if (c.name !== 'home' && ctx.home) {
+      const e = (state.edge?.get(c.name) ?? 0) * EDGE_DECAY + simulator.run(c.judged, sim).good - homeAlone;
+      edge.set(c.name, e);
+      if (!(e > 0)) continue;
+    }
     const judged = alignGroups(current, c.judged);
     if (sameGroups(judged, current)) continue;
     const gross = simulator.run(judged, { ...sim, startClocks: after(judged) }).good;
