@@ -115,7 +115,7 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       log: o.log,
       // With a repository, `serve` tells the planner its models (a restarted planner places every stored profile).
       planner: o.placement
-        ? plannerConfigOf(o.placement)
+        ? plannerConfigOf(o.placement, o.strategy)
         : {
             strategy: o.strategy ?? DEFAULT_STRATEGY,
             ...(o.models ? {} : { models: scenario.profiles.map((p) => p.name) }),

@@ -70,10 +70,23 @@ export function loadPlacementFile(path: string): RuntimePlacement {
   return r.data;
 }
 
-/** The planner configuration that places a file's groups as they are (the `static` strategy). */
-export function plannerConfigOf(p: RuntimePlacement): PlannerConfigInput {
+/** Refuses a strategy that cannot take a placement file's groups (see plannerConfigOf). */
+export function checkFileStrategy(strategy = 'static'): void {
+  if (strategy !== 'static' && strategy !== 'adaptive')
+    throw new Error(
+      `a placement file names the groups: with it, the strategy can only be adaptive (which starts from them), not ${strategy}`,
+    );
+}
+
+/**
+ * The planner configuration that places a file's groups as they are: the `static` strategy keeps
+ * them, the `adaptive` one starts from them and re-places as traffic moves. No other strategy
+ * takes a file's groups.
+ */
+export function plannerConfigOf(p: RuntimePlacement, strategy = 'static'): PlannerConfigInput {
+  checkFileStrategy(strategy);
   return {
-    strategy: 'static',
+    strategy,
     models: p.profiles.map((m) => m.name),
     groups: p.groups.map((g) => ({ config: g.config, models: [...g.models] })),
     stagePenalty: p.params.stagePenalty,

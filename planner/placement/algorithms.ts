@@ -216,12 +216,14 @@ export const PLACEMENT_ALGORITHMS: readonly PlacementAlgorithm[] = [
     name: 'alpaserve',
     description: `AlpaServe: every group layout × beam-search model selection (beam ${DEFAULT_BEAM} unless --beam), model buckets for mixed sets`,
     usesWorkload: true,
+    takes: ['beam', 'workers'],
     place: (input, options = {}) => alpaserve('alpaserve', input, options, options.beam ?? DEFAULT_BEAM),
   },
   {
     name: 'alpaserve-greedy',
     description: "AlpaServe with the reference's fast greedy model selection",
     usesWorkload: true,
+    takes: ['workers'],
     place: (input, options = {}) => alpaserve('alpaserve-greedy', input, options, 1),
   },
   {
@@ -235,14 +237,14 @@ export const PLACEMENT_ALGORITHMS: readonly PlacementAlgorithm[] = [
     description: `Clockwork++: Selective Replication re-run on each window's own requests (window ${DEFAULT_CLOCKWORK_WINDOW} s unless set), zero swap cost unless swapCost`,
     usesWorkload: true,
     oracle: true,
-    windowOptions: ['window', 'swapCost', 'loadBandwidth'],
+    takes: ['window', 'swapCost', 'loadBandwidth'],
     place: (input, options = {}) => clockworkPlusPlus(input, options),
   },
   {
     name: 'adaptive',
     description: `adaptive AlpaServe: starts from AlpaServe's placement, re-placed every window (${DEFAULT_ADAPTIVE_WINDOW} s unless set) from the traffic of the window before when the predicted gain beats the swap cost`,
     usesWorkload: true,
-    windowOptions: ['window', 'loadBandwidth', 'minGain', 'clearGain', 'history', 'pastWeight'],
+    takes: ['beam', 'workers', 'window', 'loadBandwidth', 'minGain', 'clearGain', 'history', 'pastWeight'],
     place: (input, options = {}) => adaptive(input, options),
   },
   {
@@ -279,12 +281,12 @@ export function placementAlgorithm(
   return a;
 }
 
-/** The names of the algorithms that re-place per window with this option. */
+/** The names of the algorithms that take this option. */
 export function algorithmsTaking(
   option: keyof PlacementOptions,
   registry: readonly PlacementAlgorithm[] = PLACEMENT_ALGORITHMS,
 ): string[] {
-  return registry.filter((a) => a.windowOptions?.includes(option)).map((a) => a.name);
+  return registry.filter((a) => a.takes?.includes(option)).map((a) => a.name);
 }
 
 /** Runs the named algorithm. */

@@ -140,7 +140,10 @@ export interface PlacementAlgorithm {
   readonly usesWorkload: boolean;
   /** Whether it needs the future (the whole test workload): an experiment baseline, not for a live planner. */
   readonly oracle?: boolean;
-  /** The PlacementOptions it re-places per window with (`window`, …), if it does. */
-  readonly windowOptions?: readonly (keyof PlacementOptions)[];
+  /**
+   * The PlacementOptions a caller may set for it (`beam`, `window`, …). Callers refuse the others
+   * rather than ignore them: an option that changes nothing must not look as if it did.
+   */
+  readonly takes?: readonly (keyof PlacementOptions)[];
   place(input: PlacementInput, options?: PlacementOptions): Promise<PlacementResult>;
 }

@@ -42,8 +42,16 @@ export function registerPlace(program: Command): void {
     .option('--algorithm <name>', `placement algorithm (${algorithmNames().join(', ')})`, algorithmName, 'alpaserve')
     .option('--out <file>', 'where to write the placement', 'placement.json')
     .option('--json', 'print the result as JSON')
-    .option('--beam <k>', "AlpaServe's beam width (1 = the fast greedy; default 3)", positiveInt)
-    .option('--workers <n>', 'worker threads for the layout searches (default: none)', positiveInt)
+    .option(
+      '--beam <k>',
+      "alpaserve and adaptive: AlpaServe's beam width (1 = the fast greedy; default 3)",
+      positiveInt,
+    )
+    .option(
+      '--workers <n>',
+      'alpaserve, alpaserve-greedy and adaptive: worker threads for the layout searches (default: none)',
+      positiveInt,
+    )
     .option('--window <s>', 'clockwork++ and adaptive: seconds between re-placements (default 60)', positiveNumber)
     .option(
       '--past-weight <w>',
@@ -61,10 +69,12 @@ take it as it is.`,
       runOrFail('place', async () => {
         const algorithm = placementAlgorithm(o.algorithm);
         for (const [flag, option] of [
+          ['--beam', 'beam'],
+          ['--workers', 'workers'],
           ['--window', 'window'],
           ['--past-weight', 'pastWeight'],
         ] as const)
-          if (o[option] !== undefined && !algorithm.windowOptions?.includes(option))
+          if (o[option] !== undefined && !algorithm.takes?.includes(option))
             throw new Error(`${flag} applies to ${algorithmsTaking(option).join(' and ')}, not to ${o.algorithm}`);
         const scenario = loadScenarioFile(file);
         const progress = lineProgress();
@@ -76,8 +86,8 @@ take it as it is.`,
           scenario,
           o.algorithm,
           {
-            ...(o.beam ? { beam: o.beam } : {}),
-            ...(o.workers ? { workers: o.workers } : {}),
+            ...(o.beam !== undefined ? { beam: o.beam } : {}),
+            ...(o.workers !== undefined ? { workers: o.workers } : {}),
             ...(o.window !== undefined ? { window: o.window } : {}),
             ...(o.pastWeight !== undefined ? { pastWeight: o.pastWeight } : {}),
             onProgress: (p) =>

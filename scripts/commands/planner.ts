@@ -44,13 +44,13 @@ export function registerPlanner(program: Command): void {
     .option('--auto-place', 'place as soon as GPU workers register (and again as they join or leave)')
     .option(
       '--placement <file>',
-      "place this placement file's groups as they are (as `meshserve place` or `plan` writes it), at once if GPU workers are registered, else as soon as they are",
+      "place this placement file's groups as they are (as `meshserve place` or `plan` writes it), at once if GPU workers are registered, else as soon as they are; with --strategy adaptive, re-place from there as traffic moves",
     )
     .action((o: PlannerCliOptions) =>
       runOrFail('planner', async () => {
-        if (o.placement && (o.strategy || o.models))
-          throw new Error('--placement names the groups and models: give neither --strategy nor --models with it');
+        if (o.placement && o.models) throw new Error('--placement names the models: give no --models with it');
         const file = o.placement ? loadPlacementFile(o.placement) : undefined;
+        const fileConfig = file && plannerConfigOf(file, o.strategy);
         const { env, log } = setUpProcess(ACTOR_LOG_LEVEL);
         const planner = new PlannerActor({
           ...(o.strategy ? { strategy: o.strategy } : {}),
@@ -58,7 +58,7 @@ export function registerPlanner(program: Command): void {
           memoryPerDeviceGiB: o.memoryGib,
           rateCheckSec: o.rateCheckSec,
           autoPlace: Boolean(o.autoPlace || file),
-          ...(file ? plannerConfigOf(file) : {}),
+          ...fileConfig,
         });
         await serveActor({
           name: o.name,

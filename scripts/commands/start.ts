@@ -10,7 +10,7 @@ import { setUpProcess } from '../../config/environment.js';
 import { DEFAULT_STRATEGY } from '../../config/planner.js';
 import { START_DEFAULTS, TOOL_LOG_LEVEL } from '../../config/tools.js';
 import { runLocalCluster } from '../../dev/local-run.js';
-import { loadPlacementFile } from '../../dev/placement-file.js';
+import { checkFileStrategy, loadPlacementFile } from '../../dev/placement-file.js';
 import { placedDevices } from '../../serving/protocol/placement.js';
 import { fail } from './errors.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, strategyName } from './option-parsers.js';
@@ -77,7 +77,7 @@ export function registerStart(program: Command): void {
     )
     .option(
       '--placement <file>',
-      'serve this placement file (as `meshserve place` or `plan` writes it): its models on its groups, no demo',
+      'serve this placement file (as `meshserve place` or `plan` writes it): its models on its groups, no demo; with --strategy adaptive, re-placed from there as traffic moves',
     )
     .option('--verbose', "the demo's full report: per model, per group, and the fidelity figures (docs/runtime.md)")
     .addHelpText(
@@ -98,8 +98,8 @@ Logs are human-readable on a terminal, JSON lines otherwise (LOG_LEVEL, default 
         const cwd = process.cwd();
         const busy = runningHere(cwd);
         if (busy) throw new Error(busy);
-        if (o.placement && (o.models || o.strategy))
-          throw new Error('--placement names the models and groups: give neither --models nor --strategy with it');
+        if (o.placement && o.models) throw new Error('--placement names the models: give no --models with it');
+        if (o.placement) checkFileStrategy(o.strategy);
         const placement = o.placement ? loadPlacementFile(o.placement) : undefined;
         const needed = placement ? placedDevices(placement).size : 0;
         const workers = o.workers ?? (placement ? needed : START_DEFAULTS.workers);

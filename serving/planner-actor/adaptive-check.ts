@@ -20,17 +20,27 @@ export function placementOf(bound: RuntimePlacement): Placement {
   };
 }
 
-/** One adaptive decision for the placement in force, at the observed rates (req/s by model). */
+export interface AdaptiveCheckOptions {
+  readonly options?: PlacementOptions;
+  /** SLO seconds by model, for the synthesised traffic. */
+  readonly slos?: Readonly<Record<string, number>>;
+  readonly home?: Placement;
+}
+
+/**
+ * One adaptive decision for the placement in force, at the observed rates (req/s by model).
+ * `home` is the placement the strategy started from, as in the simulator's replay: always a
+ * candidate to return to, and what its fits must have beaten lately to be candidates.
+ */
 export function adaptiveCheck(
   placed: RuntimePlacement,
   profiles: readonly ModelProfile[],
   rates: Readonly<Record<string, number>>,
   cluster: ClusterSpec,
   state: AdaptiveState,
-  options: PlacementOptions = {},
-  slos: Readonly<Record<string, number>> = {},
+  { options = {}, slos = {}, home }: AdaptiveCheckOptions = {},
 ): AdaptiveDecision & { readonly state: AdaptiveState } {
   const observed = trainingWorkload(profiles, rates, undefined, slos);
-  const ctx = { cluster, profiles: profileMap(profiles), options, search: adaptiveSearch };
+  const ctx = { cluster, profiles: profileMap(profiles), options, home, search: adaptiveSearch };
   return adaptiveStep(placementOf(placed), observed, ctx, state);
 }

@@ -63,6 +63,11 @@ export class PlannerActor {
   private storedProfiles = new Map<string, string>();
   /** The adaptive strategy's memory between rate checks (its fits, judged at the next check). */
   private adaptiveState: AdaptiveState = {};
+  /**
+   * The placement the adaptive strategy started from: its last placement made anew (not one it
+   * decided to switch to). Unknown after a restart until the next such placement.
+   */
+  private adaptiveHome: Placement | undefined;
   /** A placement the adaptive strategy decided on, for the next re-placement to publish. */
   private adaptiveNext: Placement | undefined;
 
@@ -190,17 +195,24 @@ export class PlannerActor {
     // The adaptive strategy's own decision (made for these devices) stands; anything else places anew.
     const decided = this.adaptiveNext;
     this.adaptiveNext = undefined;
-    const placement =
-      decided && this.placedOn === devices.map((d) => d.id).join()
-        ? decided
-        : (
-            await strategy.place({
-              cluster,
-              profiles,
-              workload: trainingWorkload(profiles, rates, undefined, this.#slos()),
-              groups: this.config.groups,
-            })
-          ).placement;
+    let placement: Placement;
+    if (decided && this.placedOn === devices.map((d) => d.id).join()) placement = decided;
+    else {
+      // Adaptive starts from the operator's groups when it has them (a placement file), else
+      // from its own search; either is its new home, and fits made before it mean nothing now.
+      const start =
+        strategy.name === 'adaptive' && this.config.groups ? placementAlgorithm('static', this.algorithms) : strategy;
+      placement = (
+        await start.place({
+          cluster,
+          profiles,
+          workload: trainingWorkload(profiles, rates, undefined, this.#slos()),
+          groups: this.config.groups,
+        })
+      ).placement;
+      this.adaptiveHome = placement;
+      this.adaptiveState = {};
+    }
     const version = await this.#nextVersion();
     const bound = bindPlacement(
       placement,
@@ -380,7 +392,10 @@ export class PlannerActor {
       if (!devices.length || devices.map((d) => d.id).join() !== this.placedOn) return;
       const profiles = await this.#profiles();
       const rates = await this.#rates(profiles.map((p) => p.name));
-      const d = adaptiveCheck(placed, profiles, rates, this.#cluster(devices), this.adaptiveState, {}, this.#slos());
+      const d = adaptiveCheck(placed, profiles, rates, this.#cluster(devices), this.adaptiveState, {
+        slos: this.#slos(),
+        home: this.adaptiveHome,
+      });
       this.adaptiveState = d.state;
       this.log.debug({ replace: d.replace, candidate: d.candidate, gain: d.gain, cost: d.cost }, 'adaptive check');
       if (!d.replace) return;

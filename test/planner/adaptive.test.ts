@@ -334,9 +334,11 @@ test('the planner actor decides with the library’s adaptive step', () => {
   const ctx = { cluster, profiles: profileMap(profiles), options: {}, search: adaptiveSearch };
   let live: ReturnType<typeof adaptiveCheck> | undefined;
   let lib: ReturnType<typeof adaptiveStep> | undefined;
+  // The placement it started from (its home) is a candidate, and what fits must have beaten.
+  const home: Placement = { groups: [0, 1, 1, 1].map((m) => ({ ...placement.groups[0], models: [names[m]] })) };
   for (let check = 0; check < 3; check++) {
-    live = adaptiveCheck(bound, profiles, rates, cluster, live?.state ?? {});
-    lib = adaptiveStep(placement, observed, ctx, lib?.state ?? {});
+    live = adaptiveCheck(bound, profiles, rates, cluster, live?.state ?? {}, { home });
+    lib = adaptiveStep(placement, observed, { ...ctx, home }, lib?.state ?? {});
     const { state: _a, ...l } = live;
     const { state: _b, ...m } = lib;
     assert.deepEqual(l, m, `check ${check}`);

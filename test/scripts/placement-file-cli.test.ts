@@ -54,6 +54,9 @@ describe('placement files on a running cluster', () => {
     const placed = await runCli(['place', scenario, '--algorithm', 'pipeline', '--out', file]);
     assert.equal(placed.status, 0, placed.stderr);
     const want = groupsOf(loadPlacementFile(file));
+    const refused = await runCli(['planner', '--placement', file, '--strategy', 'selective-replication'], env);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^meshserve planner: a placement file names the groups: .* not selective-replication/);
     const before = await c.planner.call('current');
     assert.notDeepEqual(before && groupsOf(before), want, 'the test needs a placement that differs');
     let child: ChildProcess | undefined;
@@ -94,5 +97,22 @@ describe('placement files on a running cluster', () => {
       new RegExp(`serving 6 models on ${groups.length} mesh groups \\(placement v\\d+, static\\)`),
     );
     assert.doesNotMatch(r.stdout, /demo:/, 'no demo: the file names other models');
+    // Only a strategy that takes the file's groups goes with it: adaptive starts from them.
+    const other = await runCli(['start', '--placement', file, '--strategy', 'alpaserve'], {}, dir);
+    assert.equal(other.status, 1);
+    assert.match(
+      other.stderr,
+      /^meshserve start: a placement file names the groups: with it, the strategy can only be adaptive \(which starts from them\), not alpaserve/,
+    );
+    const adaptive = await runCli(
+      ['start', '--placement', file, '--strategy', 'adaptive', '--duration', '6', '--no-metrics'],
+      {},
+      dir,
+    );
+    assert.equal(adaptive.status, 0, adaptive.stderr);
+    assert.match(
+      adaptive.stdout,
+      new RegExp(`serving 6 models on ${groups.length} mesh groups \\(placement v\\d+, adaptive\\)`),
+    );
   });
 });

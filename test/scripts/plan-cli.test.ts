@@ -89,6 +89,9 @@ describe('meshserve place', () => {
     assert.equal(JSON.parse(r.stdout).windows, 5, "the scenario's 600 s in windows of 120 s");
     const notWindowed = run('place', example('scenario.json'), '--window', '10');
     failsWith(notWindowed, 'place', /--window applies to clockwork\+\+ and adaptive, not to alpaserve$/);
+    // Options an algorithm would ignore are refused as well, not dropped in silence.
+    const noBeam = run('place', example('scenario.json'), '--algorithm', 'selective-replication', '--beam', '3');
+    failsWith(noBeam, 'place', /--beam applies to alpaserve and adaptive, not to selective-replication$/);
     const bad = run('place', example('scenario.json'), '--window', '0');
     assert.equal(bad.status, 2);
     assert.match(

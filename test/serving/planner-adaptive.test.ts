@@ -38,3 +38,41 @@ describe('planner: adaptive strategy', () => {
     assert.ok(hosts(p, 'a') > 2, `a on ${hosts(p, 'a')} groups`);
   });
 });
+
+describe('planner: adaptive strategy from the operator’s groups (a placement file)', () => {
+  let c: TestCluster;
+  // The groups a search on the expected (equal) rates would not choose: b on three devices.
+  const groups = [
+    { config: { pp: 1, op: 1 }, models: ['a'] },
+    ...[0, 1, 2].map(() => ({ config: { pp: 1, op: 1 }, models: ['b'] })),
+  ];
+  before(async () => {
+    c = await startCluster({
+      workers: 4,
+      profiles,
+      planner: { strategy: 'adaptive', groups, models: ['a', 'b'], rateCheckSec: 0.2, memoryPerDeviceGiB: 1.5 },
+    });
+  });
+  after(() => c?.close());
+
+  it('starts from the groups as given, then re-places from them as traffic moves', async () => {
+    await c.planner.call('replace', 'placement file');
+    const first = (await c.planner.call('current'))!;
+    assert.equal(first.strategy, 'adaptive');
+    assert.deepEqual(
+      first.groups.map((g) => g.models),
+      groups.map((g) => g.models),
+    );
+    const redis = c.system.redis!;
+    const keys = new RuntimeKeys();
+    await redis.set(keys.rate('a'), '60');
+    await redis.set(keys.rate('b'), '0.5');
+    const end = Date.now() + 8_000;
+    while ((await c.planner.call('current'))!.version === first.version && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 50));
+    const p = (await c.planner.call('current'))!;
+    assert.ok(p.version > first.version, 'a new placement was published');
+    assert.match(p.reason, /^adaptive: predicted gain \d+ requests beats swap cost \d+/);
+    assert.ok(p.groups.filter((g) => g.models.includes('a')).length > 1, 'a got more devices');
+  });
+});
