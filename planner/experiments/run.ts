@@ -4,6 +4,7 @@
 import { describeLayout } from '../placement/group-layouts.js';
 import { evaluatePlacement, placeByName } from '../placement/index.js';
 import type { PlacementOptions } from '../placement/types.js';
+import { didYouMean } from '../suggest.js';
 import type { Experiment, SystemSpec } from './definitions.js';
 import { formatRatio, formatThreshold, type Threshold, threshold } from './headline.js';
 import { lineChartSvg } from './svg-plot.js';
@@ -36,6 +37,25 @@ export interface RunOptions {
   /** Use AlpaServe's fast greedy instead of beam search. */
   readonly greedy?: boolean;
   readonly onProgress?: (done: number, total: number, what: string) => void;
+  /** Run only these systems (labels) … */
+  readonly systems?: readonly string[];
+  /** … at only these points; */
+  readonly points?: readonly number[];
+  /** … and take every other row from this recorded run (rowsFromCsv), where it has one. */
+  readonly recorded?: readonly ExperimentRow[];
+}
+
+/** Refuses systems and points the experiment does not have (the message names those it has). */
+export function checkSelection(e: Experiment, opts: RunOptions): void {
+  const quick = opts.quick ?? false;
+  const labels = e.systems(quick).map((s) => s.label);
+  for (const s of opts.systems ?? [])
+    if (!labels.includes(s))
+      throw new Error(`${e.name} has no system "${s}"${didYouMean(s, labels)} (it has: ${labels.join(', ')})`);
+  const points = e.points(quick);
+  for (const x of opts.points ?? [])
+    if (!points.includes(x))
+      throw new Error(`${e.name} has no point ${x}; its points are ${points.join(', ')} (${e.xLabel})`);
 }
 
 function systemFor(s: SystemSpec, opts: RunOptions): SystemSpec {
@@ -141,16 +161,26 @@ export function experimentSvg(e: Experiment, rows: readonly ExperimentRow[], qui
 }
 
 export async function runExperiment(e: Experiment, opts: RunOptions = {}): Promise<ExperimentOutput> {
+  checkSelection(e, opts);
   const quick = opts.quick ?? false;
   const seed = opts.seed ?? 1;
   const systems = e.systems(quick).map((s) => systemFor(s, opts));
   const points = e.points(quick);
-  const total = points.length * systems.length;
+  const runs = (x: number, s: SystemSpec) =>
+    (!opts.systems || opts.systems.includes(s.label)) && (!opts.points || opts.points.includes(x));
+  const total = points.reduce((n, x) => n + systems.filter((s) => runs(x, s)).length, 0);
   const rows: ExperimentRow[] = [];
   let done = 0;
   for (const x of points) {
-    const { input, evaluation } = e.setup(x, quick, seed);
+    const chosen = systems.filter((s) => runs(x, s));
+    const point = chosen.length ? e.setup(x, quick, seed) : undefined;
     for (const s of systems) {
+      if (!point || !chosen.includes(s)) {
+        const kept = opts.recorded?.find((r) => r.x === x && r.system === s.label);
+        if (kept) rows.push(kept);
+        continue;
+      }
+      const { input, evaluation } = point;
       opts.onProgress?.(done, total, `x=${x} ${s.label}`);
       const placed = await placeByName(s.algorithm, input, s.options);
       const r = evaluatePlacement(placed, input.profiles, input.workload, evaluation);
@@ -170,7 +200,7 @@ export async function runExperiment(e: Experiment, opts: RunOptions = {}): Promi
     }
   }
   opts.onProgress?.(done, total, 'done');
-  const labels = systems.map((s) => s.label);
+  const labels = systems.map((s) => s.label).filter((l) => rows.some((r) => r.system === l));
   const svg = experimentSvg(e, rows, quick);
   return { rows, csv: rowsToCsv(e.name, rows), svg, headline: headlineLines(e, rows, labels) };
 }

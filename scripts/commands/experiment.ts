@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXPERIMENT_NAMES, EXPERIMENTS, experiment } from '../../planner/experiments/definitions.js';
-import { experimentSvg, rowsFromCsv, runExperiment } from '../../planner/experiments/run.js';
+import { checkSelection, experimentSvg, rowsFromCsv, runExperiment } from '../../planner/experiments/run.js';
 import { didYouMean } from '../../planner/suggest.js';
 import { fail } from './errors.js';
-import { nonNegativeInt, positiveInt } from './option-parsers.js';
+import { commaList, nonNegativeInt, numberList, positiveInt } from './option-parsers.js';
 
 interface Options {
   list?: boolean;
@@ -18,6 +18,8 @@ interface Options {
   beam?: number;
   workers?: number;
   seed: number;
+  systems?: string[];
+  points?: number[];
 }
 
 function printList(): void {
@@ -43,9 +45,27 @@ export function registerExperiment(program: Command): void {
     .option('--beam <k>', 'AlpaServe beam width (default 3)', positiveInt)
     .option('--workers <n>', 'worker threads for AlpaServe layout searches (0 = none)', nonNegativeInt)
     .option('--seed <n>', 'workload seed', nonNegativeInt, 1)
+    .option(
+      '--systems <labels>',
+      "run only these systems (comma-separated, as the CSV names them); the others' rows are kept from <out>/<name>.csv when it exists",
+      commaList,
+    )
+    .option(
+      '--points <list>',
+      "run only at these sweep points (comma-separated); the other points' rows are kept from <out>/<name>.csv when it exists",
+      numberList,
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  meshserve experiment --list\n  meshserve experiment motivation-slo --quick --out /tmp/exp\n  meshserve experiment rate-s1-maf1 cv-s1-maf1 --workers 2',
+      `
+Examples:
+  meshserve experiment --list
+  meshserve experiment motivation-slo --quick --out /tmp/exp
+  meshserve experiment rate-s1-maf1 cv-s1-maf1 --workers 2
+  meshserve experiment devices-s3-maf2 --greedy --systems 'Adaptive AlpaServe' --points 64,80 --out docs/experiments
+
+With --systems or --points, give the options the recorded run was made with (--seed, --greedy, …):
+the kept rows are taken as they are.`,
     )
     .action(async (names: string[], opts: Options) => {
       if (opts.list) return printList();
@@ -85,13 +105,27 @@ export function registerExperiment(program: Command): void {
           );
         return;
       }
+      const selection = { quick: opts.quick, systems: opts.systems, points: opts.points };
+      for (const name of names)
+        try {
+          checkSelection(experiment(name), selection);
+        } catch (err) {
+          fail('experiment', err, 2);
+        }
+      if (process.exitCode) return;
       try {
         mkdirSync(opts.out, { recursive: true });
         for (const name of names) {
           const e = experiment(name);
           const started = Date.now();
+          const csv = join(opts.out, `${name}.csv`);
+          const svg = join(opts.out, `${name}.svg`);
+          // A partial run keeps the rest of the record it re-runs part of.
+          const partial = Boolean(opts.systems || opts.points);
+          const recorded = partial && existsSync(csv) ? rowsFromCsv(readFileSync(csv, 'utf8')) : undefined;
           const out = await runExperiment(e, {
-            quick: opts.quick,
+            ...selection,
+            recorded,
             seed: opts.seed,
             greedy: opts.greedy,
             placement: {
@@ -103,11 +137,13 @@ export function registerExperiment(program: Command): void {
                 `[${name} ${done}/${total}] ${what}  (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
               ),
           });
-          const csv = join(opts.out, `${name}.csv`);
-          const svg = join(opts.out, `${name}.svg`);
           writeFileSync(csv, out.csv);
           writeFileSync(svg, out.svg);
           console.log(`== ${name}${opts.quick ? ' (quick)' : ''}: ${e.description}`);
+          if (recorded) {
+            const kept = out.rows.filter((r) => recorded.includes(r)).length;
+            console.log(`kept ${kept} rows of ${csv} as recorded; ran ${out.rows.length - kept}`);
+          }
           for (const line of out.headline) console.log(line);
           console.log(`wrote ${csv} and ${svg} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         }

@@ -26,6 +26,15 @@ export function commaList(value: string): string[] {
     .filter(Boolean);
 }
 
+/** A comma-separated list of numbers; else a usage error. */
+export function numberList(value: string): number[] {
+  const items = commaList(value);
+  const numbers = items.map(Number);
+  const bad = items.find((_, i) => !Number.isFinite(numbers[i]));
+  if (bad !== undefined || !items.length) throw new InvalidArgumentError(`expected numbers separated by commas`);
+  return numbers;
+}
+
 /**
  * A shape written `[<name>=]<dims>`, as in `x=1,3,48,320` or `1,16,32`: its dimensions (each ≥ 1)
  * and its name when one is given; else a usage error saying what was expected (`expected`).

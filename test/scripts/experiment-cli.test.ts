@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -43,6 +43,37 @@ test('experiment --quick writes CSV and SVG, prints the headline, progress on st
     assert.match(r.stdout, /Adaptive AlpaServe vs Clockwork\+\+:/);
     // 3 points × 5 systems (AlpaServe static and adaptive, SR, CW++ free and priced).
     assert.match(r.stderr, /\[slo-s1-maf1 \d+\/15\]/);
+
+    // Re-running one system at one point keeps every other row of the record as it is.
+    const file = join(dir, 'slo-s1-maf1.csv');
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const x = lines[1].split(',')[1];
+    const at = (system: string) => lines.findIndex((l) => l.startsWith(`slo-s1-maf1,${x},${system},`));
+    const [own, other] = [at('AlpaServe'), at('Selective Replication')];
+    const spoilt = lines.map((l, i) =>
+      i === own || i === other ? l.replace(/^([^,]*,[^,]*,[^,]*),[^,]*/, '$1,0.123') : l,
+    );
+    writeFileSync(file, `${spoilt.join('\n')}\n`);
+    const again = run('slo-s1-maf1', '--quick', '--out', dir, '--systems', 'AlpaServe', '--points', x);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /\[slo-s1-maf1 0\/1\] x=\S+ AlpaServe/);
+    assert.match(again.stdout, /kept 14 rows of .* as recorded; ran 1/);
+    const rerun = readFileSync(file, 'utf8').trim().split('\n');
+    assert.equal(rerun[own], lines[own], 'the row re-run is computed again');
+    assert.equal(rerun[other], spoilt[other], 'a row not re-run is kept as recorded');
+    assert.deepEqual(
+      rerun.filter((_, i) => i !== own && i !== other),
+      lines.filter((_, i) => i !== own && i !== other),
+    );
+    const typo = run('slo-s1-maf1', '--quick', '--out', dir, '--systems', 'AlpaServ');
+    assert.equal(typo.status, 2);
+    assert.match(
+      typo.stderr,
+      /slo-s1-maf1 has no system "AlpaServ"; did you mean .*"AlpaServe"\? \(it has: AlpaServe, /,
+    );
+    const noPoint = run('slo-s1-maf1', '--quick', '--out', dir, '--points', '12345');
+    assert.equal(noPoint.status, 2);
+    assert.match(noPoint.stderr, /slo-s1-maf1 has no point 12345; its points are 1, 5, 10 \(SLO scale/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
