@@ -8,6 +8,21 @@ import { startCluster, type TestCluster, testProfile } from './helpers.js';
 // 1 GiB models on 1.5 GiB devices: one model per device, so which model gets the devices matters.
 const profiles = [testProfile('a', 0.05), testProfile('b', 0.05)];
 
+/** Makes a's observed rate rise and b's fall; the adaptive placement published after `version`. */
+async function replacedWhenATakesTheTraffic(c: TestCluster, version: number) {
+  const redis = c.system.redis!;
+  const keys = new RuntimeKeys();
+  await redis.set(keys.rate('a'), '60');
+  await redis.set(keys.rate('b'), '0.5');
+  const end = Date.now() + 8_000;
+  while ((await c.planner.call('current'))!.version === version && Date.now() < end)
+    await new Promise((r) => setTimeout(r, 50));
+  const p = (await c.planner.call('current'))!;
+  assert.ok(p.version > version, 'a new placement was published');
+  assert.match(p.reason, /^adaptive: predicted gain \d+ requests beats swap cost \d+/);
+  return p;
+}
+
 describe('planner: adaptive strategy', () => {
   let c: TestCluster;
   before(async () => {
@@ -25,16 +40,7 @@ describe('planner: adaptive strategy', () => {
     const hosts = (p: typeof first, m: string) => p.groups.filter((g) => g.models.includes(m)).length;
     assert.equal(first.strategy, 'adaptive');
     assert.equal(hosts(first, 'a'), 2);
-    const redis = c.system.redis!;
-    const keys = new RuntimeKeys();
-    await redis.set(keys.rate('a'), '60');
-    await redis.set(keys.rate('b'), '0.5');
-    const end = Date.now() + 8_000;
-    while ((await c.planner.call('current'))!.version === first.version && Date.now() < end)
-      await new Promise((r) => setTimeout(r, 50));
-    const p = (await c.planner.call('current'))!;
-    assert.ok(p.version > first.version, 'a new placement was published');
-    assert.match(p.reason, /^adaptive: predicted gain \d+ requests beats swap cost \d+/);
+    const p = await replacedWhenATakesTheTraffic(c, first.version);
     assert.ok(hosts(p, 'a') > 2, `a on ${hosts(p, 'a')} groups`);
   });
 });
@@ -63,16 +69,7 @@ describe('planner: adaptive strategy from the operator’s groups (a placement f
       first.groups.map((g) => g.models),
       groups.map((g) => g.models),
     );
-    const redis = c.system.redis!;
-    const keys = new RuntimeKeys();
-    await redis.set(keys.rate('a'), '60');
-    await redis.set(keys.rate('b'), '0.5');
-    const end = Date.now() + 8_000;
-    while ((await c.planner.call('current'))!.version === first.version && Date.now() < end)
-      await new Promise((r) => setTimeout(r, 50));
-    const p = (await c.planner.call('current'))!;
-    assert.ok(p.version > first.version, 'a new placement was published');
-    assert.match(p.reason, /^adaptive: predicted gain \d+ requests beats swap cost \d+/);
+    const p = await replacedWhenATakesTheTraffic(c, first.version);
     assert.ok(p.groups.filter((g) => g.models.includes('a')).length > 1, 'a got more devices');
   });
 });
