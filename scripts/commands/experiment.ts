@@ -113,6 +113,8 @@ the kept rows are taken as they are.`,
           fail('experiment', err, 2);
         }
       if (process.exitCode) return;
+      // A partial run keeps the rest of the record it re-runs part of.
+      const partial = Boolean(opts.systems || opts.points);
       try {
         mkdirSync(opts.out, { recursive: true });
         for (const name of names) {
@@ -120,8 +122,6 @@ the kept rows are taken as they are.`,
           const started = Date.now();
           const csv = join(opts.out, `${name}.csv`);
           const svg = join(opts.out, `${name}.svg`);
-          // A partial run keeps the rest of the record it re-runs part of.
-          const partial = Boolean(opts.systems || opts.points);
           const recorded = partial && existsSync(csv) ? rowsFromCsv(readFileSync(csv, 'utf8')) : undefined;
           const out = await runExperiment(e, {
             ...selection,

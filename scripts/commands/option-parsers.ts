@@ -28,10 +28,9 @@ export function commaList(value: string): string[] {
 
 /** A comma-separated list of numbers; else a usage error. */
 export function numberList(value: string): number[] {
-  const items = commaList(value);
-  const numbers = items.map(Number);
-  const bad = items.find((_, i) => !Number.isFinite(numbers[i]));
-  if (bad !== undefined || !items.length) throw new InvalidArgumentError(`expected numbers separated by commas`);
+  const numbers = commaList(value).map(Number);
+  if (!numbers.length || !numbers.every(Number.isFinite))
+    throw new InvalidArgumentError('expected numbers separated by commas');
   return numbers;
 }
 
