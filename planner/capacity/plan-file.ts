@@ -40,6 +40,7 @@ const onlineSchema = z
     swapCost: z.boolean().optional(),
     minGain: z.number().finite().nonnegative().optional(),
     clearGain: z.number().finite().positive().optional(),
+    homeHorizon: z.number().finite().min(1).optional(),
     history: positiveInt.optional(),
     pastWeight: z.number().finite().nonnegative().optional(),
   })

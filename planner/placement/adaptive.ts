@@ -11,8 +11,9 @@
 // is simulated as the schedule will be scored: behind the backlog the current placement leaves,
 // its changed groups out of service while the work already on their devices drains and their new
 // weights load (schedule.ts, swap-cost.ts). Its net gain over keeping the current placement is
-// gain − cost. The step switches (to the fresh fit
-// of the winning kind, or home) only when that net gain exceeds `minGain` × the window's requests,
+// gain − cost; going home's is homeHorizon × gain − cost (a stale fit's loss lasts beyond the
+// window, the load is paid once). The step takes the candidate with the highest net gain (the
+// fresh fit of the winning kind, or home) only when it exceeds `minGain` × the window's requests,
 // and, for a fitted kind, did at its previous judgement too: hysteresis against noise from a
 // short, bursty sample. A gain above `clearGain` is trusted at once: after a clear change in
 // traffic, waiting a window for the second judgement costs more than noise could.
@@ -35,6 +36,13 @@ export const DEFAULT_MIN_GAIN = 0.002;
 
 /** Default: a net gain above this fraction of the window's requests is trusted at its first judgement. */
 export const DEFAULT_CLEAR_GAIN = 0.02;
+
+/**
+ * Windows over which going back to the starting placement is expected to keep its gain. A fit is
+ * good only while the traffic stays in the phase it was fitted on; the starting placement, fitted
+ * on all traffic, stays as good as it is across phases, so leaving a stale fit pays for longer.
+ */
+export const DEFAULT_HOME_HORIZON = 5;
 
 /** Windows of past traffic the candidates are fitted on (the last one is also what they are judged on). */
 export const DEFAULT_HISTORY = 1;
@@ -172,6 +180,7 @@ export function adaptiveStep(
   const bandwidth = ctx.options.loadBandwidth ?? DEFAULT_LOAD_BANDWIDTH;
   const minGain = ctx.options.minGain ?? DEFAULT_MIN_GAIN;
   const clearGain = ctx.options.clearGain ?? DEFAULT_CLEAR_GAIN;
+  const homeHorizon = ctx.options.homeHorizon ?? DEFAULT_HOME_HORIZON;
   const sim: SimOptions = {
     ...(ctx.sim ?? {}),
     trim: 0,
@@ -210,7 +219,9 @@ export function adaptiveStep(
     carriedClocks(current, backlog, next, loading, end).map((t) => t - end);
   const base = simulator.run(current, { ...sim, startClocks: after(current) }).good;
   const homeAlone = ctx.home ? simulator.run(ctx.home, sim).good : 0;
-  let best: { name: string; target: Placement; gross: number; net: number; trusted: boolean } | undefined;
+  let best:
+    | { name: string; target: Placement; gross: number; net: number; value: number; trusted: boolean }
+    | undefined;
   for (const c of candidates) {
     // A fitting procedure must also have beaten the starting placement lately (EDGE_DECAY): on
     // large clusters a fit gains little within a phase and loses much when the traffic changes.
@@ -224,13 +235,15 @@ export function adaptiveStep(
     const gross = simulator.run(judged, { ...sim, startClocks: after(judged) }).good;
     const loading = swapLoadTimes(current, judged, ctx.profiles, bandwidth);
     const net = simulator.run(judged, { ...sim, startClocks: after(judged, loading) }).good;
+    // Going home leaves a fit that the traffic has left behind: that gain recurs every window the
+    // fit would have been kept, and the weight load is paid once (homeHorizon).
+    const now = ((c.name === 'home' ? homeHorizon : 1) * (gross - base) - (gross - net)) / requests;
+    if (c.name !== 'home') record.set(c.name, now);
     // A fitting procedure must have paid off on its last judgement too: one good window can be
     // luck (or a window whose traffic happened to match the one before). Unless its gain is clear.
-    const now = (net - base) / requests;
-    if (c.name !== 'home') record.set(c.name, now);
     const before = c.name === 'home' ? now : (state.record?.get(c.name) ?? 0);
     const trusted = now > minGain && (before > minGain || now > clearGain);
-    if (!best || net > best.net) best = { name: c.name, target: c.target, gross, net, trusted };
+    if (!best || now > best.value) best = { name: c.name, target: c.target, gross, net, value: now, trusted };
   }
   if (!best) return keep('none', 0, 0, next);
   const gain = best.gross - base;

@@ -119,6 +119,11 @@ export interface PlacementOptions {
    * first judgement, without waiting for a second (default 0.02; Infinity = always wait).
    */
   readonly clearGain?: number;
+  /**
+   * Adaptive AlpaServe: windows over which going back to the starting placement is expected to keep
+   * its gain (its weight load is paid once). Default 5; 1 judges it on one window, like a fit.
+   */
+  readonly homeHorizon?: number;
   /** Adaptive AlpaServe: windows of past traffic its candidates are fitted on (default 1, the last). */
   readonly history?: number;
   /** Adaptive AlpaServe: weight of all older traffic (at its mean rates) in what candidates are fitted on. */

@@ -347,25 +347,30 @@ test('the planner actor decides with the library’s adaptive step', () => {
   assert.ok(live!.placement.groups.filter((g) => g.models.includes(names[1])).length > 1);
 });
 
+// The toy tests below: one device that holds one toy model at a time, and a search that always
+// finds the same placement.
+const ONE_DEVICE = { devices: 1, memoryPerDevice: 1.5e9 };
+const hosting = (model: string): Placement => ({
+  groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: [model] }],
+});
+const searchFinds = (placement: Placement) => () => ({ placement, stats: { simulations: 0, seconds: 0 } }) as never;
+
 test('adaptive: a fitting procedure whose fits have lately lost to the starting placement is not a candidate', () => {
   // One device holds one of two toy models. Every request of the 10 s window is B's: the fit
   // (hosting B) serves all of them, the current and starting placement (hosting A) none. What the
   // fit's past edge over the starting placement is decides alone.
   const profiles = ['A', 'B'].map((n) => toyProfile(n, { 'pp1-op1': [0.01] }));
-  const hosting = (model: string): Placement => ({
-    groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: [model] }],
-  });
   const observed = rows(
     ['A', 'B'],
     Array.from({ length: 100 }, (_, i) => [i * 0.1, 1, 0.1]),
     10,
   );
   const ctx = {
-    cluster: { devices: 1, memoryPerDevice: 1.5e9 },
+    cluster: ONE_DEVICE,
     profiles: profileMap(profiles),
     options: {},
     home: hosting('A'),
-    search: () => ({ placement: hosting('B'), stats: { simulations: 0, seconds: 0 } }) as never,
+    search: searchFinds(hosting('B')),
   };
   const state = (edge: number) => ({
     fits: new Map([['search', hosting('B')]]),
@@ -379,4 +384,69 @@ test('adaptive: a fitting procedure whose fits have lately lost to the starting 
   const behind = adaptiveStep(hosting('A'), observed, ctx, state(-(100 / EDGE_DECAY) - 10));
   assert.ok(!behind.replace, `kept (candidate ${behind.candidate})`);
   assert.ok(behind.state.edge!.get('search')! < 0);
+});
+
+test('adaptive: homeHorizon counts the gain of going home over that many windows, its weight load once', () => {
+  // One device holds one of two toy models; the current placement hosts B, the starting one A. The
+  // window has 30 requests of B (0-3 s) and 70 of A (3-10 s), and A's weights take 8 s to load:
+  // going home serves 20 of A's requests this window against B's 30, so it loses this window and
+  // gains 40 in every later one while the traffic holds.
+  const profiles = ['A', 'B'].map((n) => toyProfile(n, { 'pp1-op1': [0.01] }));
+  const observed = rows(
+    ['A', 'B'],
+    Array.from({ length: 100 }, (_, i) => [i * 0.1, i < 30 ? 1 : 0, 0.1]),
+    10,
+  );
+  const decide = (homeHorizon?: number) =>
+    adaptiveStep(hosting('B'), observed, {
+      cluster: ONE_DEVICE,
+      profiles: profileMap(profiles),
+      options: { loadBandwidth: 1.25e8, ...(homeHorizon === undefined ? {} : { homeHorizon }) },
+      home: hosting('A'),
+      search: searchFinds(hosting('B')),
+    });
+  const once = decide(1);
+  assert.equal(once.candidate, 'home');
+  assert.deepEqual([once.gain, once.cost], [40, 50], 'gross 70 against 30 kept; 50 of A lost while it loads');
+  assert.ok(!once.replace, 'judged on one window, the load costs more than it gains');
+  assert.ok(!decide(1.2).replace, '1.2 × 40 − 50 < 0');
+  for (const back of [decide(3), decide()]) {
+    assert.ok(back.replace && back.placement.groups[0].models[0] === 'A', '3 × 40 − 50 > 0 (and 5 × 40): back home');
+    assert.deepEqual(back.loading, [8]);
+  }
+});
+
+test('adaptive: candidates are ranked by what they are judged on, home over its horizon', () => {
+  // The current placement hosts B (30 requests, 0-3 s). Going home to A serves 20 of A's 70 (3-10
+  // s) while its weights load for 8 s; the fit hosts C (35 requests, 3-10 s), which loads in 1 s.
+  // On this window alone the fit nets more (35 against 20), over the home horizon going home does.
+  const profiles = [
+    toyProfile('A', { 'pp1-op1': [0.01] }),
+    toyProfile('B', { 'pp1-op1': [0.01] }),
+    toyProfile('C', { 'pp1-op1': [0.01] }, 1.25e8),
+  ];
+  const list: [number, number, number][] = [];
+  for (let i = 0; i < 30; i++) list.push([i * 0.1, 1, 0.1]);
+  for (let i = 30; i < 100; i++)
+    list.push([i * 0.1, 0, 0.1], ...(i % 2 ? [] : [[i * 0.1 + 0.05, 2, 0.1] as [number, number, number]]));
+  const observed = rows(['A', 'B', 'C'], list, 10);
+  const decide = (homeHorizon?: number) =>
+    adaptiveStep(
+      hosting('B'),
+      observed,
+      {
+        cluster: ONE_DEVICE,
+        profiles: profileMap(profiles),
+        options: { loadBandwidth: 1.25e8, ...(homeHorizon === undefined ? {} : { homeHorizon }) },
+        home: hosting('A'),
+        search: searchFinds(hosting('C')),
+      },
+      { fits: new Map([['search', hosting('C')]]), record: new Map([['search', 1]]), edge: new Map([['search', 100]]) },
+    );
+  const one = decide(1);
+  assert.ok(one.replace && one.candidate === 'search', `one window: the fit (${one.candidate})`);
+  assert.deepEqual([one.gain, one.cost], [5, 0]);
+  const home = decide();
+  assert.ok(home.replace && home.candidate === 'home', `default horizon: home (${home.candidate})`);
+  assert.deepEqual([home.gain, home.cost], [40, 50]);
 });
