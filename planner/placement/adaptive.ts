@@ -235,13 +235,14 @@ export function adaptiveStep(
     const gross = simulator.run(judged, { ...sim, startClocks: after(judged) }).good;
     const loading = swapLoadTimes(current, judged, ctx.profiles, bandwidth);
     const net = simulator.run(judged, { ...sim, startClocks: after(judged, loading) }).good;
+    const home = c.name === 'home';
     // Going home leaves a fit that the traffic has left behind: that gain recurs every window the
     // fit would have been kept, and the weight load is paid once (homeHorizon).
-    const now = ((c.name === 'home' ? homeHorizon : 1) * (gross - base) - (gross - net)) / requests;
-    if (c.name !== 'home') record.set(c.name, now);
+    const now = ((home ? homeHorizon : 1) * (gross - base) - (gross - net)) / requests;
     // A fitting procedure must have paid off on its last judgement too: one good window can be
     // luck (or a window whose traffic happened to match the one before). Unless its gain is clear.
-    const before = c.name === 'home' ? now : (state.record?.get(c.name) ?? 0);
+    if (!home) record.set(c.name, now);
+    const before = home ? now : (state.record?.get(c.name) ?? 0);
     const trusted = now > minGain && (before > minGain || now > clearGain);
     if (!best || now > best.value) best = { name: c.name, target: c.target, gross, net, value: now, trusted };
   }
