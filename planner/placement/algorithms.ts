@@ -177,17 +177,23 @@ async function clockworkPlusPlus(input: PlacementInput, options: PlacementOption
  * Adaptive AlpaServe: starts from AlpaServe's placement on the training workload (its score and
  * attainment are that placement's), and carries the policy that re-places it online.
  */
+/** What adaptive AlpaServe's online policy reads besides its window (its fits search with buckets too). */
+const ONLINE_OPTIONS = [
+  'loadBandwidth',
+  'minGain',
+  'clearGain',
+  'homeHorizon',
+  'history',
+  'pastWeight',
+  'buckets',
+] as const satisfies readonly (keyof PlacementOptions)[];
+
 async function adaptive(input: PlacementInput, options: PlacementOptions): Promise<PlacementResult> {
   const start = await alpaserve('adaptive', input, options, options.beam ?? DEFAULT_BEAM);
-  const policy = {
+  const set = ONLINE_OPTIONS.filter((key) => options[key] !== undefined);
+  const policy: PlacementOptions = {
     window: options.window ?? DEFAULT_ADAPTIVE_WINDOW,
-    ...(options.loadBandwidth !== undefined ? { loadBandwidth: options.loadBandwidth } : {}),
-    ...(options.minGain !== undefined ? { minGain: options.minGain } : {}),
-    ...(options.clearGain !== undefined ? { clearGain: options.clearGain } : {}),
-    ...(options.homeHorizon !== undefined ? { homeHorizon: options.homeHorizon } : {}),
-    ...(options.history !== undefined ? { history: options.history } : {}),
-    ...(options.pastWeight !== undefined ? { pastWeight: options.pastWeight } : {}),
-    ...(options.buckets !== undefined ? { buckets: options.buckets } : {}),
+    ...Object.fromEntries(set.map((key) => [key, options[key]])),
   };
   return { ...start, online: { kind: 'adaptive', cluster: input.cluster, options: policy, sim: input.sim } };
 }
