@@ -57,9 +57,7 @@ const LAYOUT_NAMES = [
   'REC_START',
   'REC_FINISH',
   'REC_GOOD',
-  'FI_RINGS',
   'FI_RING_BITS',
-  'FI_GROUPS',
   'SAVED',
   'OVERHEAD_AT',
   'HEADER_BYTES',
@@ -77,7 +75,8 @@ const LAYOUT_NAMES = [
   'HOST_SERVED',
   'HOST_REJECTED',
   'HOST_RECORD_BYTES',
-  'FI_GROUP_BYTES',
+  'FI_RING',
+  'HOST_FI',
   'DONE',
   'POLICY_EARLIEST_FINISH',
   'POLICY_LAST_STAGE_CLOCK',
@@ -146,7 +145,8 @@ export class WasmSimulator {
   /**
    * Runs `policy` on placement `p` and leaves the outcome in `tally` (reset by the caller), as the
    * JS loops would. Returns false, having done nothing, when the kernel cannot run this placement
-   * (a stage latency that is negative or not finite). `clocks`: the stage clocks to start from.
+   * (a stage latency that is negative or not finite; for fewest-inflight, a negative overhead).
+   * `clocks`: the stage clocks to start from.
    */
   run(
     policy: DispatchPolicy,
@@ -157,6 +157,8 @@ export class WasmSimulator {
     clocks: Float64Array,
   ): boolean {
     for (const s of p.stages) if (!(s >= 0 && s < Infinity)) return false;
+    // fewest-inflight compares finish times as integers too, so they must not be negative.
+    if (policy === 'fewest-inflight' && !(overhead >= 0)) return false;
     for (;;) {
       const at = this.prepare(policy, p, overhead, margin, tally, clocks);
       if (this.kernel.simulate(this.policies[policy], this.header) === this.layout.DONE) {
@@ -184,6 +186,7 @@ export class WasmSimulator {
     const records = tally.records;
     const fewest = policy === 'fewest-inflight';
     const k = this.layout;
+    const fiBytes = k.FI_RING + 8 * 2 ** this.ringBits; // one group's record, its ring included
     const c = new Cursor(this.runBase);
     const at = {
       MODELS: c.take(k.MODEL_RECORD_BYTES * models),
@@ -198,8 +201,7 @@ export class WasmSimulator {
       REC_START: records ? c.take(8 * n) : 0,
       REC_FINISH: records ? c.take(8 * n) : 0,
       REC_GOOD: records ? c.take(n) : 0,
-      FI_GROUPS: fewest ? c.take(k.FI_GROUP_BYTES * p.groups) : 0,
-      FI_RINGS: fewest ? c.take(8 * p.groups * 2 ** this.ringBits) : 0,
+      FI_GROUPS: fewest ? c.take(fiBytes * p.groups) : 0,
     };
     this.reserve(c.at);
     const buffer = this.buffer;
@@ -221,15 +223,17 @@ export class WasmSimulator {
       hostRecords[r + (k.HOST_LAST_STAGE >> 2)] = at.STAGES + 8 * (p.hostStageAt[h] + pp - 1);
       hostRecords[r + (k.HOST_PP >> 2)] = pp;
       hostRecords[r + (k.HOST_GROUP >> 2)] = p.hostGroup[h];
+      hostRecords[r + (k.HOST_FI >> 2)] = fewest ? at.FI_GROUPS + fiBytes * p.hostGroup[h] : 0;
     }
     new Float64Array(buffer, at.STAGES, p.stages.length).set(p.stages);
     new Uint8Array(buffer, at.CLOCKS, at.STATS - at.CLOCKS).fill(0);
     new Float64Array(buffer, at.CLOCKS, p.clockCount).set(clocks);
     if (fewest) {
-      // Group records: no unfinished request (head and tail 0); every ring slot NaN, the kernel's
-      // mark of a free slot.
-      new Uint8Array(buffer, at.FI_GROUPS, k.FI_GROUP_BYTES * p.groups).fill(0);
-      new Float64Array(buffer, at.FI_RINGS, p.groups * 2 ** this.ringBits).fill(Number.NaN);
+      // Group records: every ring slot NaN, the kernel's mark of a free slot; then head and tail 0
+      // (no unfinished request).
+      new Float64Array(buffer, at.FI_GROUPS, (fiBytes / 8) * p.groups).fill(Number.NaN);
+      const ends = new Int32Array(buffer, at.FI_GROUPS, (fiBytes / 4) * p.groups);
+      for (let g = 0; g < p.groups; g++) ends.fill(0, (g * fiBytes) / 4, (g * fiBytes) / 4 + 2);
     }
     const header = new Int32Array(buffer, this.header, k.HEADER_BYTES >> 2);
     header[k.FROM] = tally.from;
@@ -238,9 +242,17 @@ export class WasmSimulator {
     header[k.HIST_BASE] = base;
     header[k.HIST_BUCKETS] = buckets;
     header[k.FI_RING_BITS] = this.ringBits;
-    for (const name of ['MODELS', 'HIST_COUNTS', 'STATS', 'SAVED', 'FI_GROUPS', 'FI_RINGS'] as const)
-      header[k[name]] = at[name];
-    for (const name of ['REC_GROUP', 'REC_START', 'REC_FINISH', 'REC_GOOD'] as const) header[k[name]] = at[name];
+    const addresses = [
+      'MODELS',
+      'HIST_COUNTS',
+      'STATS',
+      'SAVED',
+      'REC_GROUP',
+      'REC_START',
+      'REC_FINISH',
+      'REC_GOOD',
+    ] as const;
+    for (const name of addresses) header[k[name]] = at[name];
     const scalars = new Float64Array(buffer, this.header + k.OVERHEAD_AT, 2);
     scalars[0] = overhead;
     scalars[1] = margin;

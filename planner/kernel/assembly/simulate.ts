@@ -37,20 +37,17 @@ export const REC_START: i32 = 13;
 export const REC_FINISH: i32 = 14;
 export const REC_GOOD: i32 = 15;
 /**
- * fewest-inflight: per group a ring of the unfinished requests' finish times (f64 × 2^FI_RING_BITS)
- * and a record (FI_GROUP_BYTES, fields FI_*); a ring holds one request fewer than its slots, as one
- * slot stays free. A run that would overflow a ring stops and returns
- * OVERFLOW; the host then runs it again with rings twice as large.
+ * fewest-inflight: log2 of the slots in each group's ring of unfinished requests (see FI_HEAD); a
+ * ring holds one request fewer than its slots, as one slot stays free. A run that would overflow a
+ * ring stops and returns OVERFLOW; the host then runs it again with rings twice as large.
  */
-export const FI_RINGS: i32 = 16;
-export const FI_RING_BITS: i32 = 17;
-export const FI_GROUPS: i32 = 18;
+export const FI_RING_BITS: i32 = 16;
 /** f64 × the deepest pipeline: the chosen host's clocks before the request moved them. */
-export const SAVED: i32 = 19;
+export const SAVED: i32 = 17;
 /** f64 scalars at these byte offsets from the header: the per-request overhead and admission margin. */
-export const OVERHEAD_AT: i32 = 20 * 4;
-export const MARGIN_AT: i32 = 20 * 4 + 8;
-export const HEADER_BYTES: i32 = 20 * 4 + 16;
+export const OVERHEAD_AT: i32 = 18 * 4;
+export const MARGIN_AT: i32 = 18 * 4 + 8;
+export const HEADER_BYTES: i32 = 18 * 4 + 16;
 
 /** A model record: the byte range of its host records, then its counters (counted requests only). */
 export const MODEL_FIRST_HOST: i32 = 0;
@@ -59,7 +56,10 @@ export const MODEL_GOOD: i32 = 8;
 export const MODEL_REJECTED: i32 = 12;
 export const MODEL_RECORD_BYTES: i32 = 16;
 
-/** A host record: addresses of its first and last stage clocks and latencies, its depth and group, then its counters (every request). */
+/**
+ * A host record: addresses of its first and last stage clocks and latencies, its depth and group,
+ * its counters (every request), then (fewest-inflight only) the address of its group's record.
+ */
 export const HOST_CLOCKS: i32 = 0;
 export const HOST_LAST_CLOCK: i32 = 4;
 export const HOST_STAGES: i32 = 8;
@@ -68,16 +68,18 @@ export const HOST_PP: i32 = 16;
 export const HOST_GROUP: i32 = 20;
 export const HOST_SERVED: i32 = 24;
 export const HOST_REJECTED: i32 = 28;
-export const HOST_RECORD_BYTES: i32 = 32;
+export const HOST_FI: i32 = 32;
+export const HOST_RECORD_BYTES: i32 = 40;
 
 /**
  * A fewest-inflight group record: the ring positions of its oldest unfinished request and of the
- * next free slot (both counting up; the slot is the position & mask). The free slot always holds
- * NaN, which compares false with every time, so a lookup never retires past it.
+ * next free slot (both counting up; the slot is the position & mask), then the ring of finish
+ * times itself (f64 × 2^FI_RING_BITS, from FI_RING). The free slot always holds NaN, which, as an
+ * integer, is above every time, so a lookup never retires past it.
  */
 const FI_HEAD: i32 = 0;
 const FI_TAIL: i32 = 4;
-export const FI_GROUP_BYTES: i32 = 8;
+export const FI_RING: i32 = 8;
 
 export const DONE: i32 = 0;
 export const OVERFLOW: i32 = 1;
@@ -181,8 +183,6 @@ export function simulate(policy: i32, header: usize): i32 {
   const saved = slot(header, SAVED);
   const overhead = load<f64>(header + <usize>OVERHEAD_AT);
   const margin = load<f64>(header + <usize>MARGIN_AT);
-  const fiGroups = slot(header, FI_GROUPS);
-  const fiRings = slot(header, FI_RINGS);
   const ringBits = <u32>slot(header, FI_RING_BITS);
   const ringMask: i32 = (1 << ringBits) - 1;
   let count: f64 = 0;
@@ -250,23 +250,25 @@ export function simulate(policy: i32, header: usize): i32 {
       // fewest-inflight: retire each hosting group's finished requests, then take the least loaded.
       // The oldest is retired without a branch: whether it finished is close to a coin toss on a
       // busy group, and the branch that tested it mispredicted (measured with the side-by-side
-      // harness's arrays). A second finished request, rarer, is retired in a loop.
-      let best: i32 = 0x7fffffff;
+      // harness's arrays). A second finished request, rarer, is retired in a loop. Finish times
+      // are compared as integers, like the clocks. The loop keeps one value, the least (in-flight
+      // count, host address) as one i64: the first host of fewest. With the count and the host
+      // apart, V8 ran out of registers and kept the count in memory (measured: 17% slower).
+      let best: i64 = 0x7fffffffffffffff;
+      const tBits = bits(t);
       for (let c = first; c < end; c += HOST_RECORD_BYTES) {
-        const g = <usize>load<i32>(c + HOST_GROUP);
-        const group = fiGroups + (g << 3);
-        const ring = fiRings + (g << (ringBits + 3));
-        let head = load<i32>(group + FI_HEAD);
-        const oldest = <i32>(f64At(ring, head & ringMask) <= t);
-        const second = <i32>(f64At(ring, (head + 1) & ringMask) <= t);
+        const fi = field(c, HOST_FI);
+        let head = load<i32>(fi + FI_HEAD);
+        const ring = fi + FI_RING;
+        const oldest = <i32>(load<i64>(f64Addr(ring, head & ringMask)) <= tBits);
+        const second = <i32>(load<i64>(f64Addr(ring, (head + 1) & ringMask)) <= tBits);
         head += oldest;
-        if (oldest & second) head = retireMore(ring, ringMask, head + 1, t);
-        store<i32>(group + FI_HEAD, head);
-        const inflight = load<i32>(group + FI_TAIL) - head;
-        const fewer = inflight < best;
-        h = select<usize>(c, h, fewer);
-        best = select<i32>(inflight, best, fewer);
+        if (oldest & second) head = retireMore(ring, ringMask, head + 1, tBits);
+        store<i32>(fi + FI_HEAD, head);
+        const key = (<i64>(load<i32>(fi + FI_TAIL) - head) << 32) | <i64>c;
+        best = select<i64>(key, best, key < best);
       }
+      h = <usize>(<u32>best);
       start = later(load<f64>(field(h, HOST_CLOCKS)), t);
       exit = advance(h, t, saved);
     }
@@ -278,13 +280,13 @@ export function simulate(policy: i32, header: usize): i32 {
       if (policy == POLICY_FEWEST_INFLIGHT) {
         // Append the finish to group g's ring (finishes on one group never decrease), keeping a
         // NaN in the free slot after it.
-        const group = fiGroups + (<usize>g << 3);
-        const tail = load<i32>(group + FI_TAIL);
-        if (tail - load<i32>(group + FI_HEAD) >= ringMask) return OVERFLOW;
-        const ring = fiRings + (<usize>g << (ringBits + 3));
+        const fi = field(h, HOST_FI);
+        const tail = load<i32>(fi + FI_TAIL);
+        if (tail - load<i32>(fi + FI_HEAD) >= ringMask) return OVERFLOW;
+        const ring = fi + FI_RING;
         store<f64>(f64Addr(ring, tail & ringMask), finish);
         store<f64>(f64Addr(ring, (tail + 1) & ringMask), NaN);
-        store<i32>(group + FI_TAIL, tail + 1);
+        store<i32>(fi + FI_TAIL, tail + 1);
       }
       increment(h + HOST_SERVED);
       const latency = finish - t;
@@ -323,8 +325,8 @@ export function simulate(policy: i32, header: usize): i32 {
 }
 
 /** From ring position `head` on, the position of the first request unfinished at t (the free slot's NaN stops it). */
-function retireMore(ring: usize, mask: i32, head: i32, t: f64): i32 {
-  while (f64At(ring, head & mask) <= t) head++;
+function retireMore(ring: usize, mask: i32, head: i32, tBits: i64): i32 {
+  while (load<i64>(f64Addr(ring, head & mask)) <= tBits) head++;
   return head;
 }
 
