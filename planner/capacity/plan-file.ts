@@ -41,6 +41,7 @@ const onlineSchema = z
     minGain: z.number().finite().nonnegative().optional(),
     clearGain: z.number().finite().positive().optional(),
     homeHorizon: z.number().finite().min(1).optional(),
+    departureLoads: z.number().finite().min(1).optional(),
     history: positiveInt.optional(),
     pastWeight: z.number().finite().nonnegative().optional(),
   })

@@ -12,7 +12,8 @@
 // its changed groups out of service while the work already on their devices drains and their new
 // weights load (schedule.ts, swap-cost.ts). Its net gain over keeping the current placement is
 // gain − cost; going home's is homeHorizon × gain − cost (a stale fit's loss lasts beyond the
-// window, the load is paid once). The step takes the candidate with the highest net gain (the
+// window, the load is paid once); leaving home's may be gain − departureLoads × cost (the way back
+// is paid too). The step takes the candidate with the highest net gain (the
 // fresh fit of the winning kind, or home) only when it exceeds `minGain` × the window's requests,
 // and, for a fitted kind, did at its previous judgement too: hysteresis against noise from a
 // short, bursty sample. A gain above `clearGain` is trusted at once: after a clear change in
@@ -43,6 +44,13 @@ export const DEFAULT_CLEAR_GAIN = 0.02;
  * on all traffic, stays as good as it is across phases, so leaving a stale fit pays for longer.
  */
 export const DEFAULT_HOME_HORIZON = 5;
+
+/**
+ * Weight loads a switch away from the starting placement is charged. A fit lasts only while the
+ * traffic stays in its phase; when it moves on, going back costs a load too, so an excursion pays
+ * for two (2). Default 1: the load out only.
+ */
+export const DEFAULT_DEPARTURE_LOADS = 1;
 
 /** Windows of past traffic the candidates are fitted on (the last one is also what they are judged on). */
 export const DEFAULT_HISTORY = 1;
@@ -181,6 +189,7 @@ export function adaptiveStep(
   const minGain = ctx.options.minGain ?? DEFAULT_MIN_GAIN;
   const clearGain = ctx.options.clearGain ?? DEFAULT_CLEAR_GAIN;
   const homeHorizon = ctx.options.homeHorizon ?? DEFAULT_HOME_HORIZON;
+  const departureLoads = ctx.options.departureLoads ?? DEFAULT_DEPARTURE_LOADS;
   const sim: SimOptions = {
     ...(ctx.sim ?? {}),
     trim: 0,
@@ -219,6 +228,7 @@ export function adaptiveStep(
     carriedClocks(current, backlog, next, loading, end).map((t) => t - end);
   const base = simulator.run(current, { ...sim, startClocks: after(current) }).good;
   const homeAlone = ctx.home ? simulator.run(ctx.home, sim).good : 0;
+  const atHome = ctx.home !== undefined && sameGroups(alignGroups(current, ctx.home), current);
   let best:
     | { name: string; target: Placement; gross: number; net: number; value: number; trusted: boolean }
     | undefined;
@@ -237,8 +247,11 @@ export function adaptiveStep(
     const net = simulator.run(judged, { ...sim, startClocks: after(judged, loading) }).good;
     const home = c.name === 'home';
     // Going home leaves a fit that the traffic has left behind: that gain recurs every window the
-    // fit would have been kept, and the weight load is paid once (homeHorizon).
-    const now = ((home ? homeHorizon : 1) * (gross - base) - (gross - net)) / requests;
+    // fit would have been kept, and the weight load is paid once (homeHorizon). Leaving home for a
+    // fit may be charged the load back as well (departureLoads).
+    const windows = home ? homeHorizon : 1;
+    const loads = !home && atHome ? departureLoads : 1;
+    const now = (windows * (gross - base) - loads * (gross - net)) / requests;
     // A fitting procedure must have paid off on its last judgement too: one good window can be
     // luck (or a window whose traffic happened to match the one before). Unless its gain is clear.
     if (!home) record.set(c.name, now);

@@ -124,6 +124,11 @@ export interface PlacementOptions {
    * its gain (its weight load is paid once). Default 5; 1 judges it on one window, like a fit.
    */
   readonly homeHorizon?: number;
+  /**
+   * Adaptive AlpaServe: weight loads a switch away from the starting placement is charged; 2 counts
+   * the load back when the traffic moves on. Default 1, the load out only.
+   */
+  readonly departureLoads?: number;
   /** Adaptive AlpaServe: windows of past traffic its candidates are fitted on (default 1, the last). */
   readonly history?: number;
   /** Adaptive AlpaServe: weight of all older traffic (at its mean rates) in what candidates are fitted on. */

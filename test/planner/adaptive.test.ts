@@ -450,3 +450,32 @@ test('adaptive: candidates are ranked by what they are judged on, home over its 
   assert.ok(home.replace && home.candidate === 'home', `default horizon: home (${home.candidate})`);
   assert.deepEqual([home.gain, home.cost], [40, 50]);
 });
+
+test('adaptive: departureLoads charges leaving the starting placement its load back too', () => {
+  // The current and starting placement hosts B; the fit hosts C, whose weights take 4.5 s to load.
+  // The window has 20 requests of B (0-2 s), then 40 of C (2-10 s): switching serves 20 more
+  // requests, less the C requests that arrive while C loads.
+  const profiles = [toyProfile('B', { 'pp1-op1': [0.01] }), toyProfile('C', { 'pp1-op1': [0.01] }, 5.625e8)];
+  const list: [number, number, number][] = [];
+  for (let i = 0; i < 20; i++) list.push([i * 0.1, 0, 0.1]);
+  for (let i = 0; i < 40; i++) list.push([2.05 + i * 0.2, 1, 0.1]);
+  const observed = rows(['B', 'C'], list, 10);
+  const decide = (departureLoads?: number) =>
+    adaptiveStep(
+      hosting('B'),
+      observed,
+      {
+        cluster: ONE_DEVICE,
+        profiles: profileMap(profiles),
+        options: { loadBandwidth: 1.25e8, ...(departureLoads === undefined ? {} : { departureLoads }) },
+        home: hosting('B'),
+        search: searchFinds(hosting('C')),
+      },
+      { fits: new Map([['search', hosting('C')]]), record: new Map([['search', 1]]), edge: new Map([['search', 100]]) },
+    );
+  const once = decide();
+  assert.ok(once.replace && once.candidate === 'search', `the load out only: switch (${once.candidate})`);
+  assert.deepEqual([once.gain, once.cost], [20, 12], 'the C requests of 2.05-4.25 s miss their SLO');
+  assert.ok(!decide(2).replace, '20 − 2 × 12 < 0: stays home');
+  assert.ok(decide(1.5).replace, '20 − 1.5 × 12 > 0');
+});

@@ -102,12 +102,13 @@ test("a plan's online options reach the systems that re-place per window", async
   };
   // The held-out half, 60 s, is what Clockwork++ (an oracle) is placed on.
   const given = await windowsOf(
-    buildPlan({ ...json, online: { window: 15, pastWeight: 0, homeHorizon: 3 } }, NO_FILES),
+    buildPlan({ ...json, online: { window: 15, pastWeight: 0, homeHorizon: 3, departureLoads: 2 } }, NO_FILES),
   );
   assert.equal(given.cw, 4);
   assert.equal(given.adaptive.window, 15);
   assert.equal(given.adaptive.pastWeight, 0);
   assert.equal(given.adaptive.homeHorizon, 3);
+  assert.equal(given.adaptive.departureLoads, 2);
   // Progress of adaptive's online replay on the held-out 60 s, one event per window decided.
   assert.deepEqual(given.replayed, ['adaptive 4: 1/4', 'adaptive 4: 2/4', 'adaptive 4: 3/4', 'adaptive 4: 4/4']);
   const defaults = await windowsOf(buildPlan(json, NO_FILES));
@@ -116,6 +117,7 @@ test("a plan's online options reach the systems that re-place per window", async
   assert.equal(defaults.adaptive.pastWeight, undefined);
   assert.throws(() => buildPlan({ ...json, online: { windw: 15 } }, NO_FILES), /invalid plan: .*online.*windw/);
   assert.throws(() => buildPlan({ ...json, online: { homeHorizon: 0.5 } }, NO_FILES), /invalid plan: .*homeHorizon/);
+  assert.throws(() => buildPlan({ ...json, online: { departureLoads: 0 } }, NO_FILES), /invalid plan: .*departureLoads/);
   assert.throws(
     () => buildPlan({ ...json, systems: ['clockwork++'], online: { pastWeight: 0 } }, NO_FILES),
     /online\.pastWeight applies to adaptive, which the plan's systems do not include/,
