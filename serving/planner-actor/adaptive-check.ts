@@ -11,14 +11,7 @@ import {
 import { profileMap } from '../../planner/profile.js';
 import type { ClusterSpec, ModelProfile, Placement } from '../../planner/types.js';
 import { trainingWorkload } from '../../planner/workload/training.js';
-import type { RuntimePlacement } from '../protocol/placement.js';
-
-/** The planner library's view of a bound placement (groups in device order, as bound). */
-export function placementOf(bound: RuntimePlacement): Placement {
-  return {
-    groups: bound.groups.map((g) => ({ devices: g.config.pp * g.config.op, config: g.config, models: [...g.models] })),
-  };
-}
+import { type RuntimePlacement, simPlacement } from '../protocol/placement.js';
 
 export interface AdaptiveCheckOptions {
   readonly options?: PlacementOptions;
@@ -42,5 +35,5 @@ export function adaptiveCheck(
 ): AdaptiveDecision & { readonly state: AdaptiveState } {
   const observed = trainingWorkload(profiles, rates, undefined, slos);
   const ctx = { cluster, profiles: profileMap(profiles), options, home, search: adaptiveSearch };
-  return adaptiveStep(placementOf(placed), observed, ctx, state);
+  return adaptiveStep(simPlacement(placed), observed, ctx, state);
 }

@@ -29,7 +29,7 @@ import { trainingWorkload } from '../../planner/workload/training.js';
 import { naturalOrder } from '../natural-order.js';
 import { RuntimeKeys } from '../protocol/keys.js';
 import { GPU_WORKER_KIND } from '../protocol/messages.js';
-import { placedDevices, RuntimePlacement } from '../protocol/placement.js';
+import { placedDevices, RuntimePlacement, simPlacement } from '../protocol/placement.js';
 import { RuntimeSubjects } from '../protocol/subjects.js';
 import type { GpuWorker } from '../worker/gpu-worker.js';
 import { adaptiveCheck } from './adaptive-check.js';
@@ -53,7 +53,10 @@ export class PlannerActor {
   private keys!: RuntimeKeys;
   private lastRates: Record<string, number> = {};
   private placed: RuntimePlacement | undefined;
-  /** The live devices the placement in force was made for (ids, sorted); unknown after a restart. */
+  /**
+   * The live devices the placement in force was made for (ids, sorted); after a restart, those
+   * live at start if the placement in force still fits them.
+   */
   private placedOn: string | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   private rateTimer: NodeJS.Timeout | undefined;
@@ -64,10 +67,10 @@ export class PlannerActor {
   /** The adaptive strategy's memory between rate checks (its fits, judged at the next check). */
   private adaptiveState: AdaptiveState = {};
   /**
-   * The placement the adaptive strategy started from: its last placement made anew (not one it
-   * decided to switch to). Unknown after a restart until the next such placement.
+   * The placement the adaptive strategy started from: the last placement made anew (not one it
+   * decided to switch to). Kept in Redis, so that a restarted planner knows it.
    */
-  private adaptiveHome: Placement | undefined;
+  private home: RuntimePlacement | undefined;
   /** A placement the adaptive strategy decided on, for the next re-placement to publish. */
   private adaptiveNext: Placement | undefined;
 
@@ -93,11 +96,8 @@ export class PlannerActor {
     this.log = ctx.log;
     this.subjects = new RuntimeSubjects(ctx.subjects);
     this.keys = new RuntimeKeys(ctx.subjects.prefix);
-    const current = await this.redis.get(this.keys.currentPlacement());
-    if (current) {
-      const parsed = RuntimePlacement.safeParse(JSON.parse(current));
-      if (parsed.success) this.placed = parsed.data;
-    }
+    this.placed = await this.#stored(this.keys.currentPlacement());
+    this.home = this.placed && (await this.#stored(this.keys.homePlacement()));
     this.stopEvents = ctx.onEvent('actor.*', (e) => {
       if (e.actor.kind === GPU_WORKER_KIND)
         this.#devicesChanged(`device ${e.actor.name} ${e.kind.slice('actor.'.length)}`);
@@ -123,6 +123,9 @@ export class PlannerActor {
       const placed = this.placed ? placedDevices(this.placed) : new Set<string>();
       const missing = [...placed].filter((d) => !live.includes(d));
       const joined = live.filter((d) => !placed.has(d));
+      // The same devices as before the restart: the placement in force stands, and the adaptive
+      // strategy goes on deciding for them.
+      if (this.placed && !missing.length && !(joined.length && this.config.autoPlace)) this.placedOn = live.join();
       if (!this.placed) this.#devicesChanged(`planner started with ${live.length} devices registered`);
       else if (missing.length) this.#devicesChanged(`planner started; placed devices gone: ${missing.join(', ')}`);
       // Devices the placement does not use: joined while we were down (auto-place takes them in,
@@ -145,6 +148,15 @@ export class PlannerActor {
   configure(config: PlannerConfigInput): PlannerConfig {
     this.config = parseOrThrow(PlannerConfig, { ...this.config, ...config }, 'planner configuration');
     return this.config;
+  }
+
+  /** A placement stored under `key`, if it is there and valid. */
+  async #stored(key: string): Promise<RuntimePlacement | undefined> {
+    const json = await this.redis.get(key);
+    if (!json) return undefined;
+    const parsed = RuntimePlacement.safeParse(JSON.parse(json));
+    if (!parsed.success) this.log.warn({ key }, 'ignoring an invalid stored placement');
+    return parsed.success ? parsed.data : undefined;
   }
 
   /** The placement in force, or null. */
@@ -196,7 +208,8 @@ export class PlannerActor {
     const decided = this.adaptiveNext;
     this.adaptiveNext = undefined;
     let placement: Placement;
-    if (decided && this.placedOn === devices.map((d) => d.id).join()) placement = decided;
+    const fresh = !decided || this.placedOn !== devices.map((d) => d.id).join();
+    if (!fresh) placement = decided;
     else {
       // Adaptive starts from the operator's groups when it has them (a placement file), else
       // from its own search; either is its new home, and fits made before it mean nothing now.
@@ -210,7 +223,6 @@ export class PlannerActor {
           groups: this.config.groups,
         })
       ).placement;
-      this.adaptiveHome = placement;
       this.adaptiveState = {};
     }
     const version = await this.#nextVersion();
@@ -241,6 +253,10 @@ export class PlannerActor {
     if (failedUsed.length) throw new Error(`placement v${version} not published: ${failedUsed.join('; ')}`);
     if (failed.length) this.log.warn({ failed }, 'unused devices did not take the placement');
     await this.redis.set(this.keys.currentPlacement(), json);
+    if (fresh) {
+      await this.redis.set(this.keys.homePlacement(), json);
+      this.home = bound;
+    }
     this.ctx.nats.publish(this.subjects.placement, encode(bound));
     this.ctx.nats.publish(
       this.subjects.event('placement'),
@@ -294,6 +310,7 @@ export class PlannerActor {
         .set(this.keys.currentPlacement(), json)
         .set(this.keys.placement(placed.version), json, 'NX');
       tx.set(this.keys.placementVersion(), String(placed.version), 'NX');
+      if (this.home) tx.set(this.keys.homePlacement(), JSON.stringify(this.home), 'NX');
       for (const [model, profile] of this.storedProfiles) tx.set(this.keys.profile(model), profile, 'NX');
       await tx.exec();
       this.log.warn(
@@ -394,13 +411,15 @@ export class PlannerActor {
       const rates = await this.#rates(profiles.map((p) => p.name));
       const d = adaptiveCheck(placed, profiles, rates, this.#cluster(devices), this.adaptiveState, {
         slos: this.#slos(),
-        home: this.adaptiveHome,
+        home: this.home && simPlacement(this.home),
       });
       this.adaptiveState = d.state;
       this.log.debug({ replace: d.replace, candidate: d.candidate, gain: d.gain, cost: d.cost }, 'adaptive check');
       if (!d.replace) return;
       this.adaptiveNext = d.placement;
-      this.#replaceLater(`adaptive: predicted gain ${d.gain} requests beats swap cost ${Math.round(d.cost)}`);
+      this.#replaceLater(
+        `adaptive (${d.candidate}): predicted gain ${d.gain} requests beats swap cost ${Math.round(d.cost)}`,
+      );
     } catch (err) {
       this.log.warn({ err }, 'adaptive check failed');
     }

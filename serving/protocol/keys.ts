@@ -26,6 +26,13 @@ export class RuntimeKeys {
   currentPlacement(): string {
     return `${this.prefix}:placement:current`;
   }
+  /**
+   * STRING: JSON RuntimePlacement of the last placement the planner made anew (not one the adaptive
+   * strategy switched to): adaptive AlpaServe's starting placement, which it may go back to.
+   */
+  homePlacement(): string {
+    return `${this.prefix}:placement:home`;
+  }
   /** STRING: JSON `{ at, reason, error }` of the planner's last failed attempt; deleted when one succeeds. */
   placementError(): string {
     return `${this.prefix}:placement:error`;

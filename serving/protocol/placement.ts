@@ -70,7 +70,9 @@ export function checkPlacement(p: RuntimePlacement): void {
   }
 }
 
-/** The groups of a runtime placement as the simulator takes them. */
+/** The groups of a runtime placement as the planner library takes them (in device order, as bound). */
 export function simPlacement(p: RuntimePlacement): Placement {
-  return { groups: p.groups.map((g) => ({ devices: g.config.pp * g.config.op, config: g.config, models: g.models })) };
+  return {
+    groups: p.groups.map((g) => ({ devices: g.config.pp * g.config.op, config: g.config, models: [...g.models] })),
+  };
 }

@@ -25,8 +25,9 @@ import { mergeStreams, multiModelWorkload, slosFromScale } from '../../planner/w
 import { timeWindow } from '../../planner/workload/slice.js';
 import { trainingWorkload } from '../../planner/workload/training.js';
 import { zooProfile } from '../../planner/zoo.js';
-import { adaptiveCheck, placementOf } from '../../serving/planner-actor/adaptive-check.js';
+import { adaptiveCheck } from '../../serving/planner-actor/adaptive-check.js';
 import { bindPlacement } from '../../serving/planner-actor/bind.js';
+import { simPlacement } from '../../serving/protocol/placement.js';
 import { rows, toyProfile } from './helpers.js';
 
 const GiB = 2 ** 30;
@@ -327,7 +328,7 @@ test('the planner actor decides with the library’s adaptive step', () => {
     params: { stagePenalty: 0, overhead: 0 },
     profiles,
   });
-  assert.deepEqual(placementOf(bound), placement);
+  assert.deepEqual(simPlacement(bound), placement);
   // Traffic moved to model 1: the actor's checks are the library's steps on the observed rates.
   const rates = { [names[0]]: 0.5, [names[1]]: 12 };
   const observed = trainingWorkload(profiles, rates);

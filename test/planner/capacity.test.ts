@@ -117,7 +117,10 @@ test("a plan's online options reach the systems that re-place per window", async
   assert.equal(defaults.adaptive.pastWeight, undefined);
   assert.throws(() => buildPlan({ ...json, online: { windw: 15 } }, NO_FILES), /invalid plan: .*online.*windw/);
   assert.throws(() => buildPlan({ ...json, online: { homeHorizon: 0.5 } }, NO_FILES), /invalid plan: .*homeHorizon/);
-  assert.throws(() => buildPlan({ ...json, online: { departureLoads: 0 } }, NO_FILES), /invalid plan: .*departureLoads/);
+  assert.throws(
+    () => buildPlan({ ...json, online: { departureLoads: 0 } }, NO_FILES),
+    /invalid plan: .*departureLoads/,
+  );
   assert.throws(
     () => buildPlan({ ...json, systems: ['clockwork++'], online: { pastWeight: 0 } }, NO_FILES),
     /online\.pastWeight applies to adaptive, which the plan's systems do not include/,

@@ -2,7 +2,9 @@
 // observed traffic makes a switch pay.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
 import { RuntimeKeys } from '../../serving/protocol/keys.js';
+import { until } from '../helpers/until.js';
 import { startCluster, type TestCluster, testProfile } from './helpers.js';
 
 // 1 GiB models on 1.5 GiB devices: one model per device, so which model gets the devices matters.
@@ -19,7 +21,7 @@ async function replacedWhenATakesTheTraffic(c: TestCluster, version: number) {
     await new Promise((r) => setTimeout(r, 50));
   const p = (await c.planner.call('current'))!;
   assert.ok(p.version > version, 'a new placement was published');
-  assert.match(p.reason, /^adaptive: predicted gain \d+ requests beats swap cost \d+/);
+  assert.match(p.reason, /^adaptive \((search|reselect)\): predicted gain \d+ requests beats swap cost \d+/);
   return p;
 }
 
@@ -71,5 +73,32 @@ describe('planner: adaptive strategy from the operator’s groups (a placement f
     );
     const p = await replacedWhenATakesTheTraffic(c, first.version);
     assert.ok(p.groups.filter((g) => g.models.includes('a')).length > 1, 'a got more devices');
+  });
+});
+
+describe('planner: adaptive strategy across a planner restart', () => {
+  let c: TestCluster;
+  const planner = { strategy: 'adaptive', rateCheckSec: 0.2, memoryPerDeviceGiB: 1.5 };
+  before(async () => {
+    c = await startCluster({ workers: 4, profiles, planner });
+    await c.planner.call('replace', 'initial');
+  });
+  after(() => c?.close());
+
+  it('a restarted planner goes on deciding for the placement in force, and knows where it started', async () => {
+    const home = (await c.planner.call('current'))!;
+    const keys = new RuntimeKeys();
+    assert.equal(JSON.parse((await c.system.redis!.get(keys.homePlacement()))!).version, home.version);
+    const away = await replacedWhenATakesTheTraffic(c, home.version);
+    assert.equal(JSON.parse((await c.system.redis!.get(keys.homePlacement()))!).version, home.version);
+    await c.system.stop('planner');
+    await c.system.spawn('planner', new PlannerActor({ deviceSettleMs: 0, ...planner }));
+    // The traffic is back to what the starting placement was made for: b needs its two devices.
+    await c.system.redis!.set(keys.rate('b'), '60');
+    await until('a re-placement', async () => (await c.planner.call('current'))!.version > away.version, 8_000);
+    const back = (await c.planner.call('current'))!;
+    assert.match(back.reason, /^adaptive \(home\): /);
+    const models = (p: typeof home) => p.groups.map((g) => g.models.join());
+    assert.deepEqual(models(back).sort(), models(home).sort());
   });
 });
