@@ -177,8 +177,8 @@ async function clockworkPlusPlus(input: PlacementInput, options: PlacementOption
  * Adaptive AlpaServe: starts from AlpaServe's placement on the training workload (its score and
  * attainment are that placement's), and carries the policy that re-places it online.
  */
-/** What adaptive AlpaServe's online policy reads besides its window (its fits search with buckets too). */
-const ONLINE_OPTIONS = [
+/** The options of adaptive AlpaServe's online policy a user sets, besides its window. */
+const POLICY_OPTIONS = [
   'loadBandwidth',
   'minGain',
   'clearGain',
@@ -186,8 +186,9 @@ const ONLINE_OPTIONS = [
   'departureLoads',
   'history',
   'pastWeight',
-  'buckets',
 ] as const satisfies readonly (keyof PlacementOptions)[];
+/** What the online policy reads besides its window: those, and buckets (its fits search with them too). */
+const ONLINE_OPTIONS = [...POLICY_OPTIONS, 'buckets'] as const;
 
 async function adaptive(input: PlacementInput, options: PlacementOptions): Promise<PlacementResult> {
   const start = await alpaserve('adaptive', input, options, options.beam ?? DEFAULT_BEAM);
@@ -252,18 +253,7 @@ export const PLACEMENT_ALGORITHMS: readonly PlacementAlgorithm[] = [
     name: 'adaptive',
     description: `adaptive AlpaServe: starts from AlpaServe's placement, re-placed every window (${DEFAULT_ADAPTIVE_WINDOW} s unless set) from the traffic of the window before when the predicted gain beats the swap cost`,
     usesWorkload: true,
-    takes: [
-      'beam',
-      'workers',
-      'window',
-      'loadBandwidth',
-      'minGain',
-      'clearGain',
-      'homeHorizon',
-      'departureLoads',
-      'history',
-      'pastWeight',
-    ],
+    takes: ['beam', 'workers', 'window', ...POLICY_OPTIONS],
     place: (input, options = {}) => adaptive(input, options),
   },
   {

@@ -11,6 +11,7 @@ import {
   evaluatePlacement,
   onlineSchedule,
   type PlacementInput,
+  type PlacementOptions,
   placeByName,
   simulateSchedule,
   swapLoadTimes,
@@ -355,6 +356,30 @@ const hosting = (model: string): Placement => ({
   groups: [{ devices: 1, config: { pp: 1, op: 1 }, models: [model] }],
 });
 const searchFinds = (placement: Placement) => () => ({ placement, stats: { simulations: 0, seconds: 0 } }) as never;
+/**
+ * One step from `current`, with `home` as the starting placement and a search that fits `fit`,
+ * after a step whose fit was `fit` too and had paid off and beaten the starting placement.
+ */
+const stepAfterFit = (
+  current: string,
+  home: string,
+  fit: string,
+  profiles: ModelProfile[],
+  observed: Workload,
+  options: PlacementOptions,
+) =>
+  adaptiveStep(
+    hosting(current),
+    observed,
+    {
+      cluster: ONE_DEVICE,
+      profiles: profileMap(profiles),
+      options: { loadBandwidth: 1.25e8, ...options },
+      home: hosting(home),
+      search: searchFinds(hosting(fit)),
+    },
+    { fits: new Map([['search', hosting(fit)]]), record: new Map([['search', 1]]), edge: new Map([['search', 100]]) },
+  );
 
 test('adaptive: a fitting procedure whose fits have lately lost to the starting placement is not a candidate', () => {
   // One device holds one of two toy models. Every request of the 10 s window is B's: the fit
@@ -432,18 +457,7 @@ test('adaptive: candidates are ranked by what they are judged on, home over its 
     list.push([i * 0.1, 0, 0.1], ...(i % 2 ? [] : [[i * 0.1 + 0.05, 2, 0.1] as [number, number, number]]));
   const observed = rows(['A', 'B', 'C'], list, 10);
   const decide = (homeHorizon?: number) =>
-    adaptiveStep(
-      hosting('B'),
-      observed,
-      {
-        cluster: ONE_DEVICE,
-        profiles: profileMap(profiles),
-        options: { loadBandwidth: 1.25e8, ...(homeHorizon === undefined ? {} : { homeHorizon }) },
-        home: hosting('A'),
-        search: searchFinds(hosting('C')),
-      },
-      { fits: new Map([['search', hosting('C')]]), record: new Map([['search', 1]]), edge: new Map([['search', 100]]) },
-    );
+    stepAfterFit('B', 'A', 'C', profiles, observed, homeHorizon === undefined ? {} : { homeHorizon });
   const one = decide(1);
   assert.ok(one.replace && one.candidate === 'search', `one window: the fit (${one.candidate})`);
   assert.deepEqual([one.gain, one.cost], [5, 0]);
@@ -462,18 +476,7 @@ test('adaptive: departureLoads charges leaving the starting placement its load b
   for (let i = 0; i < 40; i++) list.push([2.05 + i * 0.2, 1, 0.1]);
   const observed = rows(['B', 'C'], list, 10);
   const decide = (departureLoads?: number) =>
-    adaptiveStep(
-      hosting('B'),
-      observed,
-      {
-        cluster: ONE_DEVICE,
-        profiles: profileMap(profiles),
-        options: { loadBandwidth: 1.25e8, ...(departureLoads === undefined ? {} : { departureLoads }) },
-        home: hosting('B'),
-        search: searchFinds(hosting('C')),
-      },
-      { fits: new Map([['search', hosting('C')]]), record: new Map([['search', 1]]), edge: new Map([['search', 100]]) },
-    );
+    stepAfterFit('B', 'B', 'C', profiles, observed, departureLoads === undefined ? {} : { departureLoads });
   const once = decide();
   assert.ok(once.replace && once.candidate === 'search', `the load out only: switch (${once.candidate})`);
   assert.deepEqual([once.gain, once.cost], [20, 12], 'the C requests of 2.05-4.25 s miss their SLO');
