@@ -7,7 +7,7 @@ import { EXPERIMENT_NAMES, EXPERIMENTS, experiment } from '../../planner/experim
 import { checkSelection, experimentSvg, rowsFromCsv, runExperiment } from '../../planner/experiments/run.js';
 import { didYouMean } from '../../planner/suggest.js';
 import { fail } from './errors.js';
-import { commaList, nonNegativeInt, numberList, positiveInt } from './option-parsers.js';
+import { atLeastOne, commaList, nonNegativeInt, numberList, positiveInt } from './option-parsers.js';
 
 interface Options {
   list?: boolean;
@@ -17,6 +17,7 @@ interface Options {
   greedy?: boolean;
   beam?: number;
   workers?: number;
+  departureLoads?: number;
   seed: number;
   systems?: string[];
   points?: number[];
@@ -44,6 +45,11 @@ export function registerExperiment(program: Command): void {
     .option('--greedy', "AlpaServe uses the reference's fast greedy instead of beam search")
     .option('--beam <k>', 'AlpaServe beam width (default 3)', positiveInt)
     .option('--workers <n>', 'worker threads for AlpaServe layout searches (0 = none)', nonNegativeInt)
+    .option(
+      '--departure-loads <n>',
+      'adaptive: weight loads charged to a switch away from its starting placement (default 1; 2 = the load back too)',
+      atLeastOne,
+    )
     .option('--seed <n>', 'workload seed', nonNegativeInt, 1)
     .option(
       '--systems <labels>',
@@ -131,6 +137,7 @@ the kept rows are taken as they are.`,
             placement: {
               ...(opts.beam !== undefined ? { beam: opts.beam } : {}),
               ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+              ...(opts.departureLoads !== undefined ? { departureLoads: opts.departureLoads } : {}),
             },
             onProgress: (done, total, what) =>
               process.stderr.write(

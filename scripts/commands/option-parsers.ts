@@ -17,6 +17,7 @@ function numberOption(ok: (n: number) => boolean, message: string): (value: stri
 export const positiveNumber = numberOption((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
 export const nonNegativeNumber = numberOption((n) => Number.isFinite(n) && n >= 0, 'must be a number ≥ 0');
 export const positiveInt = numberOption((n) => Number.isInteger(n) && n > 0, 'must be a positive integer');
+export const atLeastOne = numberOption((n) => Number.isFinite(n) && n >= 1, 'must be a number ≥ 1');
 export const nonNegativeInt = numberOption((n) => Number.isInteger(n) && n >= 0, 'must be an integer ≥ 0');
 
 export function commaList(value: string): string[] {

@@ -10,6 +10,7 @@ import { plural } from '../../planner/plural.js';
 import {
   algorithmName,
   algorithmNames,
+  atLeastOne,
   nonNegativeNumber,
   positiveInt,
   positiveNumber,
@@ -25,6 +26,7 @@ interface PlaceOptions {
   workers?: number;
   window?: number;
   pastWeight?: number;
+  departureLoads?: number;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -54,6 +56,11 @@ export function registerPlace(program: Command): void {
     )
     .option('--window <s>', 'clockwork++ and adaptive: seconds between re-placements (default 60)', positiveNumber)
     .option(
+      '--departure-loads <n>',
+      'adaptive: weight loads charged to a switch away from its starting placement (default 1; 2 = the load back too)',
+      atLeastOne,
+    )
+    .option(
       '--past-weight <w>',
       'adaptive: weight of older traffic in what each re-placement is fitted on (default 1; 0 = the last window alone)',
       nonNegativeNumber,
@@ -73,6 +80,7 @@ take it as it is.`,
           ['--workers', 'workers'],
           ['--window', 'window'],
           ['--past-weight', 'pastWeight'],
+          ['--departure-loads', 'departureLoads'],
         ] as const)
           if (o[option] !== undefined && !algorithm.takes?.includes(option))
             throw new Error(`${flag} applies to ${algorithmsTaking(option).join(' and ')}, not to ${o.algorithm}`);
@@ -90,6 +98,7 @@ take it as it is.`,
             ...(o.workers !== undefined ? { workers: o.workers } : {}),
             ...(o.window !== undefined ? { window: o.window } : {}),
             ...(o.pastWeight !== undefined ? { pastWeight: o.pastWeight } : {}),
+            ...(o.departureLoads !== undefined ? { departureLoads: o.departureLoads } : {}),
             onProgress: (p) =>
               progress.update(
                 `  ${p.phase === 'greedy' ? 'fast greedy' : 'beam search'}: ${p.done}/${p.total} layouts searched (${((Date.now() - started) / 1000).toFixed(0)} s)`,

@@ -92,6 +92,9 @@ test('experiment: unknown name or missing name exits 2, bad option exits 2', () 
     const c = run('slo-s1-maf1', '--beam', '0');
     assert.equal(c.status, 2);
     assert.match(c.stderr, /positive integer/);
+    const d = run('slo-s1-maf1', '--departure-loads', '0');
+    assert.equal(d.status, 2);
+    assert.match(d.stderr, /must be a number ≥ 1/);
     const h = run('--help');
     assert.equal(h.status, 0);
     assert.match(h.stdout, /--quick/);

@@ -92,6 +92,11 @@ describe('meshserve place', () => {
     // Options an algorithm would ignore are refused as well, not dropped in silence.
     const noBeam = run('place', example('scenario.json'), '--algorithm', 'selective-replication', '--beam', '3');
     failsWith(noBeam, 'place', /--beam applies to alpaserve and adaptive, not to selective-replication$/);
+    const noDeparture = run('place', example('scenario.json'), '--departure-loads', '2');
+    failsWith(noDeparture, 'place', /--departure-loads applies to adaptive, not to alpaserve$/);
+    const belowOne = run('place', example('scenario.json'), '--algorithm', 'adaptive', '--departure-loads', '0.5');
+    assert.equal(belowOne.status, 2);
+    assert.match(belowOne.stderr, /'--departure-loads <n>' argument '0\.5' is invalid\. must be a number ≥ 1/);
     const bad = run('place', example('scenario.json'), '--window', '0');
     assert.equal(bad.status, 2);
     assert.match(
