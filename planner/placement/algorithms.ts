@@ -173,10 +173,6 @@ async function clockworkPlusPlus(input: PlacementInput, options: PlacementOption
   };
 }
 
-/**
- * Adaptive AlpaServe: starts from AlpaServe's placement on the training workload (its score and
- * attainment are that placement's), and carries the policy that re-places it online.
- */
 /** The options of adaptive AlpaServe's online policy a user sets, besides its window. */
 const POLICY_OPTIONS = [
   'loadBandwidth',
@@ -190,6 +186,10 @@ const POLICY_OPTIONS = [
 /** What the online policy reads besides its window: those, and buckets (its fits search with them too). */
 const ONLINE_OPTIONS = [...POLICY_OPTIONS, 'buckets'] as const;
 
+/**
+ * Adaptive AlpaServe: starts from AlpaServe's placement on the training workload (its score and
+ * attainment are that placement's), and carries the policy that re-places it online.
+ */
 async function adaptive(input: PlacementInput, options: PlacementOptions): Promise<PlacementResult> {
   const start = await alpaserve('adaptive', input, options, options.beam ?? DEFAULT_BEAM);
   const set = ONLINE_OPTIONS.filter((key) => options[key] !== undefined);

@@ -252,11 +252,11 @@ export class PlannerActor {
     const failedUsed = failed.filter((f) => used.has(f.slice(0, f.indexOf(':'))));
     if (failedUsed.length) throw new Error(`placement v${version} not published: ${failedUsed.join('; ')}`);
     if (failed.length) this.log.warn({ failed }, 'unused devices did not take the placement');
-    await this.redis.set(this.keys.currentPlacement(), json);
-    if (fresh) {
-      await this.redis.set(this.keys.homePlacement(), json);
-      this.home = bound;
-    }
+    // A placement made anew is also the adaptive strategy's new home: both keys in one write.
+    const write = this.redis.multi().set(this.keys.currentPlacement(), json);
+    if (fresh) write.set(this.keys.homePlacement(), json);
+    await write.exec();
+    if (fresh) this.home = bound;
     this.ctx.nats.publish(this.subjects.placement, encode(bound));
     this.ctx.nats.publish(
       this.subjects.event('placement'),
