@@ -48,9 +48,10 @@ export const DEFAULT_HOME_HORIZON = 5;
 /**
  * Weight loads a switch away from the starting placement is charged. A fit lasts only while the
  * traffic stays in its phase; when it moves on, going back costs a load too, so an excursion pays
- * for two (2). Default 1: the load out only.
+ * for two (2). Default 1.5: the load out and half the load back (some excursions are left for
+ * another fit, not for home).
  */
-export const DEFAULT_DEPARTURE_LOADS = 1;
+export const DEFAULT_DEPARTURE_LOADS = 1.5;
 
 /** Windows of past traffic the candidates are fitted on (the last one is also what they are judged on). */
 export const DEFAULT_HISTORY = 1;

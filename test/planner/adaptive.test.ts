@@ -468,18 +468,24 @@ test('adaptive: candidates are ranked by what they are judged on, home over its 
 
 test('adaptive: departureLoads charges leaving the starting placement its load back too', () => {
   // The current and starting placement hosts B; the fit hosts C, whose weights take 4.5 s to load.
-  // The window has 20 requests of B (0-2 s), then 40 of C (2-10 s): switching serves 20 more
-  // requests, less the C requests that arrive while C loads.
+  // The window has `bs` requests of B (0.08 s apart), then 40 of C (2.05-9.85 s): switching serves
+  // 40 − bs more requests, less the C requests that arrive while C loads.
   const profiles = [toyProfile('B', { 'pp1-op1': [0.01] }), toyProfile('C', { 'pp1-op1': [0.01] }, 5.625e8)];
-  const list: [number, number, number][] = [];
-  for (let i = 0; i < 20; i++) list.push([i * 0.1, 0, 0.1]);
-  for (let i = 0; i < 40; i++) list.push([2.05 + i * 0.2, 1, 0.1]);
-  const observed = rows(['B', 'C'], list, 10);
-  const decide = (departureLoads?: number) =>
-    stepAfterFit('B', 'B', 'C', profiles, observed, departureLoads === undefined ? {} : { departureLoads });
-  const once = decide();
+  const decide = (bs: number, departureLoads?: number) => {
+    const list: [number, number, number][] = [];
+    for (let i = 0; i < bs; i++) list.push([i * 0.08, 0, 0.1]);
+    for (let i = 0; i < 40; i++) list.push([2.05 + i * 0.2, 1, 0.1]);
+    const observed = rows(['B', 'C'], list, 10);
+    return stepAfterFit('B', 'B', 'C', profiles, observed, departureLoads === undefined ? {} : { departureLoads });
+  };
+  const once = decide(20, 1);
   assert.ok(once.replace && once.candidate === 'search', `the load out only: switch (${once.candidate})`);
   assert.deepEqual([once.gain, once.cost], [20, 12], 'the C requests of 2.05-4.25 s miss their SLO');
-  assert.ok(!decide(2).replace, '20 − 2 × 12 < 0: stays home');
-  assert.ok(decide(1.5).replace, '20 − 1.5 × 12 > 0');
+  assert.ok(!decide(20, 2).replace, '20 − 2 × 12 < 0: stays home');
+  assert.ok(decide(20, 1.5).replace, '20 − 1.5 × 12 > 0');
+  // The default is 1.5: with 23 requests of B the gain is 17, above one load and below one and a half.
+  const closer = decide(23, 1);
+  assert.ok(closer.replace, `17 − 12 > 0 (${closer.candidate})`);
+  assert.deepEqual([closer.gain, closer.cost], [17, 12]);
+  assert.ok(!decide(23).replace, 'the default: 17 − 1.5 × 12 < 0, stays home');
 });
