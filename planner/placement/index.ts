@@ -13,6 +13,7 @@ export {
   type AdaptiveState,
   adaptiveStep,
   DEFAULT_ADAPTIVE_WINDOW,
+  DEFAULT_DEPARTURE_LOADS,
   DEFAULT_MIN_GAIN,
 } from './adaptive.js';
 export {

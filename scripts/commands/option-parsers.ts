@@ -1,6 +1,10 @@
 // Option parsers and the failure wrapper shared by the subcommands.
 import { InvalidArgumentError } from 'commander';
-import { livePlacementAlgorithmNames, PLACEMENT_ALGORITHMS } from '../../planner/placement/index.js';
+import {
+  DEFAULT_DEPARTURE_LOADS,
+  livePlacementAlgorithmNames,
+  PLACEMENT_ALGORITHMS,
+} from '../../planner/placement/index.js';
 import { didYouMean } from '../../planner/suggest.js';
 import { fail } from './errors.js';
 
@@ -18,6 +22,8 @@ export const positiveNumber = numberOption((n) => Number.isFinite(n) && n > 0, '
 export const nonNegativeNumber = numberOption((n) => Number.isFinite(n) && n >= 0, 'must be a number ≥ 0');
 export const positiveInt = numberOption((n) => Number.isInteger(n) && n > 0, 'must be a positive integer');
 export const atLeastOne = numberOption((n) => Number.isFinite(n) && n >= 1, 'must be a number ≥ 1');
+/** `--departure-loads`'s help, shared by the commands that take it. */
+export const DEPARTURE_LOADS_HELP = `adaptive: weight loads charged to a switch away from its starting placement (default ${DEFAULT_DEPARTURE_LOADS}; 1 = the load out only, 2 = the load back too)`;
 export const nonNegativeInt = numberOption((n) => Number.isInteger(n) && n >= 0, 'must be an integer ≥ 0');
 
 export function commaList(value: string): string[] {

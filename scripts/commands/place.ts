@@ -11,6 +11,7 @@ import {
   algorithmName,
   algorithmNames,
   atLeastOne,
+  DEPARTURE_LOADS_HELP,
   nonNegativeNumber,
   positiveInt,
   positiveNumber,
@@ -55,11 +56,7 @@ export function registerPlace(program: Command): void {
       positiveInt,
     )
     .option('--window <s>', 'clockwork++ and adaptive: seconds between re-placements (default 60)', positiveNumber)
-    .option(
-      '--departure-loads <n>',
-      'adaptive: weight loads charged to a switch away from its starting placement (default 1; 2 = the load back too)',
-      atLeastOne,
-    )
+    .option('--departure-loads <n>', DEPARTURE_LOADS_HELP, atLeastOne)
     .option(
       '--past-weight <w>',
       'adaptive: weight of older traffic in what each re-placement is fitted on (default 1; 0 = the last window alone)',
