@@ -1,6 +1,7 @@
 // Settings of the planner actor (`meshserve planner`, and the planner `meshserve start` forks):
 // every default in one schema. `configure()` at run time is checked against the same schema.
 import { z } from 'zod';
+import { adaptivePolicySchema } from '../planner/capacity/plan-file.js';
 import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from '../planner/latency-model.js';
 
 /** The placement algorithm a planner uses when none is configured. */
@@ -31,6 +32,11 @@ export const PlannerConfig = z.object({
   memoryPerDeviceGiB: z.number().positive().optional(),
   stagePenalty: z.number().nonnegative().default(REFERENCE_STAGE_PENALTY),
   overhead: z.number().nonnegative().default(REFERENCE_OVERHEAD),
+  /**
+   * The adaptive strategy's policy (`loadBandwidth`, `minGain`, `clearGain`, `homeHorizon`,
+   * `departureLoads`; the library's defaults where unset). Its window is `rateCheckSec`.
+   */
+  adaptive: adaptivePolicySchema.optional(),
   /** Check observed rates this often (s) and re-place when they moved by half or more; 0 = never. */
   rateCheckSec: z.number().nonnegative().default(60),
   /** Re-place when devices join or leave (after this settling delay, ms); 0 = never. */

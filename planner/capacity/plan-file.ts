@@ -32,16 +32,25 @@ import { TRAINING_SLO_SCALE } from '../workload/training.js';
 const GIB = 2 ** 30;
 const positiveInt = z.number().int().positive();
 
-/** How the systems that re-place per window do it: Clockwork++ (window, swap bandwidth) and adaptive AlpaServe (all). */
-const onlineSchema = z
+/**
+ * Adaptive AlpaServe's policy options that apply wherever it runs, in a replay or live in the
+ * planner actor (whose window is its rate check and whose traffic is the observed rates).
+ */
+export const adaptivePolicySchema = z
   .object({
-    window: z.number().finite().positive().optional(),
     loadBandwidth: z.number().finite().positive().optional(),
-    swapCost: z.boolean().optional(),
     minGain: z.number().finite().nonnegative().optional(),
     clearGain: z.number().finite().positive().optional(),
     homeHorizon: z.number().finite().min(1).optional(),
     departureLoads: z.number().finite().min(1).optional(),
+  })
+  .strict();
+
+/** How the systems that re-place per window do it: Clockwork++ (window, swap bandwidth) and adaptive AlpaServe (all). */
+const onlineSchema = adaptivePolicySchema
+  .extend({
+    window: z.number().finite().positive().optional(),
+    swapCost: z.boolean().optional(),
     history: positiveInt.optional(),
     pastWeight: z.number().finite().nonnegative().optional(),
   })

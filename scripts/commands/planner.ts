@@ -5,9 +5,17 @@ import { setUpProcess } from '../../config/environment.js';
 import { PLANNER_DEFAULTS } from '../../config/planner.js';
 import { ACTOR_LOG_LEVEL } from '../../config/tools.js';
 import { loadPlacementFile, placeFile, plannerConfigOf } from '../../dev/placement-file.js';
-import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
+import { DEFAULT_LOAD_BANDWIDTH, livePlacementAlgorithmNames } from '../../planner/placement/index.js';
 import { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
-import { commaList, nonNegativeNumber, positiveNumber, runOrFail, strategyName } from './option-parsers.js';
+import {
+  atLeastOne,
+  commaList,
+  DEPARTURE_LOADS_HELP,
+  nonNegativeNumber,
+  positiveNumber,
+  runOrFail,
+  strategyName,
+} from './option-parsers.js';
 
 interface PlannerCliOptions {
   name: string;
@@ -17,6 +25,8 @@ interface PlannerCliOptions {
   rateCheckSec: number;
   autoPlace?: boolean;
   placement?: string;
+  departureLoads?: number;
+  loadBandwidth?: number;
 }
 
 export function registerPlanner(program: Command): void {
@@ -41,6 +51,12 @@ export function registerPlanner(program: Command): void {
       nonNegativeNumber,
       PLANNER_DEFAULTS.rateCheckSec,
     )
+    .option('--departure-loads <n>', DEPARTURE_LOADS_HELP, atLeastOne)
+    .option(
+      '--load-bandwidth <bytes/s>',
+      `adaptive: bytes/s at which a group loads new weights, for its swap costs (default ${DEFAULT_LOAD_BANDWIDTH}, PCIe-like)`,
+      positiveNumber,
+    )
     .option('--auto-place', 'place as soon as GPU workers register (and again as they join or leave)')
     .option(
       '--placement <file>',
@@ -51,6 +67,15 @@ export function registerPlanner(program: Command): void {
         if (o.placement && o.models) throw new Error('--placement names the models: give no --models with it');
         const file = o.placement ? loadPlacementFile(o.placement) : undefined;
         const fileConfig = file && plannerConfigOf(file, o.strategy);
+        const adaptive = {
+          ...(o.departureLoads !== undefined ? { departureLoads: o.departureLoads } : {}),
+          ...(o.loadBandwidth !== undefined ? { loadBandwidth: o.loadBandwidth } : {}),
+        };
+        const strategy = fileConfig?.strategy ?? o.strategy;
+        if (Object.keys(adaptive).length && strategy !== 'adaptive')
+          throw new Error(
+            `--departure-loads and --load-bandwidth apply to --strategy adaptive, not to ${strategy ?? PLANNER_DEFAULTS.strategy}`,
+          );
         const { env, log } = setUpProcess(ACTOR_LOG_LEVEL);
         const planner = new PlannerActor({
           ...(o.strategy ? { strategy: o.strategy } : {}),
@@ -58,6 +83,7 @@ export function registerPlanner(program: Command): void {
           memoryPerDeviceGiB: o.memoryGib,
           rateCheckSec: o.rateCheckSec,
           autoPlace: Boolean(o.autoPlace || file),
+          ...(Object.keys(adaptive).length ? { adaptive } : {}),
           ...fileConfig,
         });
         await serveActor({

@@ -410,6 +410,7 @@ export class PlannerActor {
       const profiles = await this.#profiles();
       const rates = await this.#rates(profiles.map((p) => p.name));
       const d = adaptiveCheck(placed, profiles, rates, this.#cluster(devices), this.adaptiveState, {
+        options: this.config.adaptive,
         slos: this.#slos(),
         home: this.home && simPlacement(this.home),
       });

@@ -44,6 +44,19 @@ test('an unknown --strategy is a usage error before anything starts', () => {
   }
 });
 
+test("the planner's adaptive options are refused before anything starts, with another strategy", () => {
+  const other = run('planner', '--departure-loads', '2');
+  assert.equal(other.status, 1, other.stderr);
+  assert.match(
+    errorLines(other.stderr, 'planner')[0],
+    /--departure-loads and --load-bandwidth apply to --strategy adaptive, not to alpaserve$/,
+  );
+  const bad = run('planner', '--strategy', 'adaptive', '--load-bandwidth', '0');
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(errorLines(bad.stderr, 'planner')[0], /must be a positive number/);
+  assert.equal(other.stdout + bad.stdout, '', 'nothing started');
+});
+
 test('failures and usage errors of other commands read the same', () => {
   const missing = run('simulate', '/nonexistent/scenario.json');
   assert.equal(missing.status, 1);

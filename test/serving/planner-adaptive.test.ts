@@ -47,6 +47,31 @@ describe('planner: adaptive strategy', () => {
   });
 });
 
+describe('planner: adaptive strategy with its policy configured', () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await startCluster({
+      workers: 4,
+      profiles,
+      // Weights that load at 1 MB/s: a switch would leave a group out of service for 1,000 s.
+      planner: { strategy: 'adaptive', rateCheckSec: 0.2, memoryPerDeviceGiB: 1.5, adaptive: { loadBandwidth: 1e6 } },
+    });
+    await c.planner.call('replace', 'initial');
+  });
+  after(() => c?.close());
+
+  it('decides with the configured swap costs, and with the defaults once they are unset', async () => {
+    const first = (await c.planner.call('current'))!;
+    const keys = new RuntimeKeys();
+    await c.system.redis!.set(keys.rate('a'), '60');
+    await c.system.redis!.set(keys.rate('b'), '0.5');
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal((await c.planner.call('current'))!.version, first.version, 'no switch worth 1,000 s of loading');
+    await c.planner.call('configure', { adaptive: {} });
+    await replacedWhenATakesTheTraffic(c, first.version);
+  });
+});
+
 describe('planner: adaptive strategy from the operator’s groups (a placement file)', () => {
   let c: TestCluster;
   // The groups a search on the expected (equal) rates would not choose: b on three devices.
