@@ -11,6 +11,7 @@ import { DEFAULT_STRATEGY } from '../config/planner.js';
 import { DashboardFeed } from '../ops/dashboard/feed.js';
 import { dashboardRoutes } from '../ops/dashboard/http.js';
 import { type MetricsServer, serveMetrics } from '../ops/metrics-server.js';
+import type { AdaptivePolicy } from '../planner/capacity/plan-file.js';
 import { buildScenario } from '../planner/scenario.js';
 import type { Dispatcher } from '../serving/dispatcher/dispatcher.js';
 import { storeProfiles } from '../serving/planner-actor/cluster-state.js';
@@ -36,6 +37,8 @@ export interface LocalRunOptions {
   demoRate: number;
   /** Placement strategy; default the demo's groups on 8 workers, else DEFAULT_STRATEGY. */
   strategy?: string;
+  /** The adaptive strategy's policy options (the library's defaults where unset). */
+  adaptive?: AdaptivePolicy;
   /** Stop by itself after this many seconds in all; default: run until `signal` aborts. */
   durationSeconds?: number;
   /** Serve the dashboard, /metrics and /healthz here (0 = any free port); default off. */
@@ -114,12 +117,15 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       logLevel: o.logLevel,
       log: o.log,
       // With a repository, `serve` tells the planner its models (a restarted planner places every stored profile).
-      planner: o.placement
-        ? plannerConfigOf(o.placement, o.strategy)
-        : {
-            strategy: o.strategy ?? DEFAULT_STRATEGY,
-            ...(o.models ? {} : { models: scenario.profiles.map((p) => p.name) }),
-          },
+      planner: {
+        adaptive: o.adaptive,
+        ...(o.placement
+          ? plannerConfigOf(o.placement, o.strategy)
+          : {
+              strategy: o.strategy ?? DEFAULT_STRATEGY,
+              ...(o.models ? {} : { models: scenario.profiles.map((p) => p.name) }),
+            }),
+      },
       ...(o.models ? { worker: LOCAL_ONNX_WORKER } : {}),
     });
     const planner = system.actor<PlannerActor>('planner', { timeoutMs: 60_000 });
@@ -163,7 +169,7 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       o.durationSeconds === undefined ? Infinity : o.durationSeconds - (Date.now() - began) / 1000;
     // A repository's models or a placement file's are served, not the demo's: there is no demo to replay.
     let demoSeconds = o.models || o.placement ? 0 : o.demoSeconds;
-    if (demoSeconds > leftSeconds()) {
+    if (demoSeconds > 0 && demoSeconds > leftSeconds()) {
       demoSeconds = Math.max(0, Math.floor(leftSeconds()));
       events.demoShortened?.(demoSeconds);
       if (demoSeconds > 0) scenario = demoScenarioOf(demoSeconds);

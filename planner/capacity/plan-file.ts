@@ -45,6 +45,7 @@ export const adaptivePolicySchema = z
     departureLoads: z.number().finite().min(1).optional(),
   })
   .strict();
+export type AdaptivePolicy = z.infer<typeof adaptivePolicySchema>;
 
 /** How the systems that re-place per window do it: Clockwork++ (window, swap bandwidth) and adaptive AlpaServe (all). */
 const onlineSchema = adaptivePolicySchema

@@ -1,7 +1,9 @@
 // Option parsers and the failure wrapper shared by the subcommands.
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { AdaptivePolicy } from '../../planner/capacity/plan-file.js';
 import {
   DEFAULT_DEPARTURE_LOADS,
+  DEFAULT_LOAD_BANDWIDTH,
   livePlacementAlgorithmNames,
   PLACEMENT_ALGORITHMS,
 } from '../../planner/placement/index.js';
@@ -85,4 +87,32 @@ export function algorithmName(value: string): string {
       `unknown algorithm "${value}"${didYouMean(value, known)} (known: ${known.join(', ')})`,
     );
   return value;
+}
+
+/** The live adaptive policy's options, as `planner` and `start` take them. */
+export interface AdaptivePolicyFlags {
+  departureLoads?: number;
+  loadBandwidth?: number;
+}
+
+export function addAdaptivePolicyOptions(command: Command): Command {
+  return command
+    .option('--departure-loads <n>', DEPARTURE_LOADS_HELP, atLeastOne)
+    .option(
+      '--load-bandwidth <bytes/s>',
+      `adaptive: bytes/s at which a group loads new weights, for its swap costs (default ${DEFAULT_LOAD_BANDWIDTH}, PCIe-like)`,
+      positiveNumber,
+    );
+}
+
+/** The flags as the planner's `adaptive` configuration; an error with a strategy that would ignore them. */
+export function adaptivePolicyOf(o: AdaptivePolicyFlags, strategy: string): AdaptivePolicy | undefined {
+  const policy = {
+    ...(o.departureLoads !== undefined ? { departureLoads: o.departureLoads } : {}),
+    ...(o.loadBandwidth !== undefined ? { loadBandwidth: o.loadBandwidth } : {}),
+  };
+  if (!Object.keys(policy).length) return undefined;
+  if (strategy !== 'adaptive')
+    throw new Error(`--departure-loads and --load-bandwidth apply to --strategy adaptive, not to ${strategy}`);
+  return policy;
 }

@@ -5,19 +5,20 @@ import { setUpProcess } from '../../config/environment.js';
 import { PLANNER_DEFAULTS } from '../../config/planner.js';
 import { ACTOR_LOG_LEVEL } from '../../config/tools.js';
 import { loadPlacementFile, placeFile, plannerConfigOf } from '../../dev/placement-file.js';
-import { DEFAULT_LOAD_BANDWIDTH, livePlacementAlgorithmNames } from '../../planner/placement/index.js';
+import { livePlacementAlgorithmNames } from '../../planner/placement/index.js';
 import { PlannerActor } from '../../serving/planner-actor/planner-actor.js';
 import {
-  atLeastOne,
+  type AdaptivePolicyFlags,
+  adaptivePolicyOf,
+  addAdaptivePolicyOptions,
   commaList,
-  DEPARTURE_LOADS_HELP,
   nonNegativeNumber,
   positiveNumber,
   runOrFail,
   strategyName,
 } from './option-parsers.js';
 
-interface PlannerCliOptions {
+interface PlannerCliOptions extends AdaptivePolicyFlags {
   name: string;
   strategy?: string;
   models?: string[];
@@ -25,38 +26,32 @@ interface PlannerCliOptions {
   rateCheckSec: number;
   autoPlace?: boolean;
   placement?: string;
-  departureLoads?: number;
-  loadBandwidth?: number;
 }
 
 export function registerPlanner(program: Command): void {
-  program
-    .command('planner')
-    .description('run the planner actor (NATS_URL / REDIS_URL else the running `meshserve start` found here)')
-    .option('--name <name>', 'actor name', 'planner')
-    .option(
-      '--strategy <name>',
-      `placement strategy (${livePlacementAlgorithmNames().join(', ')}; default ${PLANNER_DEFAULTS.strategy})`,
-      strategyName,
-    )
-    .option(
-      '--models <list>',
-      'models to place, comma-separated (default: every ms:profile:<model> in Redis)',
-      commaList,
-    )
-    .option('--memory-gib <n>', 'per-device budget (default: the smallest registered device)', positiveNumber)
-    .option(
-      '--rate-check-sec <s>',
-      're-place when observed rates moved by half, checked this often (0 = never)',
-      nonNegativeNumber,
-      PLANNER_DEFAULTS.rateCheckSec,
-    )
-    .option('--departure-loads <n>', DEPARTURE_LOADS_HELP, atLeastOne)
-    .option(
-      '--load-bandwidth <bytes/s>',
-      `adaptive: bytes/s at which a group loads new weights, for its swap costs (default ${DEFAULT_LOAD_BANDWIDTH}, PCIe-like)`,
-      positiveNumber,
-    )
+  addAdaptivePolicyOptions(
+    program
+      .command('planner')
+      .description('run the planner actor (NATS_URL / REDIS_URL else the running `meshserve start` found here)')
+      .option('--name <name>', 'actor name', 'planner')
+      .option(
+        '--strategy <name>',
+        `placement strategy (${livePlacementAlgorithmNames().join(', ')}; default ${PLANNER_DEFAULTS.strategy})`,
+        strategyName,
+      )
+      .option(
+        '--models <list>',
+        'models to place, comma-separated (default: every ms:profile:<model> in Redis)',
+        commaList,
+      )
+      .option('--memory-gib <n>', 'per-device budget (default: the smallest registered device)', positiveNumber)
+      .option(
+        '--rate-check-sec <s>',
+        're-place when observed rates moved by half, checked this often (0 = never)',
+        nonNegativeNumber,
+        PLANNER_DEFAULTS.rateCheckSec,
+      ),
+  )
     .option('--auto-place', 'place as soon as GPU workers register (and again as they join or leave)')
     .option(
       '--placement <file>',
@@ -67,15 +62,7 @@ export function registerPlanner(program: Command): void {
         if (o.placement && o.models) throw new Error('--placement names the models: give no --models with it');
         const file = o.placement ? loadPlacementFile(o.placement) : undefined;
         const fileConfig = file && plannerConfigOf(file, o.strategy);
-        const adaptive = {
-          ...(o.departureLoads !== undefined ? { departureLoads: o.departureLoads } : {}),
-          ...(o.loadBandwidth !== undefined ? { loadBandwidth: o.loadBandwidth } : {}),
-        };
-        const strategy = fileConfig?.strategy ?? o.strategy;
-        if (Object.keys(adaptive).length && strategy !== 'adaptive')
-          throw new Error(
-            `--departure-loads and --load-bandwidth apply to --strategy adaptive, not to ${strategy ?? PLANNER_DEFAULTS.strategy}`,
-          );
+        const adaptive = adaptivePolicyOf(o, fileConfig?.strategy ?? o.strategy ?? PLANNER_DEFAULTS.strategy);
         const { env, log } = setUpProcess(ACTOR_LOG_LEVEL);
         const planner = new PlannerActor({
           ...(o.strategy ? { strategy: o.strategy } : {}),
@@ -83,7 +70,7 @@ export function registerPlanner(program: Command): void {
           memoryPerDeviceGiB: o.memoryGib,
           rateCheckSec: o.rateCheckSec,
           autoPlace: Boolean(o.autoPlace || file),
-          ...(Object.keys(adaptive).length ? { adaptive } : {}),
+          adaptive,
           ...fileConfig,
         });
         await serveActor({

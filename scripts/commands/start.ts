@@ -13,11 +13,20 @@ import { runLocalCluster } from '../../dev/local-run.js';
 import { checkFileStrategy, loadPlacementFile } from '../../dev/placement-file.js';
 import { placedDevices } from '../../serving/protocol/placement.js';
 import { fail } from './errors.js';
-import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, strategyName } from './option-parsers.js';
+import {
+  type AdaptivePolicyFlags,
+  adaptivePolicyOf,
+  addAdaptivePolicyOptions,
+  nonNegativeInt,
+  nonNegativeNumber,
+  positiveInt,
+  positiveNumber,
+  strategyName,
+} from './option-parsers.js';
 import { progressPrinter } from './progress.js';
 import { bannerLines, printDemoReport } from './start-report.js';
 
-interface StartOptions {
+interface StartOptions extends AdaptivePolicyFlags {
   duration?: number;
   workers?: number;
   placement?: string;
@@ -38,7 +47,7 @@ function runningHere(cwd: string): string | undefined {
 }
 
 export function registerStart(program: Command): void {
-  program
+  const start = program
     .command('start')
     .description(
       'start a local serving cluster (nats-server and redis-server as child processes unless NATS_URL/REDIS_URL are set), with a dashboard; replay a demo workload, keep serving',
@@ -78,7 +87,8 @@ export function registerStart(program: Command): void {
     .option(
       '--placement <file>',
       'serve this placement file (as `meshserve place` or `plan` writes it): its models on its groups, no demo; with --strategy adaptive, re-placed from there as traffic moves',
-    )
+    );
+  addAdaptivePolicyOptions(start)
     .option('--verbose', "the demo's full report: per model, per group, and the fidelity figures (docs/runtime.md)")
     .addHelpText(
       'after',
@@ -100,6 +110,7 @@ Logs are human-readable on a terminal, JSON lines otherwise (LOG_LEVEL, default 
         if (busy) throw new Error(busy);
         if (o.placement && o.models) throw new Error('--placement names the models: give no --models with it');
         if (o.placement) checkFileStrategy(o.strategy);
+        const adaptive = adaptivePolicyOf(o, o.strategy ?? 'the default strategy');
         const placement = o.placement ? loadPlacementFile(o.placement) : undefined;
         const needed = placement ? placedDevices(placement).size : 0;
         const workers = o.workers ?? (placement ? needed : START_DEFAULTS.workers);
@@ -113,6 +124,7 @@ Logs are human-readable on a terminal, JSON lines otherwise (LOG_LEVEL, default 
             demoSeconds: o.demoSeconds,
             demoRate: o.demoRate,
             strategy: o.strategy,
+            adaptive,
             models: o.models,
             durationSeconds: o.duration,
             metricsPort: o.metrics ? (o.metricsPort ?? env.metricsPort ?? 0) : undefined,

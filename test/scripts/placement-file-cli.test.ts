@@ -105,7 +105,18 @@ describe('placement files on a running cluster', () => {
       /^meshserve start: a placement file names the groups: with it, the strategy can only be adaptive \(which starts from them\), not alpaserve/,
     );
     const adaptive = await runCli(
-      ['start', '--placement', file, '--strategy', 'adaptive', '--duration', '6', '--no-metrics'],
+      [
+        'start',
+        '--placement',
+        file,
+        '--strategy',
+        'adaptive',
+        '--departure-loads',
+        '2',
+        '--duration',
+        '6',
+        '--no-metrics',
+      ],
       {},
       dir,
     );
