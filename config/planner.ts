@@ -1,8 +1,8 @@
 // Settings of the planner actor (`meshserve planner`, and the planner `meshserve start` forks):
 // every default in one schema. `configure()` at run time is checked against the same schema.
 import { z } from 'zod';
-import { adaptivePolicySchema } from '../planner/capacity/plan-file.js';
 import { REFERENCE_OVERHEAD, REFERENCE_STAGE_PENALTY } from '../planner/latency-model.js';
+import { adaptivePolicySchema } from '../planner/placement/index.js';
 
 /** The placement algorithm a planner uses when none is configured. */
 export const DEFAULT_STRATEGY = 'alpaserve';
@@ -34,7 +34,8 @@ export const PlannerConfig = z.object({
   overhead: z.number().nonnegative().default(REFERENCE_OVERHEAD),
   /**
    * The adaptive strategy's policy (`loadBandwidth`, `minGain`, `clearGain`, `homeHorizon`,
-   * `departureLoads`; the library's defaults where unset). Its window is `rateCheckSec`.
+   * `departureLoads`; the library's defaults where unset). It decides at each rate check, on
+   * traffic synthesised from the observed rates. `configure` replaces it as a whole.
    */
   adaptive: adaptivePolicySchema.optional(),
   /** Check observed rates this often (s) and re-place when they moved by half or more; 0 = never. */

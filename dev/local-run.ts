@@ -11,7 +11,7 @@ import { DEFAULT_STRATEGY } from '../config/planner.js';
 import { DashboardFeed } from '../ops/dashboard/feed.js';
 import { dashboardRoutes } from '../ops/dashboard/http.js';
 import { type MetricsServer, serveMetrics } from '../ops/metrics-server.js';
-import type { AdaptivePolicy } from '../planner/capacity/plan-file.js';
+import type { AdaptivePolicy } from '../planner/placement/index.js';
 import { buildScenario } from '../planner/scenario.js';
 import type { Dispatcher } from '../serving/dispatcher/dispatcher.js';
 import { storeProfiles } from '../serving/planner-actor/cluster-state.js';
@@ -81,6 +81,11 @@ export interface LocalRunEvents {
   demoDone?(r: ScenarioReplayResult | undefined, interrupted: boolean): void;
 }
 
+/** The strategy a local cluster's planner runs: a placement file's groups, and the demo's on 8 workers, are static. */
+export function localStrategy(o: Pick<LocalRunOptions, 'strategy' | 'placement' | 'models' | 'workers'>): string {
+  return o.strategy ?? (o.placement || (!o.models && o.workers === 8) ? 'static' : DEFAULT_STRATEGY);
+}
+
 export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents): Promise<void> {
   const began = Date.now();
   const infra = await startLocalInfrastructure({ natsUrl: o.natsUrl, redisUrl: o.redisUrl });
@@ -147,7 +152,7 @@ export async function runLocalCluster(o: LocalRunOptions, events: LocalRunEvents
       await planner.call('replace', 'start: placement file');
     } else {
       await storeProfiles(system.redis!, scenario.profiles, system.subjects.prefix);
-      if (!o.strategy && o.workers === 8) {
+      if (!o.strategy && localStrategy(o) === 'static') {
         await planner.call('configure', {
           strategy: 'static',
           groups: scenario.placement.groups.map((g) => ({ config: g.config, models: [...g.models] })),

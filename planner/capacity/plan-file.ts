@@ -5,6 +5,7 @@
 // and that every model fits the devices. The files a plan names come through its PlanFiles.
 import { z } from 'zod';
 import {
+  adaptivePolicySchema,
   algorithmsTaking,
   PLACEMENT_ALGORITHMS,
   type PlacementAlgorithm,
@@ -31,21 +32,6 @@ import { TRAINING_SLO_SCALE } from '../workload/training.js';
 
 const GIB = 2 ** 30;
 const positiveInt = z.number().int().positive();
-
-/**
- * Adaptive AlpaServe's policy options that apply wherever it runs, in a replay or live in the
- * planner actor (whose window is its rate check and whose traffic is the observed rates).
- */
-export const adaptivePolicySchema = z
-  .object({
-    loadBandwidth: z.number().finite().positive().optional(),
-    minGain: z.number().finite().nonnegative().optional(),
-    clearGain: z.number().finite().positive().optional(),
-    homeHorizon: z.number().finite().min(1).optional(),
-    departureLoads: z.number().finite().min(1).optional(),
-  })
-  .strict();
-export type AdaptivePolicy = z.infer<typeof adaptivePolicySchema>;
 
 /** How the systems that re-place per window do it: Clockwork++ (window, swap bandwidth) and adaptive AlpaServe (all). */
 const onlineSchema = adaptivePolicySchema

@@ -20,6 +20,8 @@
 // traffic, waiting a window for the second judgement costs more than noise could.
 // A fitted kind is a candidate at all only while its fits have lately served more than the
 // starting placement would have (EDGE_DECAY): on a large cluster they mostly have not.
+
+import { z } from 'zod';
 import { type Profiles, profileMap } from '../profile.js';
 import { Simulator } from '../simulator.js';
 import type { ClusterSpec, ModelProfile, Placement, SimOptions, Workload } from '../types.js';
@@ -29,6 +31,21 @@ import { carriedClocks, stageCount, windowsOf } from './schedule.js';
 import { SearchContext } from './search-context.js';
 import { alignGroups, DEFAULT_LOAD_BANDWIDTH, swapLoadTimes } from './swap-cost.js';
 import type { OnlinePolicy, PlacementInput, PlacementOptions, PlacementResult, PlacementSchedule } from './types.js';
+
+/**
+ * The policy options that apply wherever the policy runs: in a replay, and live in the planner
+ * actor (which decides at its rate checks, on traffic synthesised from the observed rates).
+ */
+export const adaptivePolicySchema = z
+  .object({
+    loadBandwidth: z.number().finite().positive().optional(),
+    minGain: z.number().finite().nonnegative().optional(),
+    clearGain: z.number().finite().positive().optional(),
+    homeHorizon: z.number().finite().min(1).optional(),
+    departureLoads: z.number().finite().min(1).optional(),
+  })
+  .strict();
+export type AdaptivePolicy = z.infer<typeof adaptivePolicySchema>;
 
 /** Adaptive AlpaServe's default window, seconds. */
 export const DEFAULT_ADAPTIVE_WINDOW = 60;
@@ -119,9 +136,15 @@ export interface AdaptiveDecision {
   readonly loading: readonly number[];
   /** Which candidate won the prediction: 'search', 'reselect' or 'home' (even when not taken). */
   readonly candidate: string;
-  /** Predicted good requests the best candidate gains over the current placement, weight loads aside. */
+  /**
+   * Predicted good requests the best candidate gains over the current placement, weight loads
+   * aside, as the rule counts them: over `homeHorizon` windows for going home, else over one.
+   */
   readonly gain: number;
-  /** Predicted good requests its weight loads lose (changed groups out of service while loading). */
+  /**
+   * Predicted good requests its weight loads lose (changed groups out of service while loading), as
+   * the rule charges them: × `departureLoads` for leaving home. The rule switches on gain − cost.
+   */
   readonly cost: number;
   /** Requests in the observed window. */
   readonly requests: number;
@@ -231,7 +254,7 @@ export function adaptiveStep(
   const homeAlone = ctx.home ? simulator.run(ctx.home, sim).good : 0;
   const atHome = ctx.home !== undefined && sameGroups(alignGroups(current, ctx.home), current);
   let best:
-    | { name: string; target: Placement; gross: number; net: number; value: number; trusted: boolean }
+    | { name: string; target: Placement; gain: number; cost: number; value: number; trusted: boolean }
     | undefined;
   for (const c of candidates) {
     // A fitting procedure must also have beaten the starting placement lately (EDGE_DECAY): on
@@ -252,17 +275,17 @@ export function adaptiveStep(
     // fit may be charged the load back as well (departureLoads).
     const windows = home ? homeHorizon : 1;
     const loads = !home && atHome ? departureLoads : 1;
-    const now = (windows * (gross - base) - loads * (gross - net)) / requests;
+    const counted = { gain: windows * (gross - base), cost: loads * (gross - net) };
+    const now = (counted.gain - counted.cost) / requests;
     // A fitting procedure must have paid off on its last judgement too: one good window can be
     // luck (or a window whose traffic happened to match the one before). Unless its gain is clear.
     if (!home) record.set(c.name, now);
     const before = home ? now : (state.record?.get(c.name) ?? 0);
     const trusted = now > minGain && (before > minGain || now > clearGain);
-    if (!best || now > best.value) best = { name: c.name, target: c.target, gross, net, value: now, trusted };
+    if (!best || now > best.value) best = { name: c.name, target: c.target, ...counted, value: now, trusted };
   }
   if (!best) return keep('none', 0, 0, next);
-  const gain = best.gross - base;
-  const cost = best.gross - best.net;
+  const { gain, cost } = best;
   const target = alignGroups(current, best.target);
   if (!best.trusted || sameGroups(target, current)) return keep(best.name, gain, cost, next);
   return {

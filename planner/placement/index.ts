@@ -9,8 +9,10 @@ import type { PlacementInput, PlacementOptions, PlacementResult } from './types.
 
 export {
   type AdaptiveDecision,
+  type AdaptivePolicy,
   type AdaptiveRun,
   type AdaptiveState,
+  adaptivePolicySchema,
   adaptiveStep,
   DEFAULT_ADAPTIVE_WINDOW,
   DEFAULT_DEPARTURE_LOADS,

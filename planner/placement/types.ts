@@ -126,7 +126,7 @@ export interface PlacementOptions {
   readonly homeHorizon?: number;
   /**
    * Adaptive AlpaServe: weight loads a switch away from the starting placement is charged; 2 counts
-   * the load back when the traffic moves on. Default 1, the load out only.
+   * the load back when the traffic moves on. Default 1.5: the load out and half the load back.
    */
   readonly departureLoads?: number;
   /** Adaptive AlpaServe: windows of past traffic its candidates are fitted on (default 1, the last). */

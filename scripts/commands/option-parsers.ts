@@ -1,6 +1,6 @@
 // Option parsers and the failure wrapper shared by the subcommands.
 import { type Command, InvalidArgumentError } from 'commander';
-import type { AdaptivePolicy } from '../../planner/capacity/plan-file.js';
+import type { AdaptivePolicy } from '../../planner/placement/index.js';
 import {
   DEFAULT_DEPARTURE_LOADS,
   DEFAULT_LOAD_BANDWIDTH,
@@ -100,7 +100,7 @@ export function addAdaptivePolicyOptions(command: Command): Command {
     .option('--departure-loads <n>', DEPARTURE_LOADS_HELP, atLeastOne)
     .option(
       '--load-bandwidth <bytes/s>',
-      `adaptive: bytes/s at which a group loads new weights, for its swap costs (default ${DEFAULT_LOAD_BANDWIDTH}, PCIe-like)`,
+      `adaptive: bytes/s at which a group loads new weights, for its swap costs (default ${DEFAULT_LOAD_BANDWIDTH / 1e9}e9, PCIe-like)`,
       positiveNumber,
     );
 }

@@ -9,7 +9,7 @@ import { findClusterRecord } from '../../config/cluster-record.js';
 import { setUpProcess } from '../../config/environment.js';
 import { DEFAULT_STRATEGY } from '../../config/planner.js';
 import { START_DEFAULTS, TOOL_LOG_LEVEL } from '../../config/tools.js';
-import { runLocalCluster } from '../../dev/local-run.js';
+import { localStrategy, runLocalCluster } from '../../dev/local-run.js';
 import { checkFileStrategy, loadPlacementFile } from '../../dev/placement-file.js';
 import { placedDevices } from '../../serving/protocol/placement.js';
 import { fail } from './errors.js';
@@ -110,12 +110,12 @@ Logs are human-readable on a terminal, JSON lines otherwise (LOG_LEVEL, default 
         if (busy) throw new Error(busy);
         if (o.placement && o.models) throw new Error('--placement names the models: give no --models with it');
         if (o.placement) checkFileStrategy(o.strategy);
-        const adaptive = adaptivePolicyOf(o, o.strategy ?? 'the default strategy');
         const placement = o.placement ? loadPlacementFile(o.placement) : undefined;
         const needed = placement ? placedDevices(placement).size : 0;
         const workers = o.workers ?? (placement ? needed : START_DEFAULTS.workers);
         if (workers < needed)
           throw new Error(`the placement ${o.placement} uses ${needed} devices; --workers ${workers} is too few`);
+        const adaptive = adaptivePolicyOf(o, localStrategy({ ...o, placement, workers }));
         await runLocalCluster(
           {
             ...env.servers,

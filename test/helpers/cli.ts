@@ -13,7 +13,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}, cwd: string = ROOT): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd: string = ROOT,
+  input = '',
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], {
       env: { ...process.env, LOG_LEVEL: 'silent', ...env },
@@ -24,5 +29,6 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd: st
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
   });
 }

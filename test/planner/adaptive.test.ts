@@ -463,7 +463,7 @@ test('adaptive: candidates are ranked by what they are judged on, home over its 
   assert.deepEqual([one.gain, one.cost], [5, 0]);
   const home = decide();
   assert.ok(home.replace && home.candidate === 'home', `default horizon: home (${home.candidate})`);
-  assert.deepEqual([home.gain, home.cost], [40, 50]);
+  assert.deepEqual([home.gain, home.cost], [200, 50], 'the gain as counted: over the 5-window horizon');
 });
 
 test('adaptive: departureLoads charges leaving the starting placement its load back too', () => {
@@ -487,5 +487,7 @@ test('adaptive: departureLoads charges leaving the starting placement its load b
   const closer = decide(23, 1);
   assert.ok(closer.replace, `17 − 12 > 0 (${closer.candidate})`);
   assert.deepEqual([closer.gain, closer.cost], [17, 12]);
-  assert.ok(!decide(23).replace, 'the default: 17 − 1.5 × 12 < 0, stays home');
+  const byDefault = decide(23);
+  assert.ok(!byDefault.replace, 'the default: 17 − 1.5 × 12 < 0, stays home');
+  assert.deepEqual([byDefault.gain, byDefault.cost], [17, 18], 'the cost as charged: one and a half loads');
 });

@@ -51,10 +51,14 @@ test("the planner's adaptive options are refused before anything starts, with an
     errorLines(other.stderr, 'planner')[0],
     /--departure-loads and --load-bandwidth apply to --strategy adaptive, not to alpaserve$/,
   );
+  // start names the strategy it would run: the demo's groups on 8 workers are static.
+  const demo = run('start', '--load-bandwidth', '2e10');
+  assert.equal(demo.status, 1, demo.stderr);
+  assert.match(errorLines(demo.stderr, 'start')[0], /apply to --strategy adaptive, not to static$/);
   const bad = run('planner', '--strategy', 'adaptive', '--load-bandwidth', '0');
   assert.equal(bad.status, 2, bad.stderr);
   assert.match(errorLines(bad.stderr, 'planner')[0], /must be a positive number/);
-  assert.equal(other.stdout + bad.stdout, '', 'nothing started');
+  assert.equal(other.stdout + demo.stdout + bad.stdout, '', 'nothing started');
 });
 
 test('failures and usage errors of other commands read the same', () => {

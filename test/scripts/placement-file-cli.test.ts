@@ -104,26 +104,27 @@ describe('placement files on a running cluster', () => {
       other.stderr,
       /^meshserve start: a placement file names the groups: with it, the strategy can only be adaptive \(which starts from them\), not alpaserve/,
     );
-    const adaptive = await runCli(
+    // The adaptive policy's options reach the planner that start forks: asked from a second terminal.
+    const adaptive = spawn(
+      process.execPath,
       [
-        'start',
-        '--placement',
-        file,
-        '--strategy',
-        'adaptive',
-        '--departure-loads',
-        '2',
-        '--duration',
-        '6',
+        join(ROOT, 'dist/scripts/meshserve.js'),
+        ...['start', '--placement', file, '--strategy', 'adaptive', '--departure-loads', '2', '--duration', '60'],
         '--no-metrics',
       ],
-      {},
-      dir,
+      { cwd: dir, env: { ...process.env, LOG_LEVEL: 'silent' } },
     );
-    assert.equal(adaptive.status, 0, adaptive.stderr);
-    assert.match(
-      adaptive.stdout,
-      new RegExp(`serving 6 models on ${groups.length} mesh groups \\(placement v\\d+, adaptive\\)`),
-    );
+    let out = '';
+    adaptive.stdout.on('data', (d: Buffer) => (out += d));
+    const closed = new Promise((r) => adaptive.on('close', r));
+    try {
+      const serving = new RegExp(`serving 6 models on ${groups.length} mesh groups \\(placement v\\d+, adaptive\\)`);
+      await until('the banner', async () => serving.test(out), 45_000, 100);
+      const asked = await runCli(['repl'], {}, dir, 'await call("planner", "configure", {})');
+      assert.match(asked.stdout, /adaptive: \{ departureLoads: 2 \}/, asked.stdout + asked.stderr);
+    } finally {
+      adaptive.kill('SIGINT');
+      await closed;
+    }
   });
 });

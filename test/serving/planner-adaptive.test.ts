@@ -65,7 +65,7 @@ describe('planner: adaptive strategy with its policy configured', () => {
     const keys = new RuntimeKeys();
     await c.system.redis!.set(keys.rate('a'), '60');
     await c.system.redis!.set(keys.rate('b'), '0.5');
-    await new Promise((r) => setTimeout(r, 1_500));
+    await new Promise((r) => setTimeout(r, 3_000)); // 15 rate checks
     assert.equal((await c.planner.call('current'))!.version, first.version, 'no switch worth 1,000 s of loading');
     await c.planner.call('configure', { adaptive: {} });
     await replacedWhenATakesTheTraffic(c, first.version);
