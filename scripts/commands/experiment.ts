@@ -7,14 +7,7 @@ import { EXPERIMENT_NAMES, EXPERIMENTS, experiment } from '../../planner/experim
 import { checkSelection, experimentSvg, rowsFromCsv, runExperiment } from '../../planner/experiments/run.js';
 import { didYouMean } from '../../planner/suggest.js';
 import { fail } from './errors.js';
-import {
-  atLeastOne,
-  commaList,
-  DEPARTURE_LOADS_HELP,
-  nonNegativeInt,
-  numberList,
-  positiveInt,
-} from './option-parsers.js';
+import { commaList, departureLoadsOption, nonNegativeInt, numberList, positiveInt } from './option-parsers.js';
 
 interface Options {
   list?: boolean;
@@ -52,7 +45,7 @@ export function registerExperiment(program: Command): void {
     .option('--greedy', "AlpaServe uses the reference's fast greedy instead of beam search")
     .option('--beam <k>', 'AlpaServe beam width (default 3)', positiveInt)
     .option('--workers <n>', 'worker threads for AlpaServe layout searches (0 = none)', nonNegativeInt)
-    .option('--departure-loads <n>', DEPARTURE_LOADS_HELP, atLeastOne)
+    .addOption(departureLoadsOption())
     .option('--seed <n>', 'workload seed', nonNegativeInt, 1)
     .option(
       '--systems <labels>',

@@ -1,7 +1,7 @@
 // Option parsers and the failure wrapper shared by the subcommands.
-import { type Command, InvalidArgumentError } from 'commander';
-import type { AdaptivePolicy } from '../../planner/placement/index.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
+  type AdaptivePolicy,
   DEFAULT_DEPARTURE_LOADS,
   DEFAULT_LOAD_BANDWIDTH,
   livePlacementAlgorithmNames,
@@ -24,8 +24,12 @@ export const positiveNumber = numberOption((n) => Number.isFinite(n) && n > 0, '
 export const nonNegativeNumber = numberOption((n) => Number.isFinite(n) && n >= 0, 'must be a number ≥ 0');
 export const positiveInt = numberOption((n) => Number.isInteger(n) && n > 0, 'must be a positive integer');
 export const atLeastOne = numberOption((n) => Number.isFinite(n) && n >= 1, 'must be a number ≥ 1');
-/** `--departure-loads`'s help, shared by the commands that take it. */
-export const DEPARTURE_LOADS_HELP = `adaptive: weight loads charged to a switch away from its starting placement (default ${DEFAULT_DEPARTURE_LOADS}; 1 = the load out only, 2 = the load back too)`;
+/** `--departure-loads`, as every command that takes it declares it. */
+export const departureLoadsOption = () =>
+  new Option(
+    '--departure-loads <n>',
+    `adaptive: weight loads charged to a switch away from its starting placement (default ${DEFAULT_DEPARTURE_LOADS}; 1 = the load out only, 2 = the load back too)`,
+  ).argParser(atLeastOne);
 export const nonNegativeInt = numberOption((n) => Number.isInteger(n) && n >= 0, 'must be an integer ≥ 0');
 
 export function commaList(value: string): string[] {
@@ -97,7 +101,7 @@ export interface AdaptivePolicyFlags {
 
 export function addAdaptivePolicyOptions(command: Command): Command {
   return command
-    .option('--departure-loads <n>', DEPARTURE_LOADS_HELP, atLeastOne)
+    .addOption(departureLoadsOption())
     .option(
       '--load-bandwidth <bytes/s>',
       `adaptive: bytes/s at which a group loads new weights, for its swap costs (default ${DEFAULT_LOAD_BANDWIDTH / 1e9}e9, PCIe-like)`,

@@ -10,8 +10,7 @@ import { plural } from '../../planner/plural.js';
 import {
   algorithmName,
   algorithmNames,
-  atLeastOne,
-  DEPARTURE_LOADS_HELP,
+  departureLoadsOption,
   nonNegativeNumber,
   positiveInt,
   positiveNumber,
@@ -56,7 +55,7 @@ export function registerPlace(program: Command): void {
       positiveInt,
     )
     .option('--window <s>', 'clockwork++ and adaptive: seconds between re-placements (default 60)', positiveNumber)
-    .option('--departure-loads <n>', DEPARTURE_LOADS_HELP, atLeastOne)
+    .addOption(departureLoadsOption())
     .option(
       '--past-weight <w>',
       'adaptive: weight of older traffic in what each re-placement is fitted on (default 1; 0 = the last window alone)',

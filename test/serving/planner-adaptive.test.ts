@@ -10,12 +10,16 @@ import { startCluster, type TestCluster, testProfile } from './helpers.js';
 // 1 GiB models on 1.5 GiB devices: one model per device, so which model gets the devices matters.
 const profiles = [testProfile('a', 0.05), testProfile('b', 0.05)];
 
-/** Makes a's observed rate rise and b's fall; the adaptive placement published after `version`. */
-async function replacedWhenATakesTheTraffic(c: TestCluster, version: number) {
-  const redis = c.system.redis!;
+/** Makes a's observed rate rise and b's fall. */
+async function aTakesTheTraffic(c: TestCluster) {
   const keys = new RuntimeKeys();
-  await redis.set(keys.rate('a'), '60');
-  await redis.set(keys.rate('b'), '0.5');
+  await c.system.redis!.set(keys.rate('a'), '60');
+  await c.system.redis!.set(keys.rate('b'), '0.5');
+}
+
+/** Makes a take the traffic; the adaptive placement published after `version`. */
+async function replacedWhenATakesTheTraffic(c: TestCluster, version: number) {
+  await aTakesTheTraffic(c);
   const end = Date.now() + 8_000;
   while ((await c.planner.call('current'))!.version === version && Date.now() < end)
     await new Promise((r) => setTimeout(r, 50));
@@ -62,9 +66,7 @@ describe('planner: adaptive strategy with its policy configured', () => {
 
   it('decides with the configured swap costs, and with the defaults once they are unset', async () => {
     const first = (await c.planner.call('current'))!;
-    const keys = new RuntimeKeys();
-    await c.system.redis!.set(keys.rate('a'), '60');
-    await c.system.redis!.set(keys.rate('b'), '0.5');
+    await aTakesTheTraffic(c);
     await new Promise((r) => setTimeout(r, 3_000)); // 15 rate checks
     assert.equal((await c.planner.call('current'))!.version, first.version, 'no switch worth 1,000 s of loading');
     await c.planner.call('configure', { adaptive: {} });
