@@ -96,6 +96,11 @@ describe('reliability: a 3-server NATS cluster loses a server under load', () =>
     });
     const stops = [loadA, loadB, loadC].map((load) => load.steady(20, () => ({ model: 'a', slo: SLO })));
     await sleep(2_000);
+    const metaLeader = (
+      (await (await fetch(`${servers[victim].monitorUrl}/jsz`)).json()) as {
+        meta_cluster?: { leader?: string };
+      }
+    ).meta_cluster?.leader;
     const killedAt = Date.now();
     await servers[victim].kill();
     const answers = async (): Promise<boolean> => {
@@ -117,19 +122,34 @@ describe('reliability: a 3-server NATS cluster loses a server under load', () =>
     );
     const lostA = loadA.unanswered();
     const lostB = loadB.unanswered();
-    // JetStream still answers on the servers left (a new meta leader where needed).
+    // JetStream answers again on the servers left. If the killed server led the meta group, the two
+    // left elect a new leader first, after an election timeout of several seconds (answers 4.4–8.7 s
+    // after the kill measured with nats-server 2.9.10, more under load), so each server is asked
+    // until it answers, for up to 30 s after the kill.
     const jsInfo = await Promise.all(
       servers
         .filter((_, i) => i !== victim)
         .map(async (s) => {
           const nc = await connectNats({ url: s.url });
+          let last = '';
           try {
-            const info = JSON.parse(
-              new TextDecoder().decode((await nc.request('$JS.API.INFO', '', { timeout: 5_000 })).data),
-            );
-            return info.error ? `error ${info.error.description}` : 'ok';
-          } catch (err) {
-            return `no answer: ${(err as Error).message}`;
+            await until(
+              `JetStream to answer on ${s.url}`,
+              async () => {
+                try {
+                  const info = JSON.parse(
+                    new TextDecoder().decode((await nc.request('$JS.API.INFO', '', { timeout: 1_000 })).data),
+                  );
+                  last = info.error ? `error ${info.error.description}` : 'ok';
+                } catch (err) {
+                  last = `no answer: ${(err as Error).message}`;
+                }
+                return last === 'ok';
+              },
+              Math.max(0, killedAt + 30_000 - Date.now()),
+              200,
+            ).catch(() => undefined);
+            return last === 'ok' ? `ok ${fmtMs(Date.now() - killedAt)} after the kill` : last;
           } finally {
             await nc.close();
           }
@@ -153,7 +173,7 @@ describe('reliability: a 3-server NATS cluster loses a server under load', () =>
         `client on the third server: ${cc.length} requests ${JSON.stringify(statusCounts(cc))}, lost in transit through the dying server ${lostC.length} (sent ${window(lostC)}); ` +
         `client on the dead server: ${b.length} requests ${JSON.stringify(statusCounts(b))}, reconnected ${fmtMs(bReconnectedAt - killedAt)} after the kill, first ok ${fmtMs(firstOkB - killedAt)} after it, ` +
         `left to the client's timeout ${lostB.length} (sent ${window(lostB)}); ` +
-        `JetStream on the servers left: ${jsInfo.join(', ')}; Python client with the dead server first: ${pythonReply}`,
+        `JetStream on the servers left (meta leader ${metaLeader === `meshserve-${victim + 1}` ? 'was' : 'was not'} the killed server): ${jsInfo.join(', ')}; Python client with the dead server first: ${pythonReply}`,
     );
     assert.ok(dispatchersOn(onVictim) > 0, `a dispatcher was on the killed server: ${onVictim.join(', ')}`);
     // A request routed through the victim in its last moments dies with it: nothing else is lost.
@@ -193,7 +213,11 @@ describe('reliability: a 3-server NATS cluster loses a server under load', () =>
       after.length > 50 && after.every((r) => r.replies[0]?.status === 'ok'),
       'everything is served once everyone has moved',
     );
-    assert.deepEqual(jsInfo, ['ok', 'ok'], 'JetStream answers on the servers left');
+    assert.deepEqual(
+      jsInfo.map((r) => (r.startsWith('ok') ? 'ok' : r)),
+      ['ok', 'ok'],
+      `JetStream answers on the servers left within 30 s of the kill: ${jsInfo.join(', ')}`,
+    );
     if (python) assert.equal(pythonReply, 'ok', 'the Python client skips the dead server');
     for (const name of ACTORS) assert.equal(c.child(name).restarts, 0, `${name} did not crash`);
   });

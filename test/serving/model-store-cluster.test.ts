@@ -61,7 +61,7 @@ describe('model store on a NATS cluster', () => {
         }
         return got !== undefined;
       },
-      20_000,
+      30_000,
       250,
     ).catch((err: Error) => assert.fail(`${err.message}: ${lastError}`));
     assert.deepEqual(got, data);
