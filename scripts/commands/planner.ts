@@ -63,6 +63,11 @@ export function registerPlanner(program: Command): void {
         const file = o.placement ? loadPlacementFile(o.placement) : undefined;
         const fileConfig = file && plannerConfigOf(file, o.strategy);
         const adaptive = adaptivePolicyOf(o, fileConfig?.strategy ?? o.strategy ?? PLANNER_DEFAULTS.strategy);
+        // Adaptive decides only at rate checks: with none, its options would never be read.
+        if (adaptive && o.rateCheckSec === 0)
+          throw new Error(
+            '--departure-loads and --load-bandwidth act at rate checks, which --rate-check-sec 0 turns off',
+          );
         const { env, log } = setUpProcess(ACTOR_LOG_LEVEL);
         const planner = new PlannerActor({
           ...(o.strategy ? { strategy: o.strategy } : {}),

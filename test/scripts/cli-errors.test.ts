@@ -55,10 +55,13 @@ test("the planner's adaptive options are refused before anything starts, with an
   const demo = run('start', '--load-bandwidth', '2e10');
   assert.equal(demo.status, 1, demo.stderr);
   assert.match(errorLines(demo.stderr, 'start')[0], /apply to --strategy adaptive, not to static$/);
+  const unused = run('planner', '--strategy', 'adaptive', '--departure-loads', '2', '--rate-check-sec', '0');
+  assert.equal(unused.status, 1, unused.stderr);
+  assert.match(errorLines(unused.stderr, 'planner')[0], /act at rate checks, which --rate-check-sec 0 turns off$/);
   const bad = run('planner', '--strategy', 'adaptive', '--load-bandwidth', '0');
   assert.equal(bad.status, 2, bad.stderr);
   assert.match(errorLines(bad.stderr, 'planner')[0], /must be a positive number/);
-  assert.equal(other.stdout + demo.stdout + bad.stdout, '', 'nothing started');
+  assert.equal(other.stdout + demo.stdout + unused.stdout + bad.stdout, '', 'nothing started');
 });
 
 test('failures and usage errors of other commands read the same', () => {
