@@ -165,6 +165,19 @@ export function attainment(
 }
 
 /**
+ * The longest wait for a first answer among the requests sent and answered in the `spanMs` before
+ * `t`: how long before `t` a request could still be in flight under the load of the moment, so how
+ * far back a server killed at `t` can lose what was passing through it.
+ */
+export function longestAnswerBefore(records: Iterable<RequestRecord>, t: number, spanMs = 2_000): number {
+  let longest = 0;
+  for (const r of records)
+    if (r.sentAt >= t - spanMs && r.repliedAt !== undefined && r.repliedAt < t)
+      longest = Math.max(longest, r.repliedAt - r.sentAt);
+  return longest;
+}
+
+/**
  * The requests some dispatcher accepted (booked on a group): client id → the dispatcher that sent
  * its first stage work (every `ms.group.*.stage.0` message is read on the side).
  */

@@ -20,6 +20,7 @@ export {
   attainment,
   fmtMs,
   LoadClient,
+  longestAnswerBefore,
   type RequestRecord,
   type RequestSpec,
   recordAccepted,
