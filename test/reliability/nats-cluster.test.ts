@@ -1,12 +1,13 @@
 // meshserve on a 3-server NATS cluster (routes on loopback, JetStream on every server): every
 // process gets all three URLs. The server that a dispatcher and the most workers are connected to
 // is killed with SIGKILL under load. Every actor and client moves to the other servers by itself;
-// a client on a surviving server loses only what was inside the dying server in its last
-// milliseconds (nats-server hands a request to a queue member on any server, at random, so it may
-// travel through the dying one); a client on the dead server loses only what it sent until it had
-// reconnected (nats.js drops what is published while disconnected) and what was inside the dying
-// server. JetStream keeps answering on the servers left. The standard-library
-// Python client finds a live server in a list whose first entry is the dead one.
+// a client on a surviving server loses only what was in flight through the dying server at the
+// kill (nats-server hands a request to a queue member on any server, at random, so it may travel
+// through the dying one); a client on the dead server loses only what it sent until it had
+// reconnected (nats.js drops what is published while disconnected) and what was in flight at the
+// kill (its reply was to come back through the dying server). JetStream answers again on the
+// servers left. The standard-library Python client finds a live server in a list whose first
+// entry is the dead one.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
