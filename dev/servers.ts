@@ -302,6 +302,8 @@ export interface NatsClusterOptions {
 
 export interface LocalNatsCluster {
   readonly servers: readonly LocalServer[];
+  /** Each server's name (`-n`), in the order of `servers`: how JetStream names its leaders. */
+  readonly serverNames: readonly string[];
   /** Every server's URL, comma-separated: what NATS_URL takes. */
   readonly url: string;
   /** Resolves once JetStream answers on every server (a meta leader is elected), or rejects after `timeoutMs`. */
@@ -324,6 +326,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     hosts.map(async () => ({ client: await freePort(), route: await freePort(), http: await freePort() })),
   );
   const routeOf = (i: number): string => `nats://${hosts[i].host}:${ports[i].route}`;
+  const serverNames = hosts.map((_, i) => `${name}-${i + 1}`);
   const servers: LocalServer[] = [];
   try {
     // One at a time: the first ones retry their routes to the others until those are up.
@@ -333,7 +336,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
           port: ports[i].client,
           host: hosts[i].host,
           netns: hosts[i].netns,
-          serverName: `${name}-${i + 1}`,
+          serverName: serverNames[i],
           jetstream: options.jetstream ?? true,
           configFile: options.configFile,
           env: options.env,
@@ -348,6 +351,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
   }
   return {
     servers,
+    serverNames,
     url: servers.map((s) => s.url).join(','),
     waitForJetStream: (timeoutMs = 30_000) => waitForJetStream(servers, timeoutMs),
     close: async () => {

@@ -185,7 +185,7 @@ describe('reliability: a 3-server NATS cluster loses a server under load', () =>
         `client on the third server: ${cc.length} requests ${JSON.stringify(statusCounts(cc))}, lost in transit through the dying server ${lostC.length} (sent ${window(lostC)}); ` +
         `client on the dead server: ${b.length} requests ${JSON.stringify(statusCounts(b))}, reconnected ${fmtMs(bReconnectedAt - killedAt)} after the kill, first ok ${fmtMs(firstOkB - killedAt)} after it, ` +
         `left to the client's timeout ${lostB.length} (sent ${window(lostB)}); ` +
-        `JetStream on the servers left (meta leader ${metaLeader === `meshserve-${victim + 1}` ? 'was' : 'was not'} the killed server): ${jsInfo.join(', ')}; Python client with the dead server first: ${pythonReply}`,
+        `JetStream on the servers left (meta leader ${metaLeader === cluster.serverNames[victim] ? 'was' : 'was not'} the killed server): ${jsInfo.join(', ')}; Python client with the dead server first: ${pythonReply}`,
     );
     assert.ok(dispatchersOn(onVictim) > 0, `a dispatcher was on the killed server: ${onVictim.join(', ')}`);
     // A request routed through the victim while in flight at the kill dies with it: nothing else is lost.

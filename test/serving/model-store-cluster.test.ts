@@ -37,7 +37,7 @@ describe('model store on a NATS cluster', () => {
           account_details?: Array<{ stream_detail?: Array<{ cluster?: { leader?: string } }> }>;
         };
         const name = jsz.account_details?.[0]?.stream_detail?.[0]?.cluster?.leader;
-        if (name) return servers.natsServers.findIndex((_, j) => name === `meshserve-${j + 1}`);
+        if (name) return servers.natsCluster!.serverNames.indexOf(name);
         if (i === servers.natsServers.length - 1) break;
       }
       return -1;
